@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Every check the project has, in order: lint, unit tests. Called by `make test` (and so by .ci/run).
+set -euo pipefail
+VENV=${VENV:-.venv}
+echo "== ruff"
+"$VENV/bin/ruff" check gridbook tests benchmarks
+echo "== unit tests"
+"$VENV/bin/python" -m pytest -q -n 2 tests

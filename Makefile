@@ -1,0 +1,30 @@
+# Two entry points (see README): `make book` builds the book at the quick profile, `make test` runs every check.
+# Both create or reuse a local virtual environment in .venv and install what they need.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PROFILE ?= quick
+STAMP := $(VENV)/.installed
+
+.PHONY: book test unit lint clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[book,dev]"
+	touch $(STAMP)
+
+book: $(STAMP)
+	env -u MPLBACKEND $(VENV)/bin/gridbook book --profile $(PROFILE)
+
+test: $(STAMP)
+	env -u MPLBACKEND VENV=$(VENV) bash .ci/checks.sh
+
+unit: $(STAMP)
+	$(PY) -m pytest -q -n 2 tests
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check gridbook tests benchmarks
+
+clean:
+	rm -rf $(VENV) book/_build

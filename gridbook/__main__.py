@@ -1,0 +1,5 @@
+import sys
+
+from gridbook.cli import main
+
+sys.exit(main())
