@@ -1,0 +1,172 @@
+"""Rate maps: mean activation of every unit per spatial bin, for all units at once.
+
+A rate map is the mean of a unit's activation over the evaluation samples that fall in each bin of a square grid
+laid over the box (paper: 44 x 44 bins of 5 cm in a 2.2 m box; Sorscher et al.: 20 x 20). The box is centred at the
+origin, as the trajectories are: x in [-W/2, W/2], y in [-H/2, H/2]. Bins that no sample visited are NaN.
+
+Binning is one scatter-add (``index_add_``) over samples on the device of the input tensor, not a loop over units.
+Optional Gaussian smoothing is a *normalised convolution*: ``smooth(value * visited) / smooth(visited)``, so unvisited
+bins neither pull visited neighbours towards zero nor get filled in (they stay NaN).
+
+Maps are in image order, ``maps[u, iy, ix]`` with ``iy`` along y: ``imshow(maps[u], origin="lower")`` shows them
+the right way up.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+# samples binned per index_add_ call (bounds the float64 copy of the activations)
+_CHUNK_ELEMENTS = 2**24
+# positions this far outside the box (as a fraction of its size) are clipped onto the wall; further ones raise
+_OUTSIDE_TOLERANCE = 1e-3
+
+
+@dataclass(frozen=True)
+class RateMaps:
+    """Rate maps of U units on an ny x nx grid.
+
+    maps: (U, ny, nx) float32, mean activation per bin, NaN where unvisited (image order ``maps[u, iy, ix]``).
+    occupancy: (ny, nx) int64, number of samples per bin.
+    x_edges: (nx + 1,) float64 bin edges along x, metres. y_edges: (ny + 1,) along y, metres.
+    """
+
+    maps: np.ndarray
+    occupancy: np.ndarray
+    x_edges: np.ndarray
+    y_edges: np.ndarray
+
+    @property
+    def n_units(self) -> int:
+        return self.maps.shape[0]
+
+    @property
+    def bin_size_m(self) -> tuple[float, float]:
+        """(width, height) of one bin in metres."""
+        return float(self.x_edges[1] - self.x_edges[0]), float(self.y_edges[1] - self.y_edges[0])
+
+
+def bin_centres(edges: np.ndarray) -> np.ndarray:
+    """Centres of the bins delimited by ``edges`` (n + 1,) -> (n,)."""
+    edges = np.asarray(edges, dtype=np.float64)
+    if edges.ndim != 1 or edges.size < 2:
+        raise ValueError(f"edges must be a 1-D array of at least 2 values, got shape {edges.shape}")
+    return 0.5 * (edges[:-1] + edges[1:])
+
+
+def _bin_counts(n_bins: int | tuple[int, int]) -> tuple[int, int]:
+    """(nx, ny) from an int (square grid) or an (nx, ny) pair."""
+    pair = (n_bins, n_bins) if np.ndim(n_bins) == 0 else tuple(n_bins)
+    if len(pair) != 2 or not all(isinstance(k, (int, np.integer)) and not isinstance(k, bool) for k in pair):
+        raise ValueError(f"n_bins={n_bins!r} is invalid; allowed values: an int >= 2 or a pair (nx, ny) of them")
+    if min(pair) < 2:
+        raise ValueError(f"n_bins={n_bins!r} is invalid; allowed values: >= 2 bins per side")
+    return int(pair[0]), int(pair[1])
+
+
+def _box_size(box: tuple[float, float]) -> tuple[float, float]:
+    try:
+        width, height = (float(b) for b in box)
+    except (TypeError, ValueError):
+        raise ValueError(f"box={box!r} is invalid; allowed values: a pair (width, height) of metres > 0") from None
+    if not (width > 0 and height > 0 and math.isfinite(width) and math.isfinite(height)):
+        raise ValueError(f"box={box!r} is invalid; allowed values: a pair (width, height) of metres > 0")
+    return width, height
+
+
+def _bin_index(coord: torch.Tensor, size: float, n: int, name: str) -> torch.Tensor:
+    """Bin index in [0, n) of coordinates (N,) in a span [-size/2, size/2] m."""
+    half, tol = size / 2, _OUTSIDE_TOLERANCE * size
+    if coord.numel() and (coord.min() < -half - tol or coord.max() > half + tol):
+        raise ValueError(
+            f"positions: {name} spans [{float(coord.min()):.4g}, {float(coord.max()):.4g}] m, outside the box "
+            f"[{-half:.4g}, {half:.4g}] m; pass the box the trajectories were sampled in (box=(width, height), "
+            "centred at the origin)"
+        )
+    index = torch.floor((coord.double() + half) * (n / size)).long()
+    return index.clamp_(0, n - 1)
+
+
+def gaussian_smooth_nan(maps: torch.Tensor, sigma_bins: float) -> torch.Tensor:
+    """NaN-aware Gaussian smoothing of (U, ny, nx) maps by normalised convolution; NaN bins stay NaN.
+
+    Each visited bin becomes ``sum_k g(k) v(k) / sum_k g(k)`` over the *visited* bins k, with g a Gaussian of
+    ``sigma_bins`` bins truncated at 4 sigma as in scipy.ndimage.gaussian_filter, zero outside the grid.
+    A constant map stays constant.
+    """
+    if sigma_bins < 0 or not math.isfinite(sigma_bins):
+        raise ValueError(f"smooth_sigma_bins={sigma_bins!r} is invalid; allowed values: >= 0 (0 = no smoothing)")
+    if sigma_bins == 0:
+        return maps
+    radius = max(1, int(4 * sigma_bins + 0.5))  # as scipy.ndimage.gaussian_filter(truncate=4)
+    offsets = torch.arange(-radius, radius + 1, dtype=torch.float64, device=maps.device)
+    kernel = torch.exp(-0.5 * (offsets / sigma_bins) ** 2)
+    kernel = kernel / kernel.sum()
+    visited = torch.isfinite(maps)
+    stacked = torch.stack([torch.where(visited, maps, 0.0).double(), visited.double()], dim=1)  # (U, 2, ny, nx)
+    units, _, ny, nx = stacked.shape
+    flat = stacked.reshape(units * 2, 1, ny, nx)
+    flat = F.conv2d(flat, kernel.view(1, 1, -1, 1), padding=(radius, 0))  # along y, zero outside the box
+    flat = F.conv2d(flat, kernel.view(1, 1, 1, -1), padding=(0, radius))  # along x
+    value_sum, weight_sum = flat.reshape(units, 2, ny, nx).unbind(dim=1)
+    smoothed = value_sum / weight_sum.clamp_min(1e-300)
+    return torch.where(visited, smoothed, torch.nan).to(maps.dtype)
+
+
+def compute_ratemaps(
+    positions,
+    activations,
+    n_bins: int | tuple[int, int] = 44,
+    box: tuple[float, float] = (2.2, 2.2),
+    smooth_sigma_bins: float = 0.0,
+) -> RateMaps:
+    """Mean activation per spatial bin for every unit at once.
+
+    positions: (N, 2) metres, (x, y), inside the box centred at the origin (numpy array or torch tensor).
+    activations: (N, U) activations of U units at those positions (numpy or torch; binned on its device).
+    n_bins: bins per side (int) or (nx, ny). box: (width, height) in metres. smooth_sigma_bins: NaN-aware Gaussian
+    smoothing of the maps in bins (0 = none).
+    Positions within 0.1% of the box size outside it are put in the wall bins; positions further out raise.
+    Accumulation is in float64; the returned maps are float32 numpy arrays, NaN where no sample fell.
+    """
+    nx, ny = _bin_counts(n_bins)
+    width, height = _box_size(box)
+    act = activations if isinstance(activations, torch.Tensor) else torch.as_tensor(np.asarray(activations))
+    device = act.device
+    pos = positions if isinstance(positions, torch.Tensor) else torch.as_tensor(np.asarray(positions))
+    pos = pos.to(device)
+    if pos.ndim != 2 or pos.shape[1] != 2:
+        raise ValueError(f"positions must have shape (N, 2) (x, y in metres), got {tuple(pos.shape)}")
+    if act.ndim != 2 or act.shape[0] != pos.shape[0]:
+        raise ValueError(
+            f"activations must have shape (N, U) with N = {pos.shape[0]} samples like positions, got {tuple(act.shape)}"
+        )
+    if not (act.is_floating_point() or act.dtype in (torch.int32, torch.int64)):
+        raise ValueError(f"activations must be numeric, got dtype {act.dtype}")
+    if not torch.isfinite(pos).all():
+        raise ValueError("positions contain NaN or infinite values")
+    n_samples, n_units = act.shape
+
+    ix = _bin_index(pos[:, 0], width, nx, "x")  # (N,)
+    iy = _bin_index(pos[:, 1], height, ny, "y")  # (N,)
+    flat_bin = iy * nx + ix  # (N,) row-major image index
+    counts = torch.bincount(flat_bin, minlength=ny * nx)  # (ny*nx,)
+    sums = torch.zeros(ny * nx, n_units, dtype=torch.float64, device=device)  # (bins, U)
+    chunk = max(1, _CHUNK_ELEMENTS // max(1, n_units))
+    for start in range(0, n_samples, chunk):
+        sums.index_add_(0, flat_bin[start : start + chunk], act[start : start + chunk].double())
+    means = sums / counts.unsqueeze(1).clamp_min(1)  # (bins, U)
+    means[counts == 0] = torch.nan
+    maps = means.T.reshape(n_units, ny, nx)  # (U, ny, nx)
+    maps = gaussian_smooth_nan(maps, float(smooth_sigma_bins))
+    return RateMaps(
+        maps=maps.float().cpu().numpy(),
+        occupancy=counts.reshape(ny, nx).cpu().numpy().astype(np.int64),
+        x_edges=np.linspace(-width / 2, width / 2, nx + 1),
+        y_edges=np.linspace(-height / 2, height / 2, ny + 1),
+    )
