@@ -1,8 +1,9 @@
 """gridbook: path-integrating RNNs, grid cells and the analysis behind the book.
 
-The public API is re-exported here; see each module for details.
+The public API is re-exported here; see each module for details. Plot functions live in :mod:`gridbook.plotting`.
 """
 
+from gridbook import plotting
 from gridbook.config import (
     PROFILE_DEVIATIONS,
     PROFILES,
@@ -15,18 +16,66 @@ from gridbook.config import (
     TrainConfig,
     profile_config,
 )
+from gridbook.predictivity import (
+    PredictivityResult,
+    SimulatedPopulation,
+    neural_predictivity,
+    participation_ratio,
+    random_feature_maps,
+    simulate_mec_population,
+)
+from gridbook.ratemaps import RateMaps, bin_centres, compute_ratemaps, gaussian_smooth_nan
+from gridbook.scores import (
+    GridProperties,
+    GridScores,
+    grid_properties,
+    grid_scores,
+    mode_ratios,
+    period_modes,
+    spatial_autocorrelogram,
+)
+from gridbook.targets import (
+    CartesianTarget,
+    DifferenceOfGaussians,
+    DifferenceOfSoftmaxes,
+    GaussianPlaceCells,
+    HighDimCartesianTarget,
+    HighDimPolarTarget,
+    PlaceCellTarget,
+    SoftmaxOfDifferences,
+    TargetEncoder,
+    make_target,
+    surround_sigma,
+)
+from gridbook.theory import (
+    dog_fourier_1d,
+    dog_fourier_2d,
+    fourier_power,
+    nonnegative_pattern,
+    optimal_wavenumber,
+    pattern_forms,
+    place_cell_covariance,
+    place_cell_peak_wavenumber,
+    predicted_grid_period,
+    radial_average,
+)
+from gridbook.trajectories import Trajectories, sample_trajectories
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "PROFILES",
-    "PROFILE_DEVIATIONS",
-    "AnalysisConfig",
-    "ConfigError",
-    "ModelConfig",
-    "RunConfig",
-    "TargetConfig",
-    "TaskConfig",
-    "TrainConfig",
-    "profile_config",
+    "PROFILES", "PROFILE_DEVIATIONS", "AnalysisConfig", "ConfigError", "ModelConfig", "RunConfig", "TargetConfig",
+    "TaskConfig", "TrainConfig", "profile_config",
+    "Trajectories", "sample_trajectories",
+    "TargetEncoder", "PlaceCellTarget", "CartesianTarget", "HighDimCartesianTarget", "HighDimPolarTarget",
+    "GaussianPlaceCells", "DifferenceOfSoftmaxes", "DifferenceOfGaussians", "SoftmaxOfDifferences", "make_target",
+    "surround_sigma",
+    "RateMaps", "bin_centres", "compute_ratemaps", "gaussian_smooth_nan",
+    "GridProperties", "GridScores", "grid_properties", "grid_scores", "mode_ratios", "period_modes",
+    "spatial_autocorrelogram",
+    "dog_fourier_1d", "dog_fourier_2d", "fourier_power", "nonnegative_pattern", "optimal_wavenumber",
+    "pattern_forms", "place_cell_covariance", "place_cell_peak_wavenumber", "predicted_grid_period", "radial_average",
+    "PredictivityResult", "SimulatedPopulation", "neural_predictivity", "participation_ratio", "random_feature_maps",
+    "simulate_mec_population",
+    "plotting",
 ]
