@@ -1,0 +1,574 @@
+"""Training path integrators: K same-shape networks at once, each with its own data, optimizer state and fate.
+
+:func:`train_networks` trains the networks of several :class:`~gridbook.config.RunConfig` s that share
+``shape_key()`` as one batched computation (:class:`~gridbook.models.BatchedRecurrentNetworks`). Per network k:
+
+* randomness from its own seed (:func:`~gridbook.models.network_generator` streams ``init``, ``target``,
+  ``trajectories``, ``dropout``), so network k trained in a batch equals network k trained alone;
+* its own target encoder (``make_target``), its own trajectories every step (``sample_trajectories``);
+* loss = target loss (softmax cross-entropy or MSE, PAPER.md section 2) + ``weight_decay * ||U||^2`` (the recurrent
+  matrix only); its own learning rate, weight decay and gradient clipping (global norm over its parameters);
+* a non-finite loss or gradient marks it *diverged*: it is frozen (no further updates) while the others go on.
+
+Optimizers (:class:`BatchedOptimizer`) are torch.optim's update rules and defaults (Adam betas (0.9, 0.999),
+eps 1e-8; RMSprop alpha 0.99, eps 1e-8; Adagrad eps 1e-10; plain SGD), written over stacked parameters with a
+per-network learning rate. History is recorded every ``eval_every`` steps (default: about 200 points per run), from
+the training batch of that step: ``loss`` (the minimised objective, weight decay included) and ``error_cm`` (the
+target's decoder vs the true position, mean over the batch) -- the forward pass is not run twice.
+
+On the CPU, training runs under :func:`cpu_speedups`: malloc keeps freed memory for reuse (PyTorch re-allocates its
+large buffers every step) and denormal floats flush to zero. Both are deterministic, so a seed still gives the same
+network on every run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import ctypes
+import math
+import os
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from gridbook.config import OPTIMIZERS, PROFILES, ConfigError, RunConfig, profile_config
+from gridbook.models import BatchedRecurrentNetworks, network_generator
+from gridbook.targets import TargetEncoder, make_target
+from gridbook.trajectories import sample_trajectories
+
+__all__ = ["BatchedOptimizer", "TrainResult", "evaluate_networks", "load_checkpoint", "network_losses",
+           "pick_device", "register_cli", "save_checkpoint", "scheduled_lr", "train_networks"]
+
+CHECKPOINT_FORMAT = "gridbook.train.v1"
+HISTORY_POINTS = 200  # history records per run when eval_every = 0
+CHECKPOINT_SECONDS = 600.0  # with a checkpoint file, save at least this often (and every 10% of the steps)
+OPTIMIZER_DEFAULTS = {"adam": {"betas": (0.9, 0.999), "eps": 1e-8}, "rmsprop": {"alpha": 0.99, "eps": 1e-8},
+                      "adagrad": {"eps": 1e-10}, "sgd": {}}
+
+
+def pick_device(device: str | torch.device | None = None) -> torch.device:
+    """``device`` if given, else cuda if available, else mps, else cpu."""
+    if device is not None:
+        return torch.device(device)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+_MALLOC_TUNED = False
+
+
+def keep_freed_memory() -> bool:
+    """On Linux with glibc, make malloc serve large blocks from its heap and keep freed memory for reuse
+    (``mallopt(M_MMAP_MAX, 0)``, ``mallopt(M_TRIM_THRESHOLD, 1 GiB)``); returns whether it did.
+
+    PyTorch allocates and frees its large CPU buffers (activations, gradients) every training step; by default glibc
+    maps each one afresh, and the kernel then faults in and zeroes every page (measured here: ~15% of a step's CPU
+    time at K = 8, Ng = 256). Process-wide and permanent (memory is not returned to the system); training on the
+    CPU calls it once. Set the environment variable ``GRIDBOOK_MALLOC_TUNING=0`` to skip it.
+    """
+    global _MALLOC_TUNED
+    if _MALLOC_TUNED or os.environ.get("GRIDBOOK_MALLOC_TUNING", "1") == "0" or not sys.platform.startswith("linux"):
+        return _MALLOC_TUNED
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        m_trim_threshold, m_mmap_max = -1, -4  # glibc's malloc.h
+        _MALLOC_TUNED = bool(libc.mallopt(m_mmap_max, 0)) and bool(libc.mallopt(m_trim_threshold, 1 << 30))
+    except (OSError, AttributeError):  # not glibc
+        _MALLOC_TUNED = False
+    return _MALLOC_TUNED
+
+
+@contextlib.contextmanager
+def cpu_speedups(device: torch.device):
+    """On the CPU: :func:`keep_freed_memory`, and flush denormal floats to zero while inside (exponentials of very
+    negative numbers in softmax targets and losses are otherwise ~5x slower; values below 1e-38 become 0)."""
+    if device.type != "cpu":
+        yield
+        return
+    keep_freed_memory()
+    flushing = torch.set_flush_denormal(True)
+    try:
+        yield
+    finally:
+        if flushing:
+            torch.set_flush_denormal(False)
+
+
+# ---- losses -------------------------------------------------------------------------------------------------------
+class SoftCrossEntropy(torch.autograd.Function):
+    """Per-network mean softmax cross-entropy ``-(code * log_softmax(logits)).sum(-1).mean()`` with a fused backward.
+
+    logits, code (K, R, P) -> (K,). Computed as ``mean(sum(code) logsumexp(logits)) - sum(code * logits) / R``, one
+    network at a time (so its rows stay in cache), from one fused softmax; when a gradient is needed, the forward
+    pass also forms it, ``(softmax(logits) sum(code) - code) / R``, in the softmax buffer, and the backward pass
+    only scales it.
+    """
+
+    @staticmethod
+    def forward(ctx, logits, code):  # noqa: D102
+        n_net, n_rows, _ = logits.shape
+        losses = logits.new_empty(n_net)  # (K,)
+        probs = torch.empty_like(logits)  # (K, R, P), becomes dloss_k / dlogits
+        for k in range(n_net):
+            z, y, prob = logits[k], code[k], probs[k]  # (R, P)
+            top = z.amax(-1)  # (R,)
+            torch.ops.aten._softmax.out(z, -1, False, out=prob)
+            log_total = -prob.amax(-1).log()  # (R,) log sum exp(z - top): the largest probability is 1 / sum
+            code_sum = y.sum(-1)  # (R,)
+            losses[k] = (torch.dot(code_sum, top + log_total) - torch.dot(y.reshape(-1), z.reshape(-1))) / n_rows
+            if ctx.needs_input_grad[0]:
+                prob.mul_((code_sum / n_rows)[:, None]).sub_(y, alpha=1 / n_rows)
+        if ctx.needs_input_grad[0]:
+            ctx.save_for_backward(probs)
+        return losses
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_loss):  # noqa: D102
+        (grad,) = ctx.saved_tensors  # (K, R, P) dloss_k / dlogits
+        if not bool((grad_loss == 1).all()):
+            grad.mul_(grad_loss[:, None, None])
+        return grad, None
+
+
+def network_losses(targets: Sequence[TargetEncoder], output: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
+    """Target loss of each network: output, code (K, T, B, P) -> (K,). Uses the fused cross-entropy where every
+    target uses the base class's softmax cross-entropy, else each target's own ``loss``."""
+    n_net, n_out = output.shape[0], output.shape[-1]
+    if all(t.loss_kind == "cross_entropy" and type(t).loss is TargetEncoder.loss for t in targets):
+        return SoftCrossEntropy.apply(output.reshape(n_net, -1, n_out), code.reshape(n_net, -1, n_out))
+    return torch.stack([target.loss(output[k], code[k]) for k, target in enumerate(targets)])
+
+
+# ---- optimizers ---------------------------------------------------------------------------------------------------
+class BatchedOptimizer:
+    """torch.optim's adam / rmsprop / sgd / adagrad (defaults: :data:`OPTIMIZER_DEFAULTS`, no momentum, no built-in
+    weight decay) over parameters stacked on a leading network axis, with a learning rate per network.
+
+    ``step(grads, lr)`` takes the gradients and the learning rates ``lr`` (K floats; 0 freezes a network).
+    """
+
+    def __init__(self, name: str, params: Sequence[torch.Tensor]) -> None:
+        if name not in OPTIMIZERS:
+            raise ConfigError(f"optimizer={name!r} is invalid; allowed values: {', '.join(OPTIMIZERS)}")
+        self.name, self.params, self.step_count = name, list(params), 0
+        buffers = {"adam": ("exp_avg", "exp_avg_sq"), "rmsprop": ("square_avg",), "adagrad": ("sum",), "sgd": ()}
+        self.state = [{b: torch.zeros_like(p, memory_format=torch.contiguous_format) for b in buffers[name]}
+                      for p in self.params]
+
+    @torch.no_grad()
+    def step(self, grads: Sequence[torch.Tensor], lr: Sequence[float]) -> None:
+        self.step_count += 1
+        opts, t = OPTIMIZER_DEFAULTS[self.name], self.step_count
+        if self.name == "adam":
+            (beta1, beta2), eps = opts["betas"], opts["eps"]
+            factors = [-rate / (1 - beta1**t) for rate in lr]  # float64, as torch.optim computes step_size
+            bias2_sqrt = math.sqrt(1 - beta2**t)
+        else:
+            factors = [-float(rate) for rate in lr]
+        device = self.params[0].device
+        factor = torch.tensor(factors, dtype=torch.float32, device=device)  # (K,)
+        for param, grad, state in zip(self.params, grads, self.state, strict=True):
+            scale = factor.view(-1, *([1] * (param.dim() - 1)))  # (K, 1, ...)
+            if self.name == "sgd":
+                param.add_(grad * scale)
+                continue
+            if self.name == "adam":
+                state["exp_avg"].lerp_(grad, 1 - beta1)
+                state["exp_avg_sq"].mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+                numer, denom = state["exp_avg"], (state["exp_avg_sq"].sqrt() / bias2_sqrt).add_(eps)
+            elif self.name == "rmsprop":
+                state["square_avg"].mul_(opts["alpha"]).addcmul_(grad, grad, value=1 - opts["alpha"])
+                numer, denom = grad, state["square_avg"].sqrt().add_(opts["eps"])
+            else:  # adagrad
+                state["sum"].addcmul_(grad, grad, value=1)
+                numer, denom = grad, state["sum"].sqrt().add_(opts["eps"])
+            param.add_(torch.mul(numer, scale).div_(denom))
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "step_count": self.step_count,
+                "state": [{k: v.detach().cpu() for k, v in s.items()} for s in self.state]}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if state["name"] != self.name or len(state["state"]) != len(self.state):
+            raise ValueError(f"optimizer state of {state['name']!r} does not fit optimizer {self.name!r}")
+        self.step_count = int(state["step_count"])
+        for mine, saved in zip(self.state, state["state"], strict=True):
+            for key, value in saved.items():
+                mine[key].copy_(value)
+
+
+def scheduled_lr(lr: float, lr_final: float, step: int, n_steps: int) -> float:
+    """The learning rate of 0-based ``step``: ``lr`` when ``lr_final`` is 0 (the paper's constant rate), else a cosine
+    decay from ``lr`` at step 0 to ``lr_final`` at ``n_steps`` (the quick profile's schedule, issue 4)."""
+    if lr_final <= 0 or n_steps <= 0:
+        return lr
+    return lr_final + (lr - lr_final) * 0.5 * (1 + math.cos(math.pi * min(step / n_steps, 1.0)))
+
+
+# ---- results ------------------------------------------------------------------------------------------------------
+@dataclass
+class TrainResult:
+    """K trained networks. ``history[k]`` = {"step", "loss", "error_cm"} lists; ``optimizer_state`` and
+    ``generator_states`` (per network {"trajectories", "dropout"} generator states) make training resumable."""
+
+    configs: list[RunConfig]
+    networks: BatchedRecurrentNetworks
+    targets: list[TargetEncoder]
+    history: list[dict[str, list]]
+    diverged: list[bool]
+    train_seconds: float
+    device: str
+    steps_done: int
+    optimizer_state: dict[str, Any] = field(default_factory=dict, repr=False)
+    generator_states: list[dict[str, torch.Tensor]] = field(default_factory=list, repr=False)
+
+    def final_error_cm(self) -> list[float]:
+        """The last recorded training-batch decoding error of each network (cm; NaN if none)."""
+        return [h["error_cm"][-1] if h["error_cm"] else float("nan") for h in self.history]
+
+
+def _empty_history() -> dict[str, list]:
+    return {"step": [], "loss": [], "error_cm": []}
+
+
+# ---- the trainer --------------------------------------------------------------------------------------------------
+def _check_batchable(configs: Sequence[RunConfig]) -> list[RunConfig]:
+    configs = list(configs)
+    if not configs:
+        raise ConfigError("configs is empty; allowed values: one or more RunConfig sharing shape_key()")
+    keys = [c.shape_key() for c in configs]
+    for k, key in enumerate(keys):
+        if key != keys[0]:
+            raise ConfigError(f"configs[{k}].shape_key() = {key} differs from configs[0].shape_key() = {keys[0]}; "
+                              "networks trained together must share shape_key() (group them with "
+                              "RunConfig.shape_key())")
+    return configs
+
+
+def _comparable(config: RunConfig) -> dict[str, Any]:
+    flat = config.to_flat()
+    flat.pop("n_steps")
+    return flat
+
+
+class _Trainer:
+    """The training state of one batched job (networks, targets, generators, optimizer, history)."""
+
+    def __init__(self, configs: list[RunConfig], device: torch.device, resume: TrainResult | None) -> None:
+        self.configs, self.device, self.n_net = configs, device, len(configs)
+        first = configs[0]
+        self.seq_len, self.batch_size = first.task.seq_len, first.task.batch_size
+        self.traj_gens = [network_generator(c.train.seed, "trajectories") for c in configs]
+        self.dropout_gens = [network_generator(c.train.seed, "dropout") for c in configs]
+        if resume is None:
+            self.targets = [make_target(c.target, c.task, network_generator(c.train.seed, "target"), device=device)
+                            for c in configs]
+            self.networks = BatchedRecurrentNetworks.from_configs(configs).to(device)
+            self.history = [_empty_history() for _ in configs]
+            self.diverged, self.step, self.seconds = [False] * self.n_net, 0, 0.0
+        else:
+            self.targets, self.networks = resume.targets, resume.networks
+            self.history, self.diverged = resume.history, list(resume.diverged)
+            self.step, self.seconds = resume.steps_done, resume.train_seconds
+            for gen_t, gen_d, state in zip(self.traj_gens, self.dropout_gens, resume.generator_states, strict=True):
+                gen_t.set_state(state["trajectories"])
+                gen_d.set_state(state["dropout"])
+        self.params = list(self.networks.parameters())
+        self.optimizer = BatchedOptimizer(first.train.optimizer, self.params)
+        if resume is not None and resume.optimizer_state:
+            self.optimizer.load_state_dict(resume.optimizer_state)
+        self.lr = [c.train.lr for c in configs]
+        decay = [c.train.weight_decay for c in configs]
+        self.decay = torch.tensor(decay, device=device) if any(decay) else None  # (K,)
+        clip = [c.train.grad_clip for c in configs]
+        self.clip = torch.tensor(clip, device=device) if any(clip) else None  # (K,)
+
+    def batch(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """velocity (K, T, B, 2), position (K, T, B, 2) m, codes (K, T + 1, B, Np) (code 0 = start position)."""
+        k_net, n_t, n_b = self.n_net, self.seq_len, self.batch_size
+        velocity = torch.empty(k_net, n_t, n_b, 2, device=self.device)
+        position = torch.empty(k_net, n_t, n_b, 2, device=self.device)
+        codes = torch.empty(k_net, n_t + 1, n_b, self.networks.n_outputs, device=self.device)
+        for k, (config, target) in enumerate(zip(self.configs, self.targets, strict=True)):
+            walk = sample_trajectories(config.task, self.traj_gens[k], device=self.device)
+            velocity[k], position[k] = walk.velocity, walk.position
+            codes[k] = target.encode(torch.cat([walk.init_position[None], walk.position]))  # (T + 1, B, Np)
+        return velocity, position, codes
+
+    def train_step(self, record: bool) -> None:
+        net = self.networks
+        velocity, position, codes = self.batch()
+        masks = net.dropout_masks(self.dropout_gens, self.batch_size)
+        _, output = net(velocity, codes[:, 0], *masks)  # (K, T, B, Np)
+        losses = network_losses(self.targets, output, codes[:, 1:])  # (K,)
+        for param in self.params:
+            param.grad = None
+        losses.sum().backward()
+        with torch.no_grad():
+            if self.decay is not None:  # d/dU of weight_decay * ||U||^2
+                net.recurrent_weight.grad.addcmul_(net.recurrent_weight, 2 * self.decay[:, None, None])
+            grads = [p.grad for p in self.params]
+            norms = torch.stack([g.reshape(self.n_net, -1).square().sum(1) for g in grads]).sum(0).sqrt()  # (K,)
+            finite = (torch.isfinite(losses) & torch.isfinite(norms)).tolist()
+            self.diverged = [d or not f for d, f in zip(self.diverged, finite, strict=True)]
+            scale = None
+            if self.clip is not None:
+                scale = torch.where(self.clip > 0, (self.clip / (norms + 1e-6)).clamp(max=1.0), 1.0)  # (K,)
+            if any(self.diverged):
+                active = torch.tensor([not d for d in self.diverged], device=self.device)
+                scale = torch.where(active, 1.0 if scale is None else scale, 0.0)
+                grads = [torch.where(active.view(-1, *[1] * (g.dim() - 1)), g, 0.0) for g in grads]
+            if scale is not None:
+                grads = [g * scale.view(-1, *[1] * (g.dim() - 1)) for g in grads]
+            rates = [scheduled_lr(rate, c.train.lr_final, self.step, c.train.n_steps)
+                     for rate, c in zip(self.lr, self.configs, strict=True)]
+            self.optimizer.step(grads, [0.0 if d else rate for d, rate in zip(self.diverged, rates, strict=True)])
+        self.step += 1
+        if record:
+            self.record(losses.detach(), output.detach(), position)
+
+    @torch.no_grad()
+    def record(self, losses: torch.Tensor, output: torch.Tensor, position: torch.Tensor) -> None:
+        total = losses
+        if self.decay is not None:
+            total = losses + self.decay * self.networks.recurrent_weight.square().sum((1, 2))
+        for k, target in enumerate(self.targets):
+            error = (target.decode(output[k]) - position[k]).norm(dim=-1).mean() * 100  # cm
+            self.history[k]["step"].append(self.step)
+            self.history[k]["loss"].append(float(total[k]))
+            self.history[k]["error_cm"].append(float(error))
+
+    def result(self) -> TrainResult:
+        states = [{"trajectories": gt.get_state(), "dropout": gd.get_state()}
+                  for gt, gd in zip(self.traj_gens, self.dropout_gens, strict=True)]
+        return TrainResult(self.configs, self.networks, self.targets, self.history, list(self.diverged),
+                           self.seconds, str(self.device), self.step, self.optimizer.state_dict(), states)
+
+    def summary(self, n_steps: int) -> str:
+        ok = [h for h, d in zip(self.history, self.diverged, strict=True) if not d and h["loss"]]
+        loss = np.mean([h["loss"][-1] for h in ok]) if ok else float("nan")
+        error = np.mean([h["error_cm"][-1] for h in ok]) if ok else float("nan")
+        return (f"step {self.step}/{n_steps}: loss {loss:.4f}, error {error:.2f} cm "
+                f"(mean over {len(ok)} networks), diverged {sum(self.diverged)}/{self.n_net}")
+
+
+def train_networks(configs: Sequence[RunConfig], device: str | None = None, progress: bool | None = None,
+                   checkpoint: str | Path | None = None, eval_every: int = 0) -> TrainResult:
+    """Train the networks of ``configs`` (which must share ``shape_key()``) together for ``n_steps``.
+
+    ``device``: default :func:`pick_device`. ``progress``: a tqdm bar when True, or when None and stderr is a
+    terminal; otherwise one summary line per ~10% of the steps on stdout. ``checkpoint``: a file to resume from
+    (when it exists; its configs must equal ``configs`` apart from ``n_steps``) and to save to every ~10% of the
+    steps, at least every :data:`CHECKPOINT_SECONDS`, and at the end. ``eval_every``: record history every this
+    many steps (0: about :data:`HISTORY_POINTS` records), and at every 10% of the steps.
+    """
+    configs = _check_batchable(configs)
+    dev = pick_device(device)
+    n_steps = configs[0].train.n_steps
+    resume = None
+    if checkpoint is not None and Path(checkpoint).exists():
+        resume = load_checkpoint(checkpoint, device=dev)
+        for k, (old, new) in enumerate(zip(resume.configs, configs, strict=False)):
+            diff = sorted(key for key, value in _comparable(new).items() if _comparable(old)[key] != value)
+            if diff:
+                raise ConfigError(f"checkpoint {checkpoint} holds different configs: network {k} differs in "
+                                  f"{', '.join(diff)}; use another checkpoint path or delete it")
+        if len(resume.configs) != len(configs):
+            raise ConfigError(f"checkpoint {checkpoint} holds {len(resume.configs)} networks, not {len(configs)}")
+        if resume.steps_done > n_steps:
+            raise ConfigError(f"n_steps={n_steps} is invalid for checkpoint {checkpoint}, which has already "
+                              f"trained {resume.steps_done} steps; allowed values: >= {resume.steps_done}")
+        resume.configs = configs
+    trainer = _Trainer(configs, dev, resume)
+    every = eval_every if eval_every > 0 else max(1, n_steps // HISTORY_POINTS)
+    milestones = {math.ceil(n_steps * i / 10) for i in range(1, 11)}
+    use_bar = progress if progress is not None else sys.stderr.isatty()
+    bar = None
+    if use_bar:
+        from tqdm import tqdm
+
+        bar = tqdm(total=n_steps, initial=trainer.step, desc=f"training {len(configs)} networks", unit="step")
+    start = saved_at = time.perf_counter()
+    try:
+        with cpu_speedups(dev):
+            while trainer.step < n_steps:
+                step = trainer.step + 1
+                trainer.train_step(record=step % every == 0 or step in milestones)
+                if bar is not None:
+                    bar.update(1)
+                if step in milestones:
+                    if bar is not None:
+                        bar.set_postfix_str(trainer.summary(n_steps).split(": ", 1)[1])
+                    else:
+                        print(trainer.summary(n_steps), flush=True)
+                due = step in milestones or time.perf_counter() - saved_at > CHECKPOINT_SECONDS
+                if checkpoint is not None and step < n_steps and due:
+                    trainer.seconds += time.perf_counter() - start
+                    save_checkpoint(trainer.result(), checkpoint)
+                    start = saved_at = time.perf_counter()
+    finally:
+        trainer.seconds += time.perf_counter() - start
+        if bar is not None:
+            bar.close()
+    result = trainer.result()
+    if checkpoint is not None:
+        save_checkpoint(result, checkpoint)
+    return result
+
+
+# ---- evaluation ---------------------------------------------------------------------------------------------------
+@torch.no_grad()
+def evaluate_networks(result: TrainResult, n_batches: int | None = None, seed: int = 12345,
+                      indices: Sequence[int] | None = None) -> list[dict]:
+    """Run networks on fresh trajectories (no dropout, no gradients); one dict per network (``indices``: a subset):
+    ``positions`` (N, 2) float32 m, ``activations`` (N, Ng) float32 hidden units h_t, ``decoding_error_cm``,
+    ``loss`` (target loss). N = n_batches * seq_len * batch_size; ``n_batches`` defaults to each network's
+    ``analysis.eval_batches``. Trajectories come from a generator seeded with ``seed`` (one per distinct task, so
+    networks with the same task see the same trajectories)."""
+    chosen = list(range(len(result.configs))) if indices is None else list(indices)
+    net = result.networks if indices is None else result.networks.subset(chosen)
+    configs, targets = [result.configs[i] for i in chosen], [result.targets[i] for i in chosen]
+    device = net.decoder.device
+    wanted = [n_batches or c.analysis.eval_batches for c in configs]
+    out = [{"positions": [], "activations": [], "errors": [], "losses": []} for _ in chosen]
+    was_training = net.training
+    net.eval()
+    with cpu_speedups(device):
+        _evaluate_batches(net, configs, targets, wanted, seed, out)
+    net.train(was_training)
+    return [{"positions": np.concatenate(o["positions"]).astype(np.float32),
+             "activations": np.concatenate(o["activations"]).astype(np.float32),
+             "decoding_error_cm": float(np.mean(o["errors"])), "loss": float(np.mean(o["losses"]))} for o in out]
+
+
+def _evaluate_batches(net: BatchedRecurrentNetworks, configs: list[RunConfig], targets: list[TargetEncoder],
+                      wanted: list[int], seed: int, out: list[dict[str, list]]) -> None:
+    device = net.decoder.device
+    task_keys = [repr(c.task) for c in configs]
+    tasks = {key: c.task for key, c in zip(task_keys, configs, strict=True)}
+    generators = {key: torch.Generator().manual_seed(seed) for key in tasks}
+    for batch in range(max(wanted)):
+        sampled = {key: sample_trajectories(task, generators[key], device=device) for key, task in tasks.items()}
+        walks = [sampled[key] for key in task_keys]
+        velocity = torch.stack([w.velocity for w in walks])  # (K, T, B, 2)
+        codes = torch.stack([t.encode(torch.cat([w.init_position[None], w.position]))
+                             for t, w in zip(targets, walks, strict=True)])  # (K, T + 1, B, Np)
+        hidden, output = net(velocity, codes[:, 0])
+        losses = network_losses(targets, output, codes[:, 1:])  # (K,)
+        for k, (target, walk) in enumerate(zip(targets, walks, strict=True)):
+            if batch >= wanted[k]:
+                continue
+            out[k]["positions"].append(walk.position.reshape(-1, 2).cpu().numpy())
+            out[k]["activations"].append(hidden[k].reshape(-1, net.n_hidden).float().cpu().numpy())
+            out[k]["errors"].append(float((target.decode(output[k]) - walk.position).norm(dim=-1).mean() * 100))
+            out[k]["losses"].append(float(losses[k]))
+
+
+# ---- checkpoints --------------------------------------------------------------------------------------------------
+def save_checkpoint(result: TrainResult, path: str | Path) -> Path:
+    """Write ``result`` (weights, optimizer state, step, history, generator states, each network's full config)
+    with ``torch.save``, atomically (temporary file + rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "format": CHECKPOINT_FORMAT, "configs": [c.to_dict() for c in result.configs],
+        "state_dict": {k: v.detach().cpu() for k, v in result.networks.state_dict().items()},
+        "optimizer": result.optimizer_state, "generators": result.generator_states, "steps_done": result.steps_done,
+        "history": result.history, "diverged": list(result.diverged), "train_seconds": result.train_seconds,
+        "device": result.device, "torch_version": str(torch.__version__),
+    }
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(payload, tmp)
+    os.replace(tmp, path)
+    return path
+
+
+def load_checkpoint(path: str | Path, device: str | torch.device | None = None) -> TrainResult:
+    """Read a :func:`save_checkpoint` file; targets are rebuilt from the configs' seeds (deterministic)."""
+    payload = torch.load(Path(path), map_location="cpu", weights_only=True)
+    if payload.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError(f"{path} is not a gridbook training checkpoint (format {payload.get('format')!r}, "
+                         f"expected {CHECKPOINT_FORMAT!r})")
+    dev = pick_device(device)
+    configs = [RunConfig.from_dict(d) for d in payload["configs"]]
+    targets = [make_target(c.target, c.task, network_generator(c.train.seed, "target"), device=dev) for c in configs]
+    networks = BatchedRecurrentNetworks.from_configs(configs, initialise=False)
+    networks.load_state_dict(payload["state_dict"])
+    return TrainResult(configs, networks.to(dev), targets, payload["history"], list(payload["diverged"]),
+                       float(payload["train_seconds"]), str(dev), int(payload["steps_done"]), payload["optimizer"],
+                       payload["generators"])
+
+
+# ---- command line -------------------------------------------------------------------------------------------------
+CLI_FIELDS = {  # option -> flat config field
+    "target": "target", "sigma": "sigma", "surround_scale": "surround_scale", "arch": "arch",
+    "activation": "activation", "optimizer": "optimizer", "lr": "lr", "n_hidden": "n_hidden",
+    "n_place_cells": "n_place_cells", "steps": "n_steps", "seed": "seed", "batch_size": "batch_size",
+    "seq_len": "seq_len", "weight_decay": "weight_decay",
+}
+
+
+def register_cli(subparsers: Any) -> None:
+    """``gridbook train``: train one network, print progress and its final decoding error, save it to --out."""
+    parser = subparsers.add_parser("train", help="train one path-integrating network and save it",
+                                   description="Train one network from a profile plus overrides; writes "
+                                   "config.yaml, checkpoint.pt (resumed if it exists) and metrics.json to --out.")
+    parser.add_argument("--profile", choices=PROFILES, default="quick", help="preset to start from (default quick)")
+    kinds = {"sigma": float, "surround_scale": float, "lr": float, "weight_decay": float}
+    for option in CLI_FIELDS:
+        kind = kinds.get(option, int if option in ("n_hidden", "n_place_cells", "steps", "seed", "batch_size",
+                                                   "seq_len") else str)
+        parser.add_argument("--" + option.replace("_", "-"), dest=option, type=kind, default=None,
+                            help=f"config field {CLI_FIELDS[option]}")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="any flat config field, e.g. --set input_dropout=0.5 (repeatable; applied last)")
+    parser.add_argument("--device", default=None, help="cpu, cuda, mps (default: best available)")
+    parser.add_argument("--eval-batches", type=int, default=None, help="evaluation batches (default: config's)")
+    parser.add_argument("--out", default="runs/train", help="output directory (default runs/train)")
+    parser.set_defaults(func=_cli_train)
+
+
+def _parse_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    import yaml
+
+    overrides = {CLI_FIELDS[o]: getattr(args, o) for o in CLI_FIELDS if getattr(args, o) is not None}
+    for item in args.overrides:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--set {item!r} is invalid; allowed values: KEY=VALUE with KEY a config field")
+        overrides[key.strip()] = yaml.safe_load(value)
+    return overrides
+
+
+def _cli_train(args: argparse.Namespace) -> int:
+    import json
+
+    config = profile_config(args.profile, **_parse_overrides(args))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.yaml").write_text(config.to_yaml())
+    device = pick_device(args.device)
+    print(f"gridbook train: run {config.run_id()} ({config.model.arch}, Ng={config.model.n_hidden}, "
+          f"target {config.target.target}, {config.train.n_steps} steps) on {device}", flush=True)
+    result = train_networks([config], device=str(device), checkpoint=out / "checkpoint.pt")
+    evaluation = evaluate_networks(result, n_batches=args.eval_batches)[0]
+    n_traj = evaluation["positions"].shape[0] // config.task.seq_len
+    metrics = {"run_id": config.run_id(), "decoding_error_cm": evaluation["decoding_error_cm"],
+               "loss": evaluation["loss"], "diverged": result.diverged[0], "steps_done": result.steps_done,
+               "train_seconds": result.train_seconds, "device": result.device}
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    status = " (diverged)" if result.diverged[0] else ""
+    print(f"final decoding error: {evaluation['decoding_error_cm']:.2f} cm on {n_traj} evaluation trajectories"
+          f"{status}; training took {result.train_seconds:.1f} s; saved to {out}", flush=True)
+    return 0
