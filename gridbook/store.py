@@ -1,0 +1,479 @@
+"""The run store: one directory per trained network, written atomically, read back as pandas tables.
+
+Layout (``root`` defaults to ``$GRIDBOOK_STORE`` or ``./runs``)::
+
+    root/<run_id>/config.yaml      RunConfig.to_yaml(); run_id = config.run_id() (its content hash)
+    root/<run_id>/checkpoint.pt    the one trained network, in gridbook.train's checkpoint format (load_network)
+    root/<run_id>/metrics.json     decoding error (cm), loss, diverged, timings, device, versions, git commit
+    root/<run_id>/ratemaps.npz     maps (U, ny, nx) float32 (NaN = unvisited), occupancy (ny, nx), x_edges, y_edges (m)
+    root/<run_id>/units.parquet    one row per unit: score60_mean, score60_min_max, score90, period_m, orientation_deg
+    root/<run_id>/DONE             written last: the size and sha256 of every file above
+    root/<run_id>/failed.json      instead of DONE when the run raised: error and traceback
+    root/results.parquet           the aggregated table load_results() returns
+
+Every file is written to a temporary file in the same directory, flushed, fsynced and renamed over its final
+name, and the directory is fsynced. A run directory without a valid DONE does not exist for readers: a sweep
+redoes it. A run whose DONE disagrees with its files (sizes; checksums of the small files, or of all files with
+``deep=True``), or whose config does not hash to its directory name, is *corrupt* and is redone as well.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import functools
+import hashlib
+import io
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import traceback as _traceback
+import warnings
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from gridbook.config import RunConfig
+
+RUN_FILES = ("config.yaml", "checkpoint.pt", "metrics.json", "ratemaps.npz", "units.parquet")
+SMALL_FILES = ("config.yaml", "metrics.json", "units.parquet")  # checksummed on every status check
+DONE, FAILED, RESULTS = "DONE", "failed.json", "results.parquet"
+UNIT_COLUMNS = ("score60_mean", "score60_min_max", "score90", "period_m", "orientation_deg")
+SCORE_THRESHOLDS = (0.3, 0.8, 1.2)  # the paper's thresholds on the min-max score60
+PERIOD_SCORE_THRESHOLD = 0.3  # periods are measured on units scoring above this (PAPER.md section 5)
+RUN_ID = re.compile(r"^[0-9a-f]{16}$")
+STORE_ENV = "GRIDBOOK_STORE"
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class CorruptRunError(ValueError):
+    """A run directory exists with a DONE marker but its files do not load or do not match the marker."""
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """Everything a sweep stores about one trained and evaluated network.
+
+    ``metrics`` holds at least decoding_error_cm, loss, diverged, train_seconds, device and participation_ratio;
+    ``units`` maps each of :data:`UNIT_COLUMNS` to a (U,) array; ``ratemaps`` is a :class:`gridbook.ratemaps.RateMaps`
+    (or anything with maps/occupancy/x_edges/y_edges); ``checkpoint`` is the checkpoint file's bytes (the trainer's
+    format, see :func:`gridbook.executors.network_checkpoint`) or a ``torch.save``-able dict.
+    """
+
+    config: RunConfig
+    metrics: Mapping[str, Any]
+    ratemaps: Any
+    units: Mapping[str, np.ndarray]
+    checkpoint: bytes | Mapping[str, Any] = field(default_factory=dict)
+
+
+# ---- atomic files -------------------------------------------------------------------------------------------------
+def fsync_dir(path: str | Path) -> None:
+    """Make a rename or unlink inside ``path`` durable (no-op where directories cannot be opened, e.g. Windows)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so readers see either the old file or the whole new one, never a part."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode())
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _utc_now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _jsonable(metrics: Mapping[str, Any]) -> str:
+    """Strict JSON (NaN and inf written as null), numpy scalars and arrays as plain numbers and lists."""
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {str(k): clean(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple, np.ndarray)):
+            return [clean(v) for v in value]
+        if isinstance(value, np.generic):
+            value = value.item()
+        if isinstance(value, float):
+            return value if math.isfinite(value) else None
+        return value
+
+    return json.dumps(clean(metrics), indent=1, default=str)
+
+
+# ---- provenance ---------------------------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=1)
+def git_commit() -> str | None:
+    """The commit of the gridbook source tree, or None when it is not a git checkout."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True,
+                             text=True, timeout=5, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+@functools.lru_cache(maxsize=1)
+def package_versions() -> dict[str, str]:
+    import torch
+
+    import gridbook
+
+    return {"python": sys.version.split()[0], "torch": torch.__version__, "numpy": np.__version__,
+            "gridbook": getattr(gridbook, "__version__", "unknown")}
+
+
+# ---- summaries of the per-unit table --------------------------------------------------------------------------------
+def period_mode(periods: np.ndarray) -> float:
+    """The most common grid period (m): the peak of a Gaussian kernel density of the finite periods (NaN if none)."""
+    periods = np.asarray(periods, dtype=float)
+    periods = periods[np.isfinite(periods)]
+    if periods.size == 0:
+        return float("nan")
+    if periods.size < 3 or np.ptp(periods) == 0:
+        return float(np.median(periods))
+    from scipy.stats import gaussian_kde
+
+    grid = np.linspace(periods.min(), periods.max(), 512)
+    return float(grid[np.argmax(gaussian_kde(periods)(grid))])
+
+
+def summarize_units(units: Mapping[str, np.ndarray]) -> dict[str, float]:
+    """The per-run summary columns of :func:`load_results` from a per-unit table."""
+    min_max = np.asarray(units["score60_min_max"], dtype=float)  # (U,)
+    mean = np.asarray(units["score60_mean"], dtype=float)  # (U,)
+    finite = np.isfinite(min_max)
+    summary = {
+        "best_score60_min_max": float(np.nanmax(min_max)) if finite.any() else float("nan"),
+        "best_score60_mean": float(np.nanmax(mean)) if np.isfinite(mean).any() else float("nan"),
+    }
+    for threshold in SCORE_THRESHOLDS:
+        summary[f"frac_units_above_{threshold}"] = float(np.mean(min_max[finite] > threshold)) if finite.any() else 0.0
+    scored = finite & (min_max > PERIOD_SCORE_THRESHOLD)
+    summary["period_mode_m"] = period_mode(np.asarray(units["period_m"], dtype=float)[scored])
+    return summary
+
+
+# ---- the store ------------------------------------------------------------------------------------------------------
+class RunStore:
+    """A directory of run directories. Cheap to construct; every method reads the file system afresh."""
+
+    def __init__(self, root: str | Path | None = None) -> None:
+        self.root = Path(root if root is not None else os.environ.get(STORE_ENV, "runs")).expanduser()
+
+    def __repr__(self) -> str:
+        return f"RunStore({str(self.root)!r})"
+
+    def __reduce__(self):  # picklable by path, for worker processes
+        return (RunStore, (str(self.root),))
+
+    def run_dir(self, run_id: str) -> Path:
+        return self.root / run_id
+
+    def run_ids(self) -> list[str]:
+        """Every run directory present (finished or not), sorted."""
+        if not self.root.is_dir():
+            return []
+        return sorted(p.name for p in self.root.iterdir() if RUN_ID.match(p.name) and p.is_dir())
+
+    # ---- state ------------------------------------------------------------------------------------------------
+    def status(self, run_id: str, deep: bool = False) -> str:
+        """"done", "missing", "partial" (no DONE: killed or in progress), "failed" or "corrupt".
+
+        ``deep=True`` also checksums the checkpoint and rate maps (slow for big stores).
+        """
+        run_dir = self.run_dir(run_id)
+        if not run_dir.is_dir():
+            return "missing"
+        if not (run_dir / DONE).exists():
+            return "failed" if (run_dir / FAILED).exists() else "partial"
+        try:
+            self.verify(run_id, deep=deep)
+        except CorruptRunError:
+            return "corrupt"
+        return "done"
+
+    def is_done(self, run_id: str) -> bool:
+        return self.status(run_id) == "done"
+
+    def verify(self, run_id: str, deep: bool = False) -> RunConfig:
+        """The run's config; raises :class:`CorruptRunError` (naming the run and the file) unless the run's files
+        match its DONE marker and its config hashes to its directory name."""
+        run_dir = self.run_dir(run_id)
+        try:
+            marker = json.loads((run_dir / DONE).read_text())
+            files = marker["files"]
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            raise CorruptRunError(f"run {run_id}: unreadable {DONE} marker ({err})") from None
+        for name in RUN_FILES:
+            path = run_dir / name
+            expected = files.get(name) if isinstance(files, dict) else None
+            if expected is None or not path.is_file():
+                raise CorruptRunError(f"run {run_id}: {name} is missing")
+            if path.stat().st_size != expected.get("size"):
+                raise CorruptRunError(f"run {run_id}: {name} has {path.stat().st_size} bytes, "
+                                      f"DONE recorded {expected.get('size')}")
+            if (deep or name in SMALL_FILES) and _sha256(path.read_bytes()) != expected.get("sha256"):
+                raise CorruptRunError(f"run {run_id}: {name} does not match its checksum")
+        config = self._read_config(run_id)
+        if config.run_id() != run_id:
+            raise CorruptRunError(f"run {run_id}: config.yaml hashes to {config.run_id()}, not its directory name")
+        return config
+
+    def _read_config(self, run_id: str) -> RunConfig:
+        try:
+            data = yaml.load((self.run_dir(run_id) / "config.yaml").read_text(), Loader=_Loader)
+            return RunConfig.from_dict(data or {})
+        except (OSError, ValueError, TypeError, AttributeError, yaml.YAMLError) as err:
+            raise CorruptRunError(f"run {run_id}: config.yaml does not load ({err})") from None
+
+    def done_run_ids(self) -> list[str]:
+        return [r for r in self.run_ids() if self.status(r) == "done"]
+
+    # ---- writing ----------------------------------------------------------------------------------------------
+    def _fresh_dir(self, run_id: str) -> Path:
+        """The run's directory, emptied of anything an earlier attempt left (DONE is removed first)."""
+        run_dir = self.run_dir(run_id)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / DONE).unlink(missing_ok=True)
+        fsync_dir(run_dir)
+        for path in run_dir.iterdir():
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink(missing_ok=True)
+        fsync_dir(self.root)
+        return run_dir
+
+    def write_run(self, record: RunRecord) -> str:
+        """Store one run; returns its run_id. DONE is written last, so a kill at any point leaves no done run."""
+        import pandas as pd
+        import torch
+
+        config = record.config
+        run_id = config.run_id()
+        run_dir = self._fresh_dir(run_id)
+        maps = record.ratemaps
+        metrics = dict(record.metrics)
+        metrics.update(summarize_units(record.units))
+        metrics.setdefault("versions", package_versions())
+        metrics.setdefault("git_commit", git_commit())
+        metrics["run_id"] = run_id
+        metrics["written_at"] = _utc_now()
+
+        if isinstance(record.checkpoint, (bytes, bytearray)):
+            checkpoint_bytes = bytes(record.checkpoint)
+        else:
+            buffer = io.BytesIO()
+            torch.save(dict(record.checkpoint), buffer)
+            checkpoint_bytes = buffer.getvalue()
+        ratemaps = io.BytesIO()
+        np.savez(ratemaps, maps=np.asarray(maps.maps, dtype=np.float32),
+                 occupancy=np.asarray(maps.occupancy), x_edges=np.asarray(maps.x_edges, dtype=np.float64),
+                 y_edges=np.asarray(maps.y_edges, dtype=np.float64))
+        table = pd.DataFrame({c: np.asarray(record.units[c], dtype=np.float64) for c in UNIT_COLUMNS})
+        table.insert(0, "unit", np.arange(len(table), dtype=np.int32))
+        units = io.BytesIO()
+        table.to_parquet(units, index=False)
+        payloads = {
+            "config.yaml": config.to_yaml().encode(),
+            "checkpoint.pt": checkpoint_bytes,
+            "metrics.json": _jsonable(metrics).encode(),
+            "ratemaps.npz": ratemaps.getvalue(),
+            "units.parquet": units.getvalue(),
+        }
+        for name, data in payloads.items():
+            atomic_write_bytes(run_dir / name, data)
+        marker = {"run_id": run_id, "finished_at": _utc_now(),
+                  "files": {n: {"size": len(d), "sha256": _sha256(d)} for n, d in payloads.items()}}
+        atomic_write_text(run_dir / DONE, json.dumps(marker, indent=1))
+        return run_id
+
+    def write_failure(self, config: RunConfig, error: BaseException | str, traceback: str | None = None) -> str:
+        """Record a run that raised: failed.json with the error and traceback, and no DONE (a sweep retries it)."""
+        run_id = config.run_id()
+        run_dir = self._fresh_dir(run_id)
+        if isinstance(error, BaseException):
+            message = f"{type(error).__name__}: {error}"
+            traceback = traceback or "".join(_traceback.format_exception(error))
+        else:
+            message = str(error)
+        atomic_write_text(run_dir / "config.yaml", config.to_yaml())
+        atomic_write_text(run_dir / FAILED, _jsonable({"run_id": run_id, "error": message,
+                                                        "traceback": traceback or "", "failed_at": _utc_now()}))
+        return run_id
+
+    def failure(self, run_id: str) -> dict[str, Any] | None:
+        """The failed.json of a failed run, or None."""
+        path = self.run_dir(run_id) / FAILED
+        if (self.run_dir(run_id) / DONE).exists() or not path.exists():
+            return None
+        return json.loads(path.read_text())
+
+    # ---- reading ----------------------------------------------------------------------------------------------
+    def read_metrics(self, run_id: str) -> dict[str, Any]:
+        try:
+            return json.loads((self.run_dir(run_id) / "metrics.json").read_text())
+        except (OSError, ValueError) as err:
+            raise CorruptRunError(f"run {run_id}: metrics.json does not load ({err})") from None
+
+
+def _as_store(store: RunStore | str | Path | None) -> RunStore:
+    return store if isinstance(store, RunStore) else RunStore(store)
+
+
+def _require_done(store: RunStore, run_id: str) -> None:
+    state = store.status(run_id)
+    if state == "corrupt":
+        store.verify(run_id)  # raises CorruptRunError naming the file
+    if state != "done":
+        raise FileNotFoundError(f"run {run_id} is not a finished run in {store.root} (status: {state})")
+
+
+def load_run(store: RunStore | str | Path | None, run_id: str) -> dict[str, Any]:
+    """One finished run: ``{"run_id", "config": RunConfig, "metrics": dict, "ratemaps": RateMaps,
+    "units": DataFrame}``."""
+    import pandas as pd
+
+    from gridbook.ratemaps import RateMaps
+
+    store = _as_store(store)
+    _require_done(store, run_id)
+    run_dir = store.run_dir(run_id)
+    try:
+        with np.load(run_dir / "ratemaps.npz") as data:
+            ratemaps = RateMaps(maps=data["maps"], occupancy=data["occupancy"], x_edges=data["x_edges"],
+                                y_edges=data["y_edges"])
+        units = pd.read_parquet(run_dir / "units.parquet")
+    except (OSError, ValueError, KeyError) as err:
+        raise CorruptRunError(f"run {run_id}: rate maps or units do not load ({err})") from None
+    return {"run_id": run_id, "config": store._read_config(run_id), "metrics": store.read_metrics(run_id),
+            "ratemaps": ratemaps, "units": units}
+
+
+def load_network(store: RunStore | str | Path | None, run_id: str, device: Any = None):
+    """A stored run's trained network, as the one-network ``TrainResult`` of ``gridbook.train.load_checkpoint``:
+    ``result.networks`` (K = 1), ``result.targets[0]``, ``result.history[0]``; ``evaluate_networks(result)``
+    re-evaluates it. ``device``: default CUDA when available."""
+    import torch
+
+    from gridbook.train import load_checkpoint
+
+    store = _as_store(store)
+    _require_done(store, run_id)
+    try:  # TorchVersion (a str) is allowed so that checkpoints recording torch.__version__ load with weights_only
+        with torch.serialization.safe_globals([torch.torch_version.TorchVersion]):
+            return load_checkpoint(store.run_dir(run_id) / "checkpoint.pt", device=device)
+    except Exception as err:  # torch raises many types for a damaged file
+        raise CorruptRunError(f"run {run_id}: checkpoint.pt does not load ({err})") from None
+
+
+# ---- tables -------------------------------------------------------------------------------------------------------
+SUMMARY_COLUMNS = ("decoding_error_cm", "loss", "diverged", "best_score60_min_max", "best_score60_mean",
+                   *(f"frac_units_above_{t}" for t in SCORE_THRESHOLDS), "period_mode_m", "participation_ratio",
+                   "train_seconds")
+
+
+def _spec_run_ids(spec: Any, profile: str | None) -> list[str]:
+    from gridbook.sweeps import expand_spec
+
+    return [c.run_id() for c in expand_spec(spec, profile=profile)]
+
+
+def _result_row(store: RunStore, run_id: str) -> dict[str, Any]:
+    config = store.verify(run_id)
+    metrics = store.read_metrics(run_id)
+    row: dict[str, Any] = {"run_id": run_id}
+    for key, value in config.to_flat().items():
+        row[key] = tuple(value) if isinstance(value, list) else value
+    for key in SUMMARY_COLUMNS:
+        value = metrics.get(key)
+        row[key] = bool(value) if key == "diverged" else (float("nan") if value is None else float(value))
+    return row
+
+
+def load_results(store: RunStore | str | Path | None = None, spec: Any = None, profile: str | None = None,
+                 write: bool = True):
+    """One row per finished run: flat config columns, ``run_id`` and :data:`SUMMARY_COLUMNS`.
+
+    ``spec`` (a spec path or dict, expanded with ``profile``) keeps only the runs that spec makes. The table of
+    all finished runs is also written atomically to ``results.parquet`` at the store's root (``write=False``: not).
+    Tuple-valued config fields (sigma_range, surround_range) are stored as strings in the parquet file.
+    """
+    import pandas as pd
+
+    store = _as_store(store)
+    rows = []
+    for run_id in store.run_ids():
+        if not (store.run_dir(run_id) / DONE).exists():
+            continue  # not finished: does not exist for readers
+        try:
+            rows.append(_result_row(store, run_id))
+        except CorruptRunError as err:
+            warnings.warn(f"skipping a corrupt run (a sweep will redo it): {err}", stacklevel=2)
+    columns = ["run_id", *RunConfig().to_flat(), *SUMMARY_COLUMNS]
+    table = pd.DataFrame(rows, columns=columns)
+    table["diverged"] = table["diverged"].astype(bool)
+    if write and store.root.is_dir():
+        on_disk = table.copy()
+        for name in ("sigma_range", "surround_range"):
+            on_disk[name] = on_disk[name].map(lambda v: None if v is None else json.dumps(list(v)))
+        buffer = io.BytesIO()
+        on_disk.to_parquet(buffer, index=False)
+        atomic_write_bytes(store.root / RESULTS, buffer.getvalue())
+    if spec is not None:
+        wanted = _spec_run_ids(spec, profile)
+        table = table.set_index("run_id").reindex([r for r in wanted if r in set(table["run_id"])]).reset_index()
+    return table.reset_index(drop=True)
+
+
+def load_units(store: RunStore | str | Path | None = None, run_ids: Iterable[str] | None = None):
+    """Per-unit table: ``run_id``, ``unit`` and :data:`UNIT_COLUMNS`, over the given (default: all finished) runs."""
+    import pandas as pd
+
+    store = _as_store(store)
+    run_ids = store.done_run_ids() if run_ids is None else list(run_ids)
+    frames = []
+    for run_id in run_ids:
+        _require_done(store, run_id)
+        try:
+            frame = pd.read_parquet(store.run_dir(run_id) / "units.parquet")
+        except (OSError, ValueError) as err:
+            raise CorruptRunError(f"run {run_id}: units.parquet does not load ({err})") from None
+        frame.insert(0, "run_id", run_id)
+        frames.append(frame)
+    if not frames:
+        return pd.DataFrame(columns=["run_id", "unit", *UNIT_COLUMNS])
+    return pd.concat(frames, ignore_index=True)
