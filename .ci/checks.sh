@@ -6,3 +6,5 @@ echo "== ruff"
 "$VENV/bin/ruff" check gridbook tests benchmarks
 echo "== unit tests"
 "$VENV/bin/python" -m pytest -q -n 2 tests
+echo "== book (smoke profile), nbval, browser check"
+VENV="$VENV" bash .ci/book.sh

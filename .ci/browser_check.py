@@ -1,0 +1,175 @@
+"""Render the built book in headless Chromium and fail if a figure does not load or an equation is not typeset.
+
+Usage: python .ci/browser_check.py [HTML_DIR] [PAGE ...]    (default: book/_build/html, index.html and the
+chapters/methods.html page; with --screenshot DIR also saves a PNG of each page).
+
+How: a loopback-only HTTP server serves HTML_DIR plus one extra page, /__check__.html, which loads each page in a
+same-origin iframe, waits for MathJax to finish, and writes a JSON report into its own DOM: for every <img> whether it
+loaded (naturalWidth > 0), and for every math element whether MathJax typeset it (an <mjx-container> inside). Chromium
+runs with --dump-dom and no network (every host name but the loopback server's resolves to nothing), so a page that
+needs the internet for a figure or for MathJax fails here. Debian's ``chromium`` is installed with apt-get when it is
+missing and we are root.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import html
+import http.server
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+DEFAULT_PAGES = ("index.html", "chapters/methods.html")
+BROWSERS = ("chromium", "google-chrome", "chromium-browser")  # Debian, GitHub runners, Ubuntu
+CHECK_PAGE = "/__check__.html"
+CHECK_SCRIPT = """
+<pre id="report">pending</pre>
+<script>
+const pages = %(pages)s;
+const sleep = ms => new Promise(r => setTimeout(r, ms));
+async function inspect(url) {
+  const frame = document.createElement("iframe");
+  frame.style.width = "1280px"; frame.style.height = "30000px";  // every figure inside the viewport: no lazy loads
+  const loaded = new Promise(r => frame.onload = r);
+  frame.src = url; document.body.appendChild(frame); await loaded;
+  const win = frame.contentWindow, doc = frame.contentDocument;
+  const started = () => win.MathJax && win.MathJax.startup && win.MathJax.startup.promise;
+  for (let i = 0; i < 100 && win.MathJax && !started(); i++) await sleep(100);
+  if (started()) await win.MathJax.startup.promise;
+  const pending = [...doc.images].filter(img => !img.complete);
+  await Promise.all(pending.map(img => new Promise(r => { img.onload = img.onerror = r; })));
+  const maths = [...doc.querySelectorAll(".math, div.math, span.math")];
+  return {
+    url, title: doc.title,
+    images: [...doc.images].map(img => ({src: img.getAttribute("src"), ok: img.complete && img.naturalWidth > 0})),
+    math: maths.length, typeset: maths.filter(m => m.querySelector("mjx-container")).length,
+    mathjax_loaded: !!(win.MathJax && win.MathJax.version),
+    mathjax_version: (win.MathJax && win.MathJax.version) || null,
+  };
+}
+(async () => {
+  const results = [];
+  for (const page of pages) results.push(await inspect(page));
+  document.getElementById("report").textContent = JSON.stringify(results);
+})().catch(e => { document.getElementById("report").textContent = "ERROR " + e; });
+</script>
+"""
+
+
+def find_browser(install: bool = True) -> str:
+    """The path of a Chromium binary; installs Debian's ``chromium`` when missing and running as root."""
+    for name in BROWSERS:
+        if path := shutil.which(name):
+            return path
+    if install and hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
+        print("browser check: installing Debian's chromium (apt-get)", flush=True)
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, env=env,
+                       stdout=subprocess.DEVNULL)
+        return find_browser(install=False)
+    raise SystemExit("browser check: no chromium found; install Debian's `chromium` package (apt-get install chromium)")
+
+
+def serve(directory: Path, pages: list[str]) -> http.server.ThreadingHTTPServer:
+    """A loopback HTTP server for ``directory`` that also answers CHECK_PAGE; runs in a daemon thread."""
+    check = ("<!doctype html><html><body>" + CHECK_SCRIPT % {"pages": json.dumps(["/" + p for p in pages])}
+             + "</body></html>").encode()
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's naming)
+            if self.path.split("?")[0] != CHECK_PAGE:
+                return super().do_GET()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(check)))
+            self.end_headers()
+            self.wfile.write(check)
+
+        def log_message(self, *args):  # quiet
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(directory)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def chromium_command(browser: str, profile_dir: str) -> list[str]:
+    return [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--disable-extensions", "--mute-audio",
+            f"--user-data-dir={profile_dir}", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+            "--virtual-time-budget=30000"]
+
+
+def run_check(html_dir: Path, pages: list[str], screenshot_dir: Path | None = None, timeout: float = 120) -> list[dict]:
+    """Render ``pages`` of ``html_dir``; returns one report per page (see CHECK_SCRIPT)."""
+    for page in pages:
+        if not (html_dir / page).is_file():
+            raise SystemExit(f"browser check: {html_dir / page} does not exist; build the book first")
+    browser = find_browser()
+    server = serve(html_dir, pages)
+    port = server.server_address[1]
+    try:
+        with tempfile.TemporaryDirectory() as profile_dir:
+            command = chromium_command(browser, profile_dir)
+            done = subprocess.run([*command, "--dump-dom", f"http://127.0.0.1:{port}{CHECK_PAGE}"],
+                                  capture_output=True, text=True, timeout=timeout)
+            if screenshot_dir is not None:
+                screenshot_dir.mkdir(parents=True, exist_ok=True)
+                for page in pages:
+                    out = screenshot_dir / (re.sub(r"[^A-Za-z0-9]+", "_", page) + ".png")
+                    subprocess.run([*command, "--window-size=1280,2000", f"--screenshot={out}",
+                                    f"http://127.0.0.1:{port}/{page}"], capture_output=True, timeout=timeout)
+    finally:
+        server.shutdown()
+    match = re.search(r'<pre id="report">(.*?)</pre>', done.stdout, re.S)
+    if done.returncode != 0 or match is None or not match.group(1).startswith("["):
+        detail = match.group(1) if match else done.stderr[-2000:]
+        raise SystemExit(f"browser check: chromium did not produce a report (exit {done.returncode}): {detail}")
+    return json.loads(html.unescape(match.group(1)))
+
+
+def problems(reports: list[dict]) -> list[str]:
+    """Human-readable failures: figures that did not load, math left untypeset."""
+    found = []
+    for report in reports:
+        broken = [img["src"] for img in report["images"] if not img["ok"]]
+        if broken:
+            found.append(f"{report['url']}: {len(broken)} figure(s) did not load: {', '.join(broken[:5])}")
+        if report["math"] and report["typeset"] < report["math"]:
+            found.append(f"{report['url']}: {report['math'] - report['typeset']} of {report['math']} equations not "
+                         f"typeset (MathJax loaded: {report['mathjax_loaded']})")
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("html_dir", nargs="?", default="book/_build/html")
+    parser.add_argument("pages", nargs="*", default=list(DEFAULT_PAGES))
+    parser.add_argument("--screenshot", type=Path, default=None, help="directory for a PNG of each page")
+    parser.add_argument("--require-math", action="append", default=["chapters/methods.html"],
+                        help="a page that must contain typeset equations (default: chapters/methods.html)")
+    args = parser.parse_args(argv)
+    reports = run_check(Path(args.html_dir).resolve(), args.pages, args.screenshot)
+    found = problems(reports)
+    for report in reports:
+        page = report["url"].lstrip("/")
+        print(f"browser check: {page}: {sum(i['ok'] for i in report['images'])}/{len(report['images'])} figures "
+              f"loaded, {report['typeset']}/{report['math']} equations typeset (MathJax {report['mathjax_version']})")
+        if page in args.require_math and report["typeset"] == 0:
+            found.append(f"{report['url']}: no typeset equation; this page is expected to show equations")
+    for line in found:
+        print(f"browser check: FAIL {line}", file=sys.stderr)
+    return 1 if found else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
