@@ -4,6 +4,7 @@ The public API is re-exported here; see each module for details. Plot functions 
 """
 
 from gridbook import plotting
+from gridbook.book import ChapterError, build_book, deviation_table, profile_box
 from gridbook.config import (
     PROFILE_DEVIATIONS,
     PROFILES,
@@ -16,6 +17,7 @@ from gridbook.config import (
     TrainConfig,
     profile_config,
 )
+from gridbook.models import BatchedRecurrentNetworks
 from gridbook.predictivity import (
     PredictivityResult,
     SimulatedPopulation,
@@ -34,6 +36,8 @@ from gridbook.scores import (
     period_modes,
     spatial_autocorrelogram,
 )
+from gridbook.store import RunRecord, RunStore, load_network, load_results, load_run, load_units
+from gridbook.sweeps import SweepSummary, expand_spec, run_sweep
 from gridbook.targets import (
     CartesianTarget,
     DifferenceOfGaussians,
@@ -59,6 +63,7 @@ from gridbook.theory import (
     predicted_grid_period,
     radial_average,
 )
+from gridbook.train import TrainResult, evaluate_networks, load_checkpoint, save_checkpoint, train_networks
 from gridbook.trajectories import Trajectories, sample_trajectories
 
 __version__ = "0.1.0"
@@ -77,5 +82,10 @@ __all__ = [
     "pattern_forms", "place_cell_covariance", "place_cell_peak_wavenumber", "predicted_grid_period", "radial_average",
     "PredictivityResult", "SimulatedPopulation", "neural_predictivity", "participation_ratio", "random_feature_maps",
     "simulate_mec_population",
+    "BatchedRecurrentNetworks", "TrainResult", "train_networks", "evaluate_networks", "save_checkpoint",
+    "load_checkpoint",
+    "RunStore", "RunRecord", "load_results", "load_units", "load_run", "load_network",
+    "SweepSummary", "expand_spec", "run_sweep",
+    "ChapterError", "build_book", "deviation_table", "profile_box",
     "plotting",
 ]
