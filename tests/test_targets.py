@@ -196,7 +196,8 @@ def test_each_field_is_a_zero_distance_point_of_its_cell():
     target = build(target="dos", n_place_cells=64, fields_lambda=2.0)
     for slot in range(target.fields.shape[0]):
         d2 = target.squared_distances(target.fields[slot])  # (Np, Np): position = cell j's field in this slot
-        assert d2.diagonal().max() < 1e-10
+        # |p|^2 + |c|^2 - 2 p.c in float32 leaves ~1e-7 m^2 (0.3 mm) at zero distance; sigma^2 is 1.4e-2 m^2
+        assert d2.diagonal().max() < 1e-6
     first = target.fields[0]
     unused = torch.arange(target.fields.shape[0])[:, None] >= target.n_fields[None, :]  # (F, Np)
     assert torch.equal(target.fields[unused], first.expand_as(target.fields)[unused])
