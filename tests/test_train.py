@@ -19,6 +19,7 @@ from gridbook.train import (
     network_losses,
     pick_device,
     save_checkpoint,
+    scheduled_lr,
     train_networks,
 )
 
@@ -206,6 +207,19 @@ def test_history_and_progress_lines(capsys):
     train_networks([tiny(n_steps=2)], device="cpu", progress=True)
     captured = capsys.readouterr()
     assert "training 1 networks" in captured.err and captured.out == ""
+
+
+def test_scheduled_lr_is_constant_or_a_cosine_to_lr_final():
+    assert [scheduled_lr(1e-2, 0.0, step, 100) for step in (0, 50, 100)] == [1e-2] * 3
+    assert scheduled_lr(1e-2, 1e-4, 0, 100) == pytest.approx(1e-2, rel=1e-12)
+    assert scheduled_lr(1e-2, 1e-4, 50, 100) == pytest.approx((1e-2 + 1e-4) / 2, rel=1e-12)
+    assert scheduled_lr(1e-2, 1e-4, 100, 100) == pytest.approx(1e-4, rel=1e-12)
+    runs = [train([tiny(optimizer="sgd", lr=0.1, n_steps=n, lr_final=f)]).networks.state_dict()
+            for n, f in ((1, 0.0), (2, 0.0), (2, 1e-9))]  # SGD: step 0 at lr 0.1 in all; step 1 at 0.1 vs ~0.05
+    ratio = scheduled_lr(0.1, 1e-9, 1, 2) / 0.1
+    assert ratio == pytest.approx(0.5, rel=1e-7)
+    for name, first in runs[0].items():
+        torch.testing.assert_close(runs[2][name] - first, ratio * (runs[1][name] - first), atol=1e-6, rtol=1e-4)
 
 
 def test_pick_device():
