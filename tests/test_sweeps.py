@@ -212,6 +212,7 @@ def test_dry_run_lists_runs_and_trains_nothing(tmp_path, capsys):
 ])
 def test_cli_errors_are_one_line_without_traceback(tmp_path, capsys, monkeypatch, args, message):
     monkeypatch.setattr("gridbook.executors.DASK_CONNECT_TIMEOUT_S", 1.0)
+    monkeypatch.setenv("GRIDBOOK_STORE", str(tmp_path / "default-store"))  # never the checkout's own runs/
     bad = write_spec(tmp_path, {"parameters": {"sigmaa": {"value": 1}}}, "bad.yaml")
     good = write_spec(tmp_path, SMALL)
     spec = bad if "sigmaa" in message else good
