@@ -19,18 +19,11 @@ redoes it. A run whose DONE disagrees with its files (sizes; checksums of the sm
 
 from __future__ import annotations
 
-import datetime as _dt
-import functools
-import hashlib
 import io
 import json
-import math
 import os
 import re
 import shutil
-import subprocess
-import sys
-import tempfile
 import traceback as _traceback
 import warnings
 from collections.abc import Iterable, Mapping
@@ -41,6 +34,16 @@ from typing import Any
 import numpy as np
 import yaml
 
+from gridbook._files import (
+    _jsonable,
+    _sha256,
+    _utc_now,
+    atomic_write_bytes,
+    atomic_write_text,
+    fsync_dir,
+    git_commit,
+    package_versions,
+)
 from gridbook.config import RunConfig
 
 RUN_FILES = ("config.yaml", "checkpoint.pt", "metrics.json", "ratemaps.npz", "units.parquet")
@@ -73,86 +76,6 @@ class RunRecord:
     ratemaps: Any
     units: Mapping[str, np.ndarray]
     checkpoint: bytes | Mapping[str, Any] = field(default_factory=dict)
-
-
-# ---- atomic files -------------------------------------------------------------------------------------------------
-def fsync_dir(path: str | Path) -> None:
-    """Make a rename or unlink inside ``path`` durable (no-op where directories cannot be opened, e.g. Windows)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so readers see either the old file or the whole new one, never a part."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)
-
-
-def atomic_write_text(path: str | Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode())
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _utc_now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-
-
-def _jsonable(metrics: Mapping[str, Any]) -> str:
-    """Strict JSON (NaN and inf written as null), numpy scalars and arrays as plain numbers and lists."""
-
-    def clean(value: Any) -> Any:
-        if isinstance(value, Mapping):
-            return {str(k): clean(v) for k, v in value.items()}
-        if isinstance(value, (list, tuple, np.ndarray)):
-            return [clean(v) for v in value]
-        if isinstance(value, np.generic):
-            value = value.item()
-        if isinstance(value, float):
-            return value if math.isfinite(value) else None
-        return value
-
-    return json.dumps(clean(metrics), indent=1, default=str)
-
-
-# ---- provenance ---------------------------------------------------------------------------------------------------
-@functools.lru_cache(maxsize=1)
-def git_commit() -> str | None:
-    """The commit of the gridbook source tree, or None when it is not a git checkout."""
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True,
-                             text=True, timeout=5, check=True)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None
-
-
-@functools.lru_cache(maxsize=1)
-def package_versions() -> dict[str, str]:
-    import torch
-
-    import gridbook
-
-    return {"python": sys.version.split()[0], "torch": torch.__version__, "numpy": np.__version__,
-            "gridbook": getattr(gridbook, "__version__", "unknown")}
 
 
 # ---- summaries of the per-unit table --------------------------------------------------------------------------------

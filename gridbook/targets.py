@@ -16,8 +16,9 @@ import math
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 
+from gridbook._target_base import TargetEncoder, _as_positions
+from gridbook.affine_targets import CartesianTarget, HighDimCartesianTarget, HighDimPolarTarget
 from gridbook.config import (
     SURROUND_CONVENTIONS,
     TARGETS,
@@ -52,142 +53,6 @@ def surround_sigma(sigma: Any, surround_scale: Any, convention: str = "variance_
 def _uniform(generator: torch.Generator, shape: tuple[int, ...], low: float, high: float) -> torch.Tensor:
     draw = torch.rand(shape, generator=generator, dtype=torch.float64, device=generator.device).cpu()
     return low + (high - low) * draw
-
-
-def _as_positions(pos: Any, device: torch.device) -> torch.Tensor:
-    pos = torch.as_tensor(pos, dtype=torch.float32, device=device)
-    if pos.shape[-1:] != (2,):
-        raise ValueError(f"pos must have shape (..., 2) in metres; got {tuple(pos.shape)}")
-    return pos
-
-
-class TargetEncoder:
-    """Base class. Attributes: ``name`` (a value of :data:`gridbook.config.TARGETS`), ``loss_kind``
-    (``"cross_entropy"`` or ``"mse"``), ``n_outputs``, ``centres`` ((Np, 2) m place-cell centres, or None), ``device``.
-    """
-
-    name: str = ""
-    loss_kind: str = "mse"
-    n_outputs: int = 0
-    centres: torch.Tensor | None = None
-
-    def __init__(self, device: str | torch.device | None = None) -> None:
-        self.device = torch.device(device if device is not None else "cpu")
-
-    def encode(self, pos: Any) -> torch.Tensor:
-        """pos (..., 2) m -> target code (..., n_outputs)."""
-        raise NotImplementedError
-
-    def decode(self, output: torch.Tensor) -> torch.Tensor:
-        """Raw network output (..., n_outputs) (logits for cross-entropy targets) -> position (..., 2) m."""
-        raise NotImplementedError
-
-    def loss(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        """Scalar mean loss: softmax cross-entropy ``-(target * log_softmax(output)).sum(-1).mean()`` or MSE."""
-        if self.loss_kind == "cross_entropy":
-            return -(target * F.log_softmax(output, dim=-1)).sum(-1).mean()
-        return F.mse_loss(output, target)
-
-    def ideal_output(self, pos: Any) -> torch.Tensor:
-        """A raw output that minimises the loss at ``pos``: the code itself (MSE), or its log (cross-entropy;
-        clamped at 1e-30 so zero targets give finite logits)."""
-        code = self.encode(pos)  # (..., n_outputs)
-        return torch.log(code.clamp_min(1e-30)) if self.loss_kind == "cross_entropy" else code
-
-    def _tensors(self) -> list[str]:
-        return [k for k, v in vars(self).items() if isinstance(v, torch.Tensor)]
-
-    def to(self, device: str | torch.device) -> TargetEncoder:
-        """Move every tensor to ``device``; returns self."""
-        self.device = torch.device(device)
-        for key in self._tensors():
-            setattr(self, key, getattr(self, key).to(self.device))
-        return self
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(n_outputs={self.n_outputs}, loss_kind={self.loss_kind!r}, device={self.device})"
-
-
-# ---- Cartesian and polar codes (MSE) ------------------------------------------------------------------------------
-class CartesianTarget(TargetEncoder):
-    """Output (x, y) in metres, MSE loss, decode = identity."""
-
-    name, loss_kind, n_outputs = "cartesian", "mse", 2
-
-    def encode(self, pos: Any) -> torch.Tensor:
-        return _as_positions(pos, self.device).clone()  # (..., 2) m
-
-    def decode(self, output: torch.Tensor) -> torch.Tensor:
-        return output  # (..., 2) m
-
-
-class HighDimCartesianTarget(TargetEncoder):
-    """``n_outputs`` random affine functions of (x, y): ``code = pos @ weights.T + bias``, MSE loss.
-
-    weights (n, 2) 1/m and bias (n,) are standard normal draws from the generator. Decoding is least squares:
-    ``pos = (output - bias) @ pinv(weights).T``, exact for a noiseless code.
-    """
-
-    name, loss_kind = "hd_cartesian", "mse"
-
-    def __init__(self, n_outputs: int, generator: torch.Generator, device: str | torch.device | None = None) -> None:
-        super().__init__(device)
-        _check_int("n_place_cells", n_outputs, 2)
-        self.n_outputs = n_outputs
-        draw = torch.randn((n_outputs, 3), generator=generator, dtype=torch.float64, device=generator.device).cpu()
-        self.weights = draw[:, :2].float().to(self.device)  # (n, 2) 1/m
-        self.bias = draw[:, 2].float().to(self.device)  # (n,)
-        self.decoder = torch.linalg.pinv(draw[:, :2]).float().to(self.device)  # (2, n) m
-
-    def encode(self, pos: Any) -> torch.Tensor:
-        return _as_positions(pos, self.device) @ self.weights.T + self.bias  # (..., n)
-
-    def decode(self, output: torch.Tensor) -> torch.Tensor:
-        return (output - self.bias) @ self.decoder.T  # (..., 2) m
-
-
-class HighDimPolarTarget(TargetEncoder):
-    """Half the units affine in the radius r, half von Mises in the angle theta; MSE loss.
-
-    Radial units (the first ``n // 2``): ``a_j r + c_j`` with standard normal a_j, c_j from the generator.
-    Angular units (the other ``n - n // 2 = M``): ``exp(kappa cos(theta - mu_j))`` with ``mu_j = 2 pi j / M`` evenly
-    spread over the circle (paper: kappa = 1; kappa = 0 carries no angle information).
-    Decoding: r by least squares on the radial half, theta by the circular mean ``atan2(sum o_j sin mu_j,
-    sum o_j cos mu_j)`` of the angular half (exact for a noiseless code up to aliasing of order I_{M-1}(kappa)),
-    then ``(r cos theta, r sin theta)``.
-    """
-
-    name, loss_kind = "hd_polar", "mse"
-
-    def __init__(self, n_outputs: int, generator: torch.Generator, von_mises_kappa: float = 1.0,
-                 device: str | torch.device | None = None) -> None:
-        super().__init__(device)
-        _check_int("n_place_cells", n_outputs, 2)
-        _check_positive("von_mises_kappa", von_mises_kappa, strict=False)
-        self.n_outputs, self.kappa = n_outputs, float(von_mises_kappa)
-        self.n_radial = n_outputs // 2
-        n_angular = n_outputs - self.n_radial
-        draw = torch.randn((self.n_radial, 2), generator=generator, dtype=torch.float64, device=generator.device)
-        self.radial_weights = draw[:, 0].cpu().float().to(self.device)  # (n_radial,) 1/m
-        self.radial_bias = draw[:, 1].cpu().float().to(self.device)  # (n_radial,)
-        self.preferred_angles = (torch.arange(n_angular, dtype=torch.float32) * (2 * math.pi / n_angular)).to(
-            self.device)  # (M,) rad
-
-    def encode(self, pos: Any) -> torch.Tensor:
-        pos = _as_positions(pos, self.device)  # (..., 2) m
-        radius = pos.norm(dim=-1, keepdim=True)  # (..., 1) m
-        angle = torch.atan2(pos[..., 1:], pos[..., :1])  # (..., 1) rad
-        radial = radius * self.radial_weights + self.radial_bias  # (..., n_radial)
-        angular = torch.exp(self.kappa * torch.cos(angle - self.preferred_angles))  # (..., M)
-        return torch.cat([radial, angular], dim=-1)  # (..., n)
-
-    def decode(self, output: torch.Tensor) -> torch.Tensor:
-        radial, angular = output[..., : self.n_radial], output[..., self.n_radial:]  # (..., n_radial), (..., M)
-        w = self.radial_weights
-        radius = ((radial - self.radial_bias) @ w / (w @ w)).clamp_min(0.0)  # (...,) m
-        angle = torch.atan2(angular @ torch.sin(self.preferred_angles),
-                            angular @ torch.cos(self.preferred_angles))  # (...,) rad
-        return torch.stack([radius * torch.cos(angle), radius * torch.sin(angle)], dim=-1)  # (..., 2) m
 
 
 # ---- place cells (cross-entropy) ----------------------------------------------------------------------------------

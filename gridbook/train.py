@@ -24,8 +24,6 @@ network on every run.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import ctypes
 import math
 import os
 import sys
@@ -38,8 +36,16 @@ from typing import Any
 import numpy as np
 import torch
 
-from gridbook.config import OPTIMIZERS, PROFILES, ConfigError, RunConfig, profile_config
+from gridbook._cpu import cpu_speedups, keep_freed_memory  # noqa: F401 (re-exported)
+from gridbook.config import OPTIMIZERS, PROFILES, ConfigError, RunConfig, profile_config  # noqa: F401
 from gridbook.models import BatchedRecurrentNetworks, network_generator
+from gridbook.optim import (  # noqa: F401 (re-exported)
+    OPTIMIZER_DEFAULTS,
+    BatchedOptimizer,
+    SoftCrossEntropy,
+    network_losses,
+    scheduled_lr,
+)
 from gridbook.targets import TargetEncoder, make_target
 from gridbook.trajectories import sample_trajectories
 
@@ -49,8 +55,6 @@ __all__ = ["BatchedOptimizer", "TrainResult", "evaluate_networks", "load_checkpo
 CHECKPOINT_FORMAT = "gridbook.train.v1"
 HISTORY_POINTS = 200  # history records per run when eval_every = 0
 CHECKPOINT_SECONDS = 600.0  # with a checkpoint file, save at least this often (and every 10% of the steps)
-OPTIMIZER_DEFAULTS = {"adam": {"betas": (0.9, 0.999), "eps": 1e-8}, "rmsprop": {"alpha": 0.99, "eps": 1e-8},
-                      "adagrad": {"eps": 1e-10}, "sgd": {}}
 
 
 def pick_device(device: str | torch.device | None = None) -> torch.device:
@@ -62,158 +66,6 @@ def pick_device(device: str | torch.device | None = None) -> torch.device:
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
-
-
-_MALLOC_TUNED = False
-
-
-def keep_freed_memory() -> bool:
-    """On Linux with glibc, make malloc serve large blocks from its heap and keep freed memory for reuse
-    (``mallopt(M_MMAP_MAX, 0)``, ``mallopt(M_TRIM_THRESHOLD, 1 GiB)``); returns whether it did.
-
-    PyTorch allocates and frees its large CPU buffers (activations, gradients) every training step; by default glibc
-    maps each one afresh, and the kernel then faults in and zeroes every page (measured here: ~15% of a step's CPU
-    time at K = 8, Ng = 256). Process-wide and permanent (memory is not returned to the system); training on the
-    CPU calls it once. Set the environment variable ``GRIDBOOK_MALLOC_TUNING=0`` to skip it.
-    """
-    global _MALLOC_TUNED
-    if _MALLOC_TUNED or os.environ.get("GRIDBOOK_MALLOC_TUNING", "1") == "0" or not sys.platform.startswith("linux"):
-        return _MALLOC_TUNED
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        m_trim_threshold, m_mmap_max = -1, -4  # glibc's malloc.h
-        _MALLOC_TUNED = bool(libc.mallopt(m_mmap_max, 0)) and bool(libc.mallopt(m_trim_threshold, 1 << 30))
-    except (OSError, AttributeError):  # not glibc
-        _MALLOC_TUNED = False
-    return _MALLOC_TUNED
-
-
-@contextlib.contextmanager
-def cpu_speedups(device: torch.device):
-    """On the CPU: :func:`keep_freed_memory`, and flush denormal floats to zero while inside (exponentials of very
-    negative numbers in softmax targets and losses are otherwise ~5x slower; values below 1e-38 become 0)."""
-    if device.type != "cpu":
-        yield
-        return
-    keep_freed_memory()
-    flushing = torch.set_flush_denormal(True)
-    try:
-        yield
-    finally:
-        if flushing:
-            torch.set_flush_denormal(False)
-
-
-# ---- losses -------------------------------------------------------------------------------------------------------
-class SoftCrossEntropy(torch.autograd.Function):
-    """Per-network mean softmax cross-entropy ``-(code * log_softmax(logits)).sum(-1).mean()`` with a fused backward.
-
-    logits, code (K, R, P) -> (K,). Computed as ``mean(sum(code) logsumexp(logits)) - sum(code * logits) / R``, one
-    network at a time (so its rows stay in cache), from one fused softmax; when a gradient is needed, the forward
-    pass also forms it, ``(softmax(logits) sum(code) - code) / R``, in the softmax buffer, and the backward pass
-    only scales it.
-    """
-
-    @staticmethod
-    def forward(ctx, logits, code):  # noqa: D102
-        n_net, n_rows, _ = logits.shape
-        losses = logits.new_empty(n_net)  # (K,)
-        probs = torch.empty_like(logits)  # (K, R, P), becomes dloss_k / dlogits
-        for k in range(n_net):
-            z, y, prob = logits[k], code[k], probs[k]  # (R, P)
-            top = z.amax(-1)  # (R,)
-            torch.ops.aten._softmax.out(z, -1, False, out=prob)
-            log_total = -prob.amax(-1).log()  # (R,) log sum exp(z - top): the largest probability is 1 / sum
-            code_sum = y.sum(-1)  # (R,)
-            losses[k] = (torch.dot(code_sum, top + log_total) - torch.dot(y.reshape(-1), z.reshape(-1))) / n_rows
-            if ctx.needs_input_grad[0]:
-                prob.mul_((code_sum / n_rows)[:, None]).sub_(y, alpha=1 / n_rows)
-        if ctx.needs_input_grad[0]:
-            ctx.save_for_backward(probs)
-        return losses
-
-    @staticmethod
-    @torch.autograd.function.once_differentiable
-    def backward(ctx, grad_loss):  # noqa: D102
-        (grad,) = ctx.saved_tensors  # (K, R, P) dloss_k / dlogits
-        if not bool((grad_loss == 1).all()):
-            grad.mul_(grad_loss[:, None, None])
-        return grad, None
-
-
-def network_losses(targets: Sequence[TargetEncoder], output: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
-    """Target loss of each network: output, code (K, T, B, P) -> (K,). Uses the fused cross-entropy where every
-    target uses the base class's softmax cross-entropy, else each target's own ``loss``."""
-    n_net, n_out = output.shape[0], output.shape[-1]
-    if all(t.loss_kind == "cross_entropy" and type(t).loss is TargetEncoder.loss for t in targets):
-        return SoftCrossEntropy.apply(output.reshape(n_net, -1, n_out), code.reshape(n_net, -1, n_out))
-    return torch.stack([target.loss(output[k], code[k]) for k, target in enumerate(targets)])
-
-
-# ---- optimizers ---------------------------------------------------------------------------------------------------
-class BatchedOptimizer:
-    """torch.optim's adam / rmsprop / sgd / adagrad (defaults: :data:`OPTIMIZER_DEFAULTS`, no momentum, no built-in
-    weight decay) over parameters stacked on a leading network axis, with a learning rate per network.
-
-    ``step(grads, lr)`` takes the gradients and the learning rates ``lr`` (K floats; 0 freezes a network).
-    """
-
-    def __init__(self, name: str, params: Sequence[torch.Tensor]) -> None:
-        if name not in OPTIMIZERS:
-            raise ConfigError(f"optimizer={name!r} is invalid; allowed values: {', '.join(OPTIMIZERS)}")
-        self.name, self.params, self.step_count = name, list(params), 0
-        buffers = {"adam": ("exp_avg", "exp_avg_sq"), "rmsprop": ("square_avg",), "adagrad": ("sum",), "sgd": ()}
-        self.state = [{b: torch.zeros_like(p, memory_format=torch.contiguous_format) for b in buffers[name]}
-                      for p in self.params]
-
-    @torch.no_grad()
-    def step(self, grads: Sequence[torch.Tensor], lr: Sequence[float]) -> None:
-        self.step_count += 1
-        opts, t = OPTIMIZER_DEFAULTS[self.name], self.step_count
-        if self.name == "adam":
-            (beta1, beta2), eps = opts["betas"], opts["eps"]
-            factors = [-rate / (1 - beta1**t) for rate in lr]  # float64, as torch.optim computes step_size
-            bias2_sqrt = math.sqrt(1 - beta2**t)
-        else:
-            factors = [-float(rate) for rate in lr]
-        device = self.params[0].device
-        factor = torch.tensor(factors, dtype=torch.float32, device=device)  # (K,)
-        for param, grad, state in zip(self.params, grads, self.state, strict=True):
-            scale = factor.view(-1, *([1] * (param.dim() - 1)))  # (K, 1, ...)
-            if self.name == "sgd":
-                param.add_(grad * scale)
-                continue
-            if self.name == "adam":
-                state["exp_avg"].lerp_(grad, 1 - beta1)
-                state["exp_avg_sq"].mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-                numer, denom = state["exp_avg"], (state["exp_avg_sq"].sqrt() / bias2_sqrt).add_(eps)
-            elif self.name == "rmsprop":
-                state["square_avg"].mul_(opts["alpha"]).addcmul_(grad, grad, value=1 - opts["alpha"])
-                numer, denom = grad, state["square_avg"].sqrt().add_(opts["eps"])
-            else:  # adagrad
-                state["sum"].addcmul_(grad, grad, value=1)
-                numer, denom = grad, state["sum"].sqrt().add_(opts["eps"])
-            param.add_(torch.mul(numer, scale).div_(denom))
-
-    def state_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "step_count": self.step_count,
-                "state": [{k: v.detach().cpu() for k, v in s.items()} for s in self.state]}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        if state["name"] != self.name or len(state["state"]) != len(self.state):
-            raise ValueError(f"optimizer state of {state['name']!r} does not fit optimizer {self.name!r}")
-        self.step_count = int(state["step_count"])
-        for mine, saved in zip(self.state, state["state"], strict=True):
-            for key, value in saved.items():
-                mine[key].copy_(value)
-
-
-def scheduled_lr(lr: float, lr_final: float, step: int, n_steps: int) -> float:
-    """The learning rate of 0-based ``step``: ``lr`` when ``lr_final`` is 0 (the paper's constant rate), else a cosine
-    decay from ``lr`` at step 0 to ``lr_final`` at ``n_steps`` (the quick profile's schedule, issue 4)."""
-    if lr_final <= 0 or n_steps <= 0:
-        return lr
-    return lr_final + (lr - lr_final) * 0.5 * (1 + math.cos(math.pi * min(step / n_steps, 1.0)))
 
 
 # ---- results ------------------------------------------------------------------------------------------------------
