@@ -1,0 +1,81 @@
+"""Shared by the benchmark scripts: step a batched training job by hand and summarise its grid units.
+
+Uses ``gridbook.train._Trainer`` (the trainer's per-step state) so that a job can be evaluated every N steps without
+restarting it; the learning-rate schedule therefore follows the configs' own ``n_steps`` exactly as
+:func:`gridbook.train.train_networks` would.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from gridbook.config import RunConfig
+from gridbook.ratemaps import compute_ratemaps
+from gridbook.scores import grid_properties, grid_scores
+from gridbook.train import _Trainer, evaluate_networks
+
+GRID_THRESHOLD = 0.8  # min-max grid score above which a unit counts as a grid unit (the paper's threshold)
+ERROR_GOAL_CM = 10.0  # "learned to path integrate" (PAPER.md section 2)
+FRACTION_GOAL = 0.05  # goal (1) of issue 4: at least 5% of units above GRID_THRESHOLD
+
+
+@dataclass(frozen=True)
+class GridSummary:
+    """One evaluated network: decoding error (cm), min-max grid scores of all units, grid periods (m)."""
+
+    error_cm: float
+    scores: np.ndarray  # (Ng,) min-max score60, NaN replaced by -inf
+    periods_m: np.ndarray  # (n,) periods of the units above GRID_THRESHOLD with six SAC peaks
+    maps: np.ndarray  # (Ng, n, n) rate maps
+
+    @property
+    def best(self) -> float:
+        return float(self.scores.max())
+
+    @property
+    def fraction(self) -> float:
+        return float((self.scores > GRID_THRESHOLD).mean())
+
+    @property
+    def goal_met(self) -> bool:
+        return self.error_cm < ERROR_GOAL_CM and self.fraction >= FRACTION_GOAL
+
+
+class SteppedJob:
+    """K same-shape networks trained together, advanced a given number of steps at a time."""
+
+    def __init__(self, configs: Sequence[RunConfig], device: str = "cpu") -> None:
+        self.configs = list(configs)
+        self.trainer = _Trainer(self.configs, torch.device(device), None)
+        self.train_seconds = 0.0
+
+    @property
+    def step(self) -> int:
+        return self.trainer.step
+
+    def advance(self, n_steps: int) -> None:
+        start = time.perf_counter()
+        for _ in range(n_steps):
+            self.trainer.train_step(record=False)
+        self.train_seconds += time.perf_counter() - start
+
+    def evaluate(self, with_periods: bool = False) -> list[GridSummary]:
+        result = self.trainer.result()
+        summaries = []
+        for config, ev in zip(self.configs, evaluate_networks(result), strict=True):
+            rm = compute_ratemaps(ev["positions"], ev["activations"], n_bins=config.analysis.n_bins,
+                                  box=(config.task.box_width, config.task.box_height),
+                                  smooth_sigma_bins=config.analysis.smooth_sigma_bins)
+            scores = np.nan_to_num(grid_scores(rm.maps).score60_min_max, nan=-np.inf)  # (Ng,)
+            periods = np.empty(0)
+            if with_periods and (scores > GRID_THRESHOLD).any():
+                grid = rm.maps[scores > GRID_THRESHOLD]
+                periods = grid_properties(grid, bin_size_m=rm.bin_size_m[0]).period_m
+                periods = periods[np.isfinite(periods)]
+            summaries.append(GridSummary(ev["decoding_error_cm"], scores, periods, rm.maps))
+        return summaries
