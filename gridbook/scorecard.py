@@ -105,23 +105,29 @@ def r1_row(results, profile: str) -> ScorecardRow:
     return _row("R1", ours, profile, len(results), verdict, reason)
 
 
-def r2_row(results, profile: str) -> ScorecardRow:
-    """R2 from the target-encoding sweep's results (column ``target``)."""
+def _dos_versus(results, result: str, other, name: str, possessive: str, profile: str) -> ScorecardRow:
+    """The shared rule of R2 and R5: reproduced when only DoS runs have a grid unit, partly when DoS's best unit
+    still outscores the others' best, not reproduced otherwise."""
     dos = (results["target"] == "dos").to_numpy()
-    other = results["target"].isin(NON_GRID_TARGETS).to_numpy()
     if not dos.any() or not other.any():
-        return _no_runs("R2", profile) if len(results) == 0 else _row(
-            "R2", "DoS or the other targets missing", profile, len(results), NOT_REPRODUCED, "no comparison")
+        return _no_runs(result, profile) if len(results) == 0 else _row(
+            result, f"DoS or {name} missing", profile, len(results), NOT_REPRODUCED, "no comparison")
     grid = _has_grid(results)
     best_dos, best_other = _best(results, dos), _best(results, other)
-    ours = f"best unit: DoS {best_dos:.2f}, best of the other targets {best_other:.2f}"
+    ours = f"best unit: DoS {best_dos:.2f}, {name} {best_other:.2f}"
     if grid[dos].any() and not grid[other].any():
         verdict, reason = REPRODUCED, f"only DoS has a unit > {GRID_THRESHOLD}"
     elif best_dos > best_other:
-        verdict, reason = PARTLY, "DoS's best unit scores highest, but the threshold does not separate the targets"
+        verdict, reason = PARTLY, "DoS's best unit scores highest, but the threshold does not separate them"
     else:
-        verdict, reason = NOT_REPRODUCED, "DoS's best unit does not outscore the other targets'"
-    return _row("R2", ours, profile, len(results), verdict, reason)
+        verdict, reason = NOT_REPRODUCED, f"DoS's best unit does not outscore {possessive}"
+    return _row(result, ours, profile, len(results), verdict, reason)
+
+
+def r2_row(results, profile: str) -> ScorecardRow:
+    """R2 from the target-encoding sweep's results (column ``target``)."""
+    other = results["target"].isin(NON_GRID_TARGETS).to_numpy()
+    return _dos_versus(results, "R2", other, "the other targets", "the other targets'", profile)
 
 
 def r3_row(results, profile: str, threshold: float = 0.3) -> ScorecardRow:
@@ -174,20 +180,8 @@ def r4_row(period_table, modes_per_run, profile: str, runs: int) -> ScorecardRow
 
 def r5_row(results, profile: str) -> ScorecardRow:
     """R5 from the DoS-versus-DoG sweep's results."""
-    dos, dog = (results["target"] == "dos").to_numpy(), (results["target"] == "dog").to_numpy()
-    if not dos.any() or not dog.any():
-        return _no_runs("R5", profile) if len(results) == 0 else _row(
-            "R5", "DoS or true DoG missing", profile, len(results), NOT_REPRODUCED, "no comparison")
-    grid = _has_grid(results)
-    best_dos, best_dog = _best(results, dos), _best(results, dog)
-    ours = f"best unit: DoS {best_dos:.2f}, true DoG {best_dog:.2f}"
-    if grid[dos].any() and not grid[dog].any():
-        verdict, reason = REPRODUCED, f"only DoS has a unit > {GRID_THRESHOLD}"
-    elif best_dos > best_dog:
-        verdict, reason = PARTLY, "DoS's best unit scores higher, but the threshold does not separate them"
-    else:
-        verdict, reason = NOT_REPRODUCED, "DoS's best unit does not outscore true DoG's"
-    return _row("R5", ours, profile, len(results), verdict, reason)
+    dog = (results["target"] == "dog").to_numpy()
+    return _dos_versus(results, "R5", dog, "true DoG", "true DoG's", profile)
 
 
 def _is_baseline(row: Mapping[str, Any]) -> bool:
