@@ -238,3 +238,33 @@ def scorecard_table(rows):
     import pandas as pd
 
     return pd.DataFrame([asdict(r) for r in rows]).set_index("result")
+
+
+SCORECARD_CHAPTERS = ("task_success", "target_encoding", "sensitivity", "modules", "dos_vs_dog", "heterogeneity",
+                      "predictivity")
+
+
+def scorecard_from_store(store, profile: str, seeds=None):
+    """The R1-R7 table from the run store: each chapter's results (its sweep spec at ``profile``), turned into rows
+    by :func:`r1_row` ... :func:`r7_row`. R7 compares predictivity on the simulated MEC population."""
+    import pandas as pd
+
+    from gridbook import book, chapters
+    from gridbook.predictivity import simulate_mec_population
+    from gridbook.store import load_results, load_units
+
+    res = {name: load_results(store, spec=book.chapter_spec(name, profile, seeds=seeds), profile=profile,
+                              write=False) for name in SCORECARD_CHAPTERS}
+    grid_units = chapters.grid_unit_periods(load_units(store, res["modules"]["run_id"]), res["modules"])
+    pred = res["predictivity"]
+    if len(pred):
+        population = simulate_mec_population(n_bins=int(pred["n_bins"].iloc[0]))
+        pred_table = chapters.predictivity_table(store, pred, population.maps)
+    else:
+        pred_table = pd.DataFrame(columns=["participation_ratio", "predictivity"])
+    rows = [r1_row(res["task_success"], profile), r2_row(res["target_encoding"], profile),
+            r3_row(res["sensitivity"], profile),
+            r4_row(chapters.period_table(grid_units), chapters.modes_per_run(grid_units), profile, len(res["modules"])),
+            r5_row(res["dos_vs_dog"], profile), r6_row(res["heterogeneity"], profile),
+            r7_row(pred_table, profile, len(pred))]
+    return scorecard_table(rows)
