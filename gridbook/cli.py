@@ -14,7 +14,7 @@ import sys
 from gridbook.config import ConfigError
 
 # modules that contribute sub-commands, in the order they appear in --help
-COMMAND_MODULES = ("gridbook.train", "gridbook.sweeps", "gridbook.book")
+COMMAND_MODULES = ("gridbook.train_cli", "gridbook.sweeps", "gridbook.book")
 
 
 class UserError(Exception):
