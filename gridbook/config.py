@@ -13,6 +13,7 @@ cites the paper value. Profiles (``smoke``, ``quick``, ``paper``) are named over
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import math
@@ -36,6 +37,10 @@ INITIALIZERS = ("glorot_uniform", "glorot_normal", "orthogonal")
 OPTIMIZERS = ("adam", "rmsprop", "sgd", "adagrad")
 SCORE_FORMS = ("min_max", "mean")
 PROFILES = ("smoke", "quick", "paper")
+
+
+# Bump when the *value* of any field's default changes: run ids hash only non-default fields (``RunConfig.run_id``).
+DEFAULTS_VERSION = 1
 
 
 class ConfigError(ValueError):
@@ -228,8 +233,13 @@ class RunConfig:
         return RunConfig(**parts)
 
     def run_id(self) -> str:
-        """Stable content hash of the full config (16 hex characters)."""
-        text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        """Stable content hash (16 hex characters) of the fields that differ from the defaults, by dotted name, plus
+        :data:`DEFAULTS_VERSION`. A new field whose default keeps the old behaviour leaves every stored run's id
+        unchanged; changing a default's value must bump :data:`DEFAULTS_VERSION`."""
+        defaults = _default_dict()
+        changed = {f"{s}.{k}": v for s, section in self.to_dict().items() for k, v in section.items()
+                   if v != defaults[s][k]}
+        text = json.dumps({"defaults": DEFAULTS_VERSION, "changed": changed}, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def shape_key(self) -> tuple:
@@ -251,6 +261,11 @@ class RunConfig:
         import yaml
 
         return cls.from_dict(yaml.safe_load(text) or {})
+
+
+@functools.cache
+def _default_dict() -> dict[str, dict[str, Any]]:
+    return RunConfig().to_dict()
 
 
 def _check_int(name: str, value: Any, low: int) -> None:

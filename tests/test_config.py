@@ -38,6 +38,22 @@ def test_hash_changes_with_any_field():
     assert len(base.run_id()) == 16
 
 
+def test_hash_covers_only_fields_that_differ_from_the_defaults(monkeypatch):
+    import hashlib
+    import json
+
+    import gridbook.config as config_module
+
+    config = RunConfig().replace(sigma=0.13, seed=2)
+    text = json.dumps({"defaults": config_module.DEFAULTS_VERSION,
+                       "changed": {"target.sigma": 0.13, "train.seed": 2}}, sort_keys=True, separators=(",", ":"))
+    assert config.run_id() == hashlib.sha256(text.encode()).hexdigest()[:16]
+    assert RunConfig().replace(sigma=0.12).run_id() == RunConfig().run_id()  # setting a default changes nothing
+    before = config.run_id()
+    monkeypatch.setattr(config_module, "DEFAULTS_VERSION", config_module.DEFAULTS_VERSION + 1)
+    assert config.run_id() != before  # a changed default's value invalidates every id
+
+
 def test_int_given_for_float_hashes_the_same():
     assert RunConfig().replace(lr=1).run_id() == RunConfig().replace(lr=1.0).run_id()
 
