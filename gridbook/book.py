@@ -10,13 +10,13 @@ that was never executed gets a stub page ("not built yet") so the book still bui
 A chapter that fails stops everything with the chapter's name and the failing cell's error; its partly executed
 notebook goes to ``book/_build/failed/``, and the pages built before stay as they were.
 
-Also here: :func:`profile_box` and :func:`deviation_table`, which every chapter shows.
+Also here (re-exported from :mod:`gridbook.chapters`): :func:`profile_box` and :func:`deviation_table`, which every
+chapter shows.
 """
 
 from __future__ import annotations
 
 import ast
-import html
 import os
 import shutil
 import subprocess
@@ -29,7 +29,8 @@ from typing import Any
 
 import yaml
 
-from gridbook.config import PROFILE_DEVIATIONS, PROFILE_OVERRIDES, PROFILES, ConfigError
+from gridbook.chapters import _check_profile, deviation_table, profile_box, profile_box_html  # noqa: F401 (API)
+from gridbook.config import PROFILES, ConfigError
 
 CHAPTER_PREFIX = "chapters/"  # toc entries of executed chapters: book/chapters/NAME.ipynb
 REQUIRED_PARAMETERS = ("profile", "store", "seeds")
@@ -177,49 +178,6 @@ def notebook_parameters(path: str | Path) -> dict[str, Any]:
     return defaults
 
 
-# ---- the profile box ----------------------------------------------------------------------------------------------
-def _check_profile(profile: str) -> None:
-    if profile not in PROFILES:
-        raise ConfigError(f"profile={profile!r} is invalid; allowed values: {', '.join(PROFILES)}")
-
-
-def deviation_table(profile: str):
-    """Where ``profile`` departs from the paper, as a DataFrame (field, paper, this profile, why)."""
-    import pandas as pd
-
-    _check_profile(profile)
-    rows = [(f, str(p), str(v), why) for f, p, v, why in PROFILE_DEVIATIONS[profile]]
-    return pd.DataFrame(rows, columns=["field", "paper", f"{profile} profile", "why"])
-
-
-def profile_box_html(profile: str, n_runs: int) -> str:
-    """The HTML of :func:`profile_box` (an admonition the book theme styles)."""
-    _check_profile(profile)
-    if not isinstance(n_runs, int) or isinstance(n_runs, bool) or n_runs < 0:
-        raise ConfigError(f"n_runs={n_runs!r} is invalid; allowed values: an integer >= 0")
-    runs = "no trained networks" if n_runs == 0 else f"{n_runs} trained network{'s' * (n_runs != 1)}"
-    rows = "".join(
-        f"<tr><td><code>{html.escape(str(f))}</code></td><td>{html.escape(str(p))}</td>"
-        f"<td>{html.escape(str(v))}</td><td>{html.escape(why)}</td></tr>"
-        for f, p, v, why in PROFILE_DEVIATIONS[profile])
-    overrides = ", ".join(f"{k}={v}" for k, v in PROFILE_OVERRIDES[profile].items())
-    return (
-        f'<div class="admonition note gridbook-profile">'
-        f'<p class="admonition-title">Built with the <strong>{profile}</strong> profile: {runs}</p>'
-        f"<p>Where the <code>{profile}</code> profile departs from the paper "
-        f"(overrides: <code>{html.escape(overrides)}</code>):</p>"
-        f'<table class="table"><thead><tr><th>field</th><th>paper</th><th>{profile}</th><th>why</th></tr>'
-        f"</thead><tbody>{rows}</tbody></table></div>")
-
-
-def profile_box(profile: str, n_runs: int):
-    """A box naming the profile that built a chapter, its run count and the profile's deviations from the paper
-    (from :data:`gridbook.config.PROFILE_DEVIATIONS`); an IPython display object."""
-    from IPython.display import HTML
-
-    return HTML(profile_box_html(profile, n_runs))
-
-
 # ---- running chapters ---------------------------------------------------------------------------------------------
 @contextmanager
 def _kernel_environment():
@@ -358,6 +316,7 @@ def build_book(profile: str = "quick", chapters: Sequence[str] | None = None, pa
 
             target.parent.mkdir(parents=True, exist_ok=True)
             nbformat.write(_stub_notebook(name, sources[name]), target)
+    _train_ahead([n for n in chosen if not any(p in defaults[n] for p in params)], profile, store_path, root, log)
     for name in chosen:
         values = {"profile": profile, "store": str(store_path),
                   **{k: v for k, v in params.items() if k in defaults[name]}}
@@ -371,6 +330,21 @@ def build_book(profile: str = "quick", chapters: Sequence[str] | None = None, pa
         index = build_html(root)
         log(f"gridbook book: HTML built in {time.perf_counter() - start:.1f} s")
     return index
+
+
+def _train_ahead(chapters: Sequence[str], profile: str, store: Path, root: Path, log=print) -> None:
+    """Train the runs of these chapters' sweep specs that the store lacks as one sweep before any chapter executes:
+    runs shared between chapters train once, and runs of one shape share balanced batched jobs across the cores.
+    (Chapters given their own parameters are left out: they train their own runs.) A run that fails here is
+    retried by its chapter, whose error then names it."""
+    from gridbook.sweeps import run_sweep
+
+    specs = [p for p in (root / "sweeps" / "chapters" / f"{n}.{profile}.yaml" for n in chapters) if p.is_file()]
+    if specs:
+        start = time.perf_counter()
+        summary = run_sweep([str(p) for p in specs], profile=profile, store=store)
+        log(f"gridbook book: {summary.total} runs of {len(specs)} chapters ready ({summary.done} trained now, "
+            f"{summary.skipped} reused, {summary.failed} failed) in {time.perf_counter() - start:.1f} s")
 
 
 # ---- command line -------------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""Small analyses the part-2 chapters of the book share: score fractions per sigma, period tables, theory maps over a
-parameter grid, survival curves, conditions of the heterogeneity sweep and the predictivity table.
+"""What the chapters of the book share: the profile box every chapter shows, and small analyses of the part-2
+chapters (score fractions per sigma, period tables, theory maps over a parameter grid, survival curves, conditions of
+the heterogeneity sweep and the predictivity table).
 
 Pure functions on the tables of :mod:`gridbook.store` (``load_results`` / ``load_units``) and on arrays; the
 notebooks hold prose, parameters and calls only.
@@ -7,12 +8,14 @@ notebooks hold prose, parameters and calls only.
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from gridbook.config import PROFILE_DEVIATIONS, PROFILE_OVERRIDES, PROFILES, ConfigError
 from gridbook.scores import period_modes
 from gridbook.theory import optimal_wavenumber, pattern_forms, predicted_grid_period
 
@@ -20,6 +23,50 @@ PAPER_SPIKE_SIGMA = 0.12  # m: the paper's grid-producing width; 0.11 and 0.13 g
 BIOLOGICAL_MODULE_RATIO = 1.4  # ratio of neighbouring grid-module periods in rodents (R4)
 
 
+# ---- the profile box ----------------------------------------------------------------------------------------------
+def _check_profile(profile: str) -> None:
+    if profile not in PROFILES:
+        raise ConfigError(f"profile={profile!r} is invalid; allowed values: {', '.join(PROFILES)}")
+
+
+def deviation_table(profile: str):
+    """Where ``profile`` departs from the paper, as a DataFrame (field, paper, this profile, why)."""
+    import pandas as pd
+
+    _check_profile(profile)
+    rows = [(f, str(p), str(v), why) for f, p, v, why in PROFILE_DEVIATIONS[profile]]
+    return pd.DataFrame(rows, columns=["field", "paper", f"{profile} profile", "why"])
+
+
+def profile_box_html(profile: str, n_runs: int) -> str:
+    """The HTML of :func:`profile_box` (an admonition the book theme styles)."""
+    _check_profile(profile)
+    if not isinstance(n_runs, int) or isinstance(n_runs, bool) or n_runs < 0:
+        raise ConfigError(f"n_runs={n_runs!r} is invalid; allowed values: an integer >= 0")
+    runs = "no trained networks" if n_runs == 0 else f"{n_runs} trained network{'s' * (n_runs != 1)}"
+    rows = "".join(
+        f"<tr><td><code>{html.escape(str(f))}</code></td><td>{html.escape(str(p))}</td>"
+        f"<td>{html.escape(str(v))}</td><td>{html.escape(why)}</td></tr>"
+        for f, p, v, why in PROFILE_DEVIATIONS[profile])
+    overrides = ", ".join(f"{k}={v}" for k, v in PROFILE_OVERRIDES[profile].items())
+    return (
+        f'<div class="admonition note gridbook-profile">'
+        f'<p class="admonition-title">Built with the <strong>{profile}</strong> profile: {runs}</p>'
+        f"<p>Where the <code>{profile}</code> profile departs from the paper "
+        f"(overrides: <code>{html.escape(overrides)}</code>):</p>"
+        f'<table class="table"><thead><tr><th>field</th><th>paper</th><th>{profile}</th><th>why</th></tr>'
+        f"</thead><tbody>{rows}</tbody></table></div>")
+
+
+def profile_box(profile: str, n_runs: int):
+    """A box naming the profile that built a chapter, its run count and the profile's deviations from the paper
+    (from :data:`gridbook.config.PROFILE_DEVIATIONS`); an IPython display object."""
+    from IPython.display import HTML
+
+    return HTML(profile_box_html(profile, n_runs))
+
+
+# ---- part-2 analyses ----------------------------------------------------------------------------------------------
 def threshold_percentages(results, thresholds: Sequence[float] = (0.3, 0.8, 1.2), by: str = "sigma"):
     """Percentage of units above each score threshold, per value of ``by``: mean, min and max over the runs (seeds).
 

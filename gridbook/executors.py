@@ -14,6 +14,7 @@ import concurrent.futures as cf
 import contextlib
 import importlib
 import io
+import math
 import multiprocessing
 import os
 import sys
@@ -28,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from gridbook.config import RunConfig
+from gridbook.config import ConfigError, RunConfig
 from gridbook.store import RunRecord, RunStore, _utc_now
 
 DASK_CONNECT_TIMEOUT_S = float(os.environ.get("GRIDBOOK_DASK_CONNECT_TIMEOUT", "5"))  # seconds
@@ -42,6 +43,43 @@ class RunGroupError(RuntimeError):
 class ExecutionOutcome:
     done: list[dict[str, Any]] = field(default_factory=list)  # one small summary per run written now
     failed: list[tuple[str, str]] = field(default_factory=list)  # (run_id, error line)
+
+
+# ---- planning: which runs train together -------------------------------------------------------------------------
+# Relative cost of one training step per network, by architecture (measured on CPU, Ng 256: gates multiply the
+# recurrent products). Used only to balance jobs across workers.
+ARCH_STEP_COST = {"rnn": 1.0, "srnn": 1.0, "ugrnn": 2.0, "gru": 2.6, "lstm": 3.3}
+EVAL_COST_STEPS = 25  # evaluation and analysis of one run, in training steps
+
+
+def run_cost(config: RunConfig) -> float:
+    """Estimated relative cost of training and evaluating one run (network-steps weighted by architecture)."""
+    return ARCH_STEP_COST.get(config.model.arch, 1.0) * config.train.n_steps + EVAL_COST_STEPS
+
+
+def plan_groups(configs: Sequence[RunConfig], group_size: int = 32, workers: int = 1) -> list[list[RunConfig]]:
+    """Batched training jobs: runs sharing ``shape_key()``, at most ``group_size`` each.
+
+    With ``workers`` > 1 the jobs are also balanced: any job costing more than 1/(2 workers) of the whole
+    (:func:`run_cost`) is split into near-equal parts, and the jobs come most expensive first, so that no worker is
+    left with one long job while the others idle (on a CPU, per-network speed hardly depends on K beyond ~4).
+    """
+    if not isinstance(group_size, int) or group_size < 1:
+        raise ConfigError(f"group_size={group_size!r} is invalid; allowed values: an integer >= 1")
+    by_shape: dict[tuple, list[RunConfig]] = {}
+    for config in configs:
+        by_shape.setdefault(config.shape_key(), []).append(config)
+    groups = [runs[i:i + group_size] for runs in by_shape.values() for i in range(0, len(runs), group_size)]
+    if workers <= 1 or not groups:
+        return groups
+    cost = {id(g): sum(run_cost(c) for c in g) for g in groups}
+    share = sum(cost.values()) / (2 * workers)
+    balanced = []
+    for group in groups:
+        parts = min(len(group), max(1, math.ceil(cost[id(group)] / share - 1e-9)))
+        bounds = np.linspace(0, len(group), parts + 1).round().astype(int)
+        balanced += [group[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    return sorted(balanced, key=lambda g: -sum(run_cost(c) for c in g))
 
 
 # ---- the real train-and-evaluate job ---------------------------------------------------------------------------------
@@ -295,8 +333,6 @@ def execute_groups(pending: list[RunConfig], store: RunStore, executor: str = "l
                    scheduler: str | None = None, group_size: int = 32, device: str | None = None,
                    progress: bool | None = None, run_group: Callable | str | None = None) -> ExecutionOutcome:
     """Run every pending config through ``run_group`` in batched jobs and write the results to ``store``."""
-    from gridbook.sweeps import plan_groups
-
     outcome = ExecutionOutcome()
     if not pending:
         return outcome

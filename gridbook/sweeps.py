@@ -40,6 +40,7 @@ import numpy as np
 import yaml
 
 from gridbook.config import FIELD_SECTION, PROFILES, SECTIONS, ConfigError, RunConfig, profile_config
+from gridbook.executors import plan_groups  # noqa: F401  (re-exported: part of the sweep API)
 
 METHODS = ("grid", "random")
 DISTRIBUTIONS = ("uniform", "log_uniform", "int_uniform")
@@ -271,28 +272,14 @@ class SweepSummary:
         return self.table()
 
 
-def plan_groups(configs: list[RunConfig], group_size: int = 32, workers: int = 1) -> list[list[RunConfig]]:
-    """Batched training jobs: runs sharing ``shape_key()``, at most ``group_size`` each, split further (largest
-    first) while there are fewer jobs than ``workers``."""
-    if not isinstance(group_size, int) or group_size < 1:
-        raise ConfigError(f"group_size={group_size!r} is invalid; allowed values: an integer >= 1")
-    by_shape: dict[tuple, list[RunConfig]] = {}
-    for config in configs:
-        by_shape.setdefault(config.shape_key(), []).append(config)
-    groups = [runs[i:i + group_size] for runs in by_shape.values() for i in range(0, len(runs), group_size)]
-    while 0 < len(groups) < workers and max(len(g) for g in groups) > 1:
-        largest = max(range(len(groups)), key=lambda i: len(groups[i]))
-        group = groups.pop(largest)
-        half = (len(group) + 1) // 2
-        groups[largest:largest] = [group[:half], group[half:]]
-    return groups
-
-
-def run_sweep(spec: str | Path | Mapping[str, Any], profile: str | None = None, store: Any = None,
+def run_sweep(spec: str | Path | Mapping[str, Any] | list, profile: str | None = None, store: Any = None,
               executor: str = "local", workers: int | None = None, scheduler: str | None = None,
               group_size: int = 32, device: str | None = None, progress: bool | None = None,
               run_group: Callable | str | None = None, verify: bool = False) -> SweepSummary:
     """Train and evaluate every run of ``spec`` that the store does not hold yet; returns a :class:`SweepSummary`.
+
+    ``spec`` may also be a list of specs: their runs (deduplicated by run id) then train as one sweep, so runs of
+    the same shape from different specs share batched jobs.
 
     ``executor``: "local" (processes on this machine; ``workers`` defaults to min(cores, jobs), 1 on a GPU) or
     "dask" (``scheduler`` address, or a LocalCluster of ``workers``). ``run_group``: the function (or
@@ -308,7 +295,8 @@ def run_sweep(spec: str | Path | Mapping[str, Any], profile: str | None = None, 
         raise ConfigError(f"executor={executor!r} is invalid; allowed values: {', '.join(EXECUTORS)}")
     if workers is not None and (not isinstance(workers, int) or workers < 1):
         raise ConfigError(f"workers={workers!r} is invalid; allowed values: an integer >= 1")
-    configs = expand_spec(spec, profile)
+    specs = spec if isinstance(spec, list) else [spec]
+    configs = list({c.run_id(): c for s in specs for c in expand_spec(s, profile)}.values())
     store = store if isinstance(store, RunStore) else RunStore(store)
     pending = [c for c in configs if store.status(c.run_id(), deep=verify) != "done"]
     outcome = execute_groups(pending, store, executor=executor, workers=workers, scheduler=scheduler,

@@ -174,3 +174,16 @@ def test_build_intro_at_smoke_profile_then_a_failing_chapter_keeps_the_pages(tmp
     assert (root / "book" / "_build" / "failed" / "broken.ipynb").is_file()
     assert book.is_executed(root / "book" / "chapters" / "intro.ipynb")
     assert not book.is_executed(root / "book" / "chapters" / "broken.ipynb")  # still the stub
+
+
+def test_train_ahead_trains_each_shared_run_once(tmp_path):
+    chapters = tmp_path / "sweeps" / "chapters"
+    chapters.mkdir(parents=True)
+    (chapters / "one.smoke.yaml").write_text("profile: smoke\nparameters:\n  target: {values: [dos, cartesian]}\n")
+    (chapters / "two.smoke.yaml").write_text("profile: smoke\nparameters:\n  target: {value: dos}\n")
+    lines = []
+    book._train_ahead(["one", "two", "three"], "smoke", tmp_path / "runs", tmp_path, log=lines.append)
+    assert re.match(r"gridbook book: 2 runs of 2 chapters ready \(2 trained now, 0 reused, 0 failed\)", lines[-1])
+    assert len(list((tmp_path / "runs").glob("*/DONE"))) == 2
+    book._train_ahead(["two"], "smoke", tmp_path / "runs", tmp_path, log=lines.append)
+    assert "(0 trained now, 1 reused, 0 failed)" in lines[-1]
