@@ -136,17 +136,46 @@ def test_missing_spec_file(tmp_path):
 def test_shipped_specs_exist_and_state_their_run_counts():
     names = {p.name for p in SPECS}
     assert {f"{f}.yaml" for f in FAMILIES} <= names
-    assert {f"{c}.{size}.yaml" for c in CHAPTERS for size in ("quick", "smoke")} <= names
+    assert {f"{c}.{size}.yaml" for c in CHAPTERS for size in ("quick", "smoke", "paper")} <= names
     for path in SPECS:
         runs = expand_spec(path)
         assert stated_run_count(path) == len(runs), path.name
         profile = path.name.split(".")[1] if path.parent.name == "chapters" else "paper"
-        assert all(r.train.n_steps == profile_config(profile).train.n_steps for r in runs), path.name
+        trained = [r for r in runs if r.train.n_steps != 0]  # n_steps 0: an untrained baseline (predictivity)
+        assert len(trained) == len(runs) or path.name.startswith("predictivity."), path.name
+        assert all(r.train.n_steps == profile_config(profile).train.n_steps for r in trained), path.name
         assert all(r.model.n_hidden == profile_config(profile).model.n_hidden for r in runs), path.name
         if profile == "smoke":
             assert 2 <= len(runs) <= 4, path.name
         elif profile == "quick":
-            assert len(runs) <= 8, path.name
+            assert len(runs) <= 12, path.name
+
+
+def test_quick_chapters_share_runs_and_fit_the_book_budget():
+    """The quick book trains the union of its chapters' runs once (gridbook book trains them ahead): at most 30
+    runs of RNN-step cost (GRU steps weigh 2.6), the budget measured in benchmarks/RESULTS.md."""
+    from gridbook.executors import run_cost
+
+    runs = {c.run_id(): c for p in SPECS if p.name.endswith(".quick.yaml") for c in expand_spec(p)}
+    n_steps = profile_config("quick").train.n_steps
+    assert sum(run_cost(c) for c in runs.values()) / n_steps <= 30
+    uses = sum(len(expand_spec(p)) for p in SPECS if p.name.endswith(".quick.yaml"))
+    assert uses >= 1.5 * len(runs)  # chapters reuse each other's networks
+
+
+def test_groups_are_balanced_across_workers_most_expensive_first():
+    from gridbook.executors import run_cost
+
+    rnn = [profile_config("quick", seed=s) for s in range(17)]
+    gru = [profile_config("quick", arch="gru", seed=0)]
+    untrained = [profile_config("quick", n_steps=0, seed=0)]
+    groups = plan_groups(rnn + gru + untrained, workers=2)
+    costs = [sum(run_cost(c) for c in g) for g in groups]
+    assert costs == sorted(costs, reverse=True)
+    assert max(costs) <= sum(costs) / 4 + run_cost(rnn[0])  # no job holds much more than a quarter of the work
+    assert sorted(c.run_id() for g in groups for c in g) == sorted(c.run_id() for c in rnn + gru + untrained)
+    assert all(len({c.shape_key() for c in g}) == 1 for g in groups)
+    assert [len(g) for g in plan_groups(rnn, workers=1)] == [17]  # one worker (or a GPU): one big batch
 
 
 def test_groups_share_a_shape_are_capped_and_split_for_idle_workers():
@@ -155,7 +184,7 @@ def test_groups_share_a_shape_are_capped_and_split_for_idle_workers():
     groups = plan_groups(runs, group_size=3)
     assert [len(g) for g in groups] == [3, 2, 3, 2]
     assert all(len({c.shape_key() for c in g}) == 1 for g in groups)
-    assert sorted(len(g) for g in plan_groups(runs[:5], group_size=32, workers=4)) == [1, 1, 1, 2]
+    assert sorted(len(g) for g in plan_groups(runs[:5], group_size=32, workers=4)) == [1, 1, 1, 1, 1]
     with pytest.raises(ConfigError, match="group_size=0 is invalid"):
         plan_groups(runs, group_size=0)
 
