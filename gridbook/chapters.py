@@ -86,6 +86,19 @@ def threshold_percentages(results, thresholds: Sequence[float] = (0.3, 0.8, 1.2)
     return table.sort_index()
 
 
+def split_surround_sweep(results, surround_scale: float = 2.0):
+    """A sensitivity table split in two: the sigma sweep (runs at ``surround_scale``, the paper's s = 2) and the
+    surround sweep (every run at the sigma of the runs with another s). Returns ``(sigma_runs, surround_runs)``;
+    the second is empty when no run changes s."""
+    at_s = np.isclose(results["surround_scale"].astype(float), surround_scale)
+    sigma_runs = results.loc[at_s].reset_index(drop=True)
+    others = results.loc[~at_s]
+    if len(others) == 0:
+        return sigma_runs, others.reset_index(drop=True)
+    same_sigma = np.isin(results["sigma"].round(4), others["sigma"].round(4).unique())
+    return sigma_runs, results.loc[same_sigma].reset_index(drop=True)
+
+
 def spike_contrast(curve, at: float = PAPER_SPIKE_SIGMA) -> float:
     """How much a curve (a Series indexed by sigma) stands out at ``at``: its value there minus the larger of its two
     neighbours' values (NaN when ``at`` or a neighbour is missing). Positive: a peak at ``at``."""

@@ -51,3 +51,13 @@ def test_condition_names():
                                              "fields_lambda": 0.0}).startswith("baseline")
     assert chapters.heterogeneity_condition({"sigma_range": (0.06, 0.18), "surround_range": None,
                                              "fields_lambda": 2.0}) == "sigma ~ U(0.06, 0.18), multi-field (lambda 2)"
+
+
+def test_split_surround_sweep_separates_the_s_block():
+    table = pd.DataFrame({"sigma": [0.11, 0.12, 0.12, 0.12], "surround_scale": [2.0, 2.0, 1.5, 3.0],
+                          "run_id": list("abcd")})
+    sigma_runs, surround_runs = chapters.split_surround_sweep(table)
+    assert list(sigma_runs["run_id"]) == ["a", "b"]
+    assert list(surround_runs["run_id"]) == ["b", "c", "d"]  # every s at the surround sweep's sigma
+    only_sigma, none = chapters.split_surround_sweep(table.iloc[:2])
+    assert len(only_sigma) == 2 and len(none) == 0

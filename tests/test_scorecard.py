@@ -34,12 +34,19 @@ def test_r2_verdicts(scores, verdict):
 @pytest.mark.parametrize("fracs, verdict", [([0.0, 0.3, 0.1], sc.REPRODUCED), ([0.2, 0.3, 0.1], sc.PARTLY),
                                             ([0.4, 0.3, 0.1], sc.NOT_REPRODUCED)])
 def test_r3_verdicts(fracs, verdict):
-    table = results(sigma=[0.11, 0.12, 0.13], **{"frac_units_above_0.3": fracs})
+    table = results(sigma=[0.11, 0.12, 0.13], surround_scale=[2.0] * 3, **{"frac_units_above_0.3": fracs})
     assert sc.r3_row(table, "quick").verdict == verdict
 
 
+def test_r3_ignores_runs_of_the_surround_sweep():
+    flat = results(sigma=[0.11, 0.12, 0.13, 0.12], surround_scale=[2.0, 2.0, 2.0, 3.0],
+                   **{"frac_units_above_0.3": [0.3, 0.3, 0.3, 0.9]})
+    row = sc.r3_row(flat, "quick")
+    assert row.verdict == sc.NOT_REPRODUCED and "30.0 / 30.0 / 30.0" in row.ours
+
+
 def test_r3_needs_the_three_widths():
-    table = results(sigma=[0.10, 0.12], **{"frac_units_above_0.3": [0.0, 0.5]})
+    table = results(sigma=[0.10, 0.12], surround_scale=[2.0, 2.0], **{"frac_units_above_0.3": [0.0, 0.5]})
     assert sc.r3_row(table, "quick").reason == "no comparison"
 
 
@@ -80,7 +87,8 @@ def test_r7_verdicts(pred, verdict):
 
 
 def test_table_and_bad_verdict():
-    rows = [sc.r3_row(results(sigma=[0.11, 0.12, 0.13], **{"frac_units_above_0.3": [0.0, 0.3, 0.1]}), "smoke")]
+    flat = results(sigma=[0.11, 0.12, 0.13], surround_scale=[2.0] * 3, **{"frac_units_above_0.3": [0.0, 0.3, 0.1]})
+    rows = [sc.r3_row(flat, "smoke")]
     table = sc.scorecard_table(rows)
     assert list(table.index) == ["R3"] and table.loc["R3", "ours"].startswith("% units > 0.3: 0.0 / 30.0 / 10.0")
     with pytest.raises(ValueError, match="verdict='maybe' is invalid"):

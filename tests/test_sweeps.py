@@ -273,7 +273,7 @@ def test_dask_local_cluster_with_two_workers_trains_real_networks(tmp_path):
     table = load_results(tmp_path / "runs")
     assert sorted(table["sigma"]) == [0.11, 0.12, 0.13] and table["decoding_error_cm"].notna().all()
     metrics = [RunStore(tmp_path / "runs").read_metrics(r) for r in table["run_id"]]
-    assert sorted(m["group_size"] for m in metrics) == [1, 2, 2]  # one job of 3 split in two for 2 workers
+    assert sorted(m["group_size"] for m in metrics) == [1, 1, 1]  # one job of 3, balanced over 2 workers
 
 
 # ---- the real trainer ---------------------------------------------------------------------------------------------
