@@ -13,6 +13,7 @@ model GFLOP/s of (b) (matrix products of the forward and backward passes, 2 m n 
 
     python benchmarks/train_throughput.py            # full run (minutes; run it on an otherwise idle machine)
     python benchmarks/train_throughput.py --quick    # one timed step per case, to check that it works
+    python benchmarks/train_throughput.py --precision bfloat16   # (b) with bf16 matmuls; (a) stays float32
 
 The baseline runs first: gridbook's CPU speed-ups (malloc tuning, denormal flushing; see ``gridbook.train``) are
 process-wide once training has started.
@@ -153,9 +154,10 @@ def model_flops(n_hidden: int) -> float:
     return 3 * (recurrent + decoder) + 2 * (encoder + inputs)
 
 
-def time_batched(n_networks: int, n_hidden: int, warmup: int, steps: int) -> dict:
+def time_batched(n_networks: int, n_hidden: int, warmup: int, steps: int, precision: str = "float32") -> dict:
     configs = [profile_config("paper", n_hidden=n_hidden, n_place_cells=NP, batch_size=BATCH, seq_len=SEQ,
-                              target="dos", sigma=0.12, lr=1e-4, seed=k) for k in range(n_networks)]
+                              target="dos", sigma=0.12, lr=1e-4, seed=k, precision=precision)
+               for k in range(n_networks)]
     device = torch.device("cpu")
     trainer = _Trainer(configs, device, None)
     with cpu_speedups(device):
@@ -168,8 +170,8 @@ def time_batched(n_networks: int, n_hidden: int, warmup: int, steps: int) -> dic
     return {"ms_per_step": 1e3 * seconds, "gflops": n_networks * model_flops(n_hidden) / seconds / 1e9}
 
 
-def matmul_peak(seconds: float, size: int = 2048) -> float:
-    a, b = torch.randn(size, size), torch.randn(size, size)
+def matmul_peak(seconds: float, size: int = 2048, dtype: torch.dtype = torch.float32) -> float:
+    a, b = torch.randn(size, size).to(dtype), torch.randn(size, size).to(dtype)
     torch.mm(a, b)
     best = 0.0
     for _ in range(3):
@@ -198,6 +200,9 @@ def main() -> None:
     parser.add_argument("--clock", choices=CLOCK, default="wall",
                         help="wall time (default), or this process's CPU time: with --threads 1, a fair comparison "
                         "on a machine that others are using")
+    parser.add_argument("--precision", choices=("float32", "bfloat16"), default="float32",
+                        help="matmul precision of the batched trainer (b) (TrainConfig.precision; default float32); "
+                        "the reference (a) always runs in float32")
     args = parser.parse_args()
     global clock
     clock = CLOCK[args.clock]
@@ -206,13 +211,18 @@ def main() -> None:
     warmup, steps, peak_seconds = (1, 1, 0.6) if args.quick else (2, 5, 6.0)
     print(f"# training throughput, {datetime.date.today()}, {cpu_name()}, {os.cpu_count()} cores, "
           f"torch {torch.__version__} with {torch.get_num_threads()} threads, {args.clock} clock"
-          f"{' (--quick)' if args.quick else ''}")
+          f"{' (--quick)' if args.quick else ''}; (b) precision {args.precision}")
     print(f"Np {NP}, batch {BATCH}, sequence {SEQ}; {steps} timed steps after {warmup} warm-up per case\n")
     reference = {}
     for n_hidden in args.hidden:
         reference[n_hidden] = time_reference(n_hidden, warmup, steps)
     peak = matmul_peak(peak_seconds)
-    print(f"matmul peak (torch.mm 2048 x 2048, float32): {peak:.0f} GFLOP/s\n")
+    print(f"matmul peak (torch.mm 2048 x 2048, float32): {peak:.0f} GFLOP/s")
+    peak_b = peak  # the peak of (b)'s precision: its "of peak" column
+    if args.precision == "bfloat16":
+        peak_b = matmul_peak(peak_seconds, dtype=torch.bfloat16)
+        print(f"matmul peak (torch.mm 2048 x 2048, bfloat16): {peak_b:.0f} GFLOP/s ((b)'s \"of peak\" is of this)")
+    print()
     print("| Ng | trainer | K | ms/step | network-steps/s | per-network speed-up vs (a) | GFLOP/s | of peak |")
     print("|---:|---|---:|---:|---:|---:|---:|---:|")
     for n_hidden in args.hidden:
@@ -222,10 +232,11 @@ def main() -> None:
         print(f"| {n_hidden} | (a) reference (data {ref['data_ms']:.0f} ms) | 1 | {ref['ms_per_step']:.0f} | "
               f"{ref_rate:.2f} | 1.00 | {ref_gflops:.0f} | {ref_gflops / peak:.0%} |")
         for n_networks in args.networks:
-            out = time_batched(n_networks, n_hidden, warmup, steps)
+            out = time_batched(n_networks, n_hidden, warmup, steps, args.precision)
             rate = n_networks * 1e3 / out["ms_per_step"]
-            print(f"| {n_hidden} | (b) batched | {n_networks} | {out['ms_per_step']:.0f} | {rate:.2f} | "
-                  f"{rate / ref_rate:.2f} | {out['gflops']:.0f} | {out['gflops'] / peak:.0%} |", flush=True)
+            label = "(b) batched" + (" bf16" if args.precision == "bfloat16" else "")
+            print(f"| {n_hidden} | {label} | {n_networks} | {out['ms_per_step']:.0f} | {rate:.2f} | "
+                  f"{rate / ref_rate:.2f} | {out['gflops']:.0f} | {out['gflops'] / peak_b:.0%} |", flush=True)
     print("\ntargets: (b) K=32, Ng 256 per-network speed-up >= 2.5; (b) at Ng 1024 >= 80% of the matmul peak")
 
 

@@ -49,12 +49,15 @@ class ExecutionOutcome:
 # Relative cost of one training step per network, by architecture (measured on CPU, Ng 256: gates multiply the
 # recurrent products). Used only to balance jobs across workers.
 ARCH_STEP_COST = {"rnn": 1.0, "srnn": 1.0, "ugrnn": 2.0, "gru": 2.6, "lstm": 3.3}
+PRECISION_STEP_COST = {"float32": 1.0, "bfloat16": 0.55}  # bf16 matrix products: ~1.9x faster steps (CPU, Ng 256)
 EVAL_COST_STEPS = 25  # evaluation and analysis of one run, in training steps
 
 
 def run_cost(config: RunConfig) -> float:
-    """Estimated relative cost of training and evaluating one run (network-steps weighted by architecture)."""
-    return ARCH_STEP_COST.get(config.model.arch, 1.0) * config.train.n_steps + EVAL_COST_STEPS
+    """Estimated relative cost of training and evaluating one run, in float32 RNN network-steps (weighted by
+    architecture and precision)."""
+    step = ARCH_STEP_COST.get(config.model.arch, 1.0) * PRECISION_STEP_COST.get(config.train.precision, 1.0)
+    return step * config.train.n_steps + EVAL_COST_STEPS
 
 
 def plan_groups(configs: Sequence[RunConfig], group_size: int = 32, workers: int = 1) -> list[list[RunConfig]]:

@@ -32,6 +32,13 @@ over the sequence, scaled by 1 / (1 - p). Masks come from :meth:`BatchedRecurren
 
 The ``rnn``/``srnn`` recurrence runs through a hand-written backward pass (:class:`ElmanRecurrence`) that forms the
 recurrent weight gradient as one matrix product over all time steps; the gated cells use autograd.
+
+Mixed precision (``TrainConfig.precision = "bfloat16"``, the ``matmul_dtype`` of :class:`BatchedRecurrentNetworks`):
+every matrix product but the velocity input's (inner size 2: no gain, and it keeps the velocities exact) -- encoders,
+recurrence forward and backward, decoder -- takes bfloat16 operands
+(:func:`_bmm`: the product accumulates in float32 inside the kernel and is rounded to bfloat16 on output) and its
+result is cast back to float32; weights, the hidden state (drive + product, added in float32), activations, the loss
+and the optimizer stay float32. With float32 (the default) the code path is the plain float32 one.
 """
 
 from __future__ import annotations
@@ -45,11 +52,19 @@ from torch import nn
 
 from gridbook.config import ACTIVATIONS, INITIALIZERS, ConfigError, ModelConfig, RunConfig, TargetConfig
 
-__all__ = ["GATES", "RANDOM_STREAMS", "BatchedRecurrentNetworks", "ElmanRecurrence", "init_matrix", "network_generator",
-           "target_size"]
+__all__ = ["GATES", "MATMUL_DTYPES", "RANDOM_STREAMS", "BatchedRecurrentNetworks", "ElmanRecurrence", "init_matrix",
+           "network_generator", "target_size"]
 
 GATES = {"rnn": 1, "srnn": 1, "ugrnn": 2, "gru": 3, "lstm": 4}  # recurrent blocks per architecture
 HAS_BIAS = {"rnn": False, "srnn": True, "ugrnn": True, "gru": True, "lstm": True}
+MATMUL_DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}  # TrainConfig.precision -> operand dtype
+
+
+def _bmm(a: torch.Tensor, b: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """``torch.bmm(a, b)`` with operands cast to ``dtype`` (a no-op for operands already in it), as float32."""
+    if dtype == torch.float32:
+        return torch.bmm(a, b)
+    return torch.bmm(a.to(dtype), b.to(dtype)).float()
 
 _ACTIVATION = {
     "relu": torch.relu,
@@ -117,20 +132,26 @@ class ElmanRecurrence(torch.autograd.Function):
     """``h_t = act(drive_t + (mask * h_{t-1}) U)`` for t = 1..T with a hand-written backward pass.
 
     drive (K, T, B, Ng) input drive (input weights times velocity, plus bias); h0 (K, B, Ng); weight U (K, Ng, Ng);
-    mask (K, B, Ng) recurrent-dropout mask or None -> hidden (K, T, B, Ng).
+    mask (K, B, Ng) recurrent-dropout mask or None -> hidden (K, T, B, Ng). ``matmul_dtype`` (default float32):
+    the operand dtype of every matrix product, forward and backward (see :func:`_bmm`); the state stays float32.
     The backward runs the time loop for the state gradients only and forms dL/dU = sum_t h_{t-1}^T delta_t as one
     batched product over all T * B rows.
     """
 
     @staticmethod
-    def forward(ctx, drive, h0, weight, mask, activation):  # noqa: D102
+    def forward(ctx, drive, h0, weight, mask, activation, matmul_dtype=torch.float32):  # noqa: D102
         n_time = drive.shape[1]
         hidden = drive.clone()  # (K, T, B, Ng) pre-activations, overwritten step by step with h_t
         h0 = h0 if mask is None else h0 * mask  # (K, B, Ng)
+        low = matmul_dtype != torch.float32
+        weight_low = weight.to(matmul_dtype) if low else None  # cast once, not once per step
         prev = h0
         for t in range(n_time):
             step = hidden[:, t]  # (K, B, Ng) view
-            step.baddbmm_(prev, weight)
+            if low:
+                step.add_(_bmm(prev, weight_low, matmul_dtype))
+            else:
+                step.baddbmm_(prev, weight)
             if activation == "relu":
                 step.relu_()
             elif activation == "tanh":
@@ -138,7 +159,7 @@ class ElmanRecurrence(torch.autograd.Function):
             elif activation == "sigmoid":
                 step.sigmoid_()
             prev = step if mask is None else step * mask
-        ctx.activation = activation
+        ctx.activation, ctx.matmul_dtype = activation, matmul_dtype
         ctx.save_for_backward(hidden, h0, weight, mask)
         return hidden
 
@@ -148,6 +169,9 @@ class ElmanRecurrence(torch.autograd.Function):
         hidden, h0, weight, mask = ctx.saved_tensors
         n_net, n_time, n_batch, n_hidden = hidden.shape
         delta = torch.empty_like(hidden).copy_(grad_hidden)  # (K, T, B, Ng) becomes dL/d(pre-activation) = dL/d(drive)
+        dtype = ctx.matmul_dtype
+        if dtype != torch.float32:
+            return ElmanRecurrence._backward_low(ctx, delta, hidden, h0, weight, mask, dtype)
         weight_t = weight.transpose(1, 2)  # (K, Ng, Ng)
         for t in reversed(range(n_time)):
             step = delta[:, t]  # (K, B, Ng): dL/dh_t from the readout, plus from step t + 1 below
@@ -169,7 +193,31 @@ class ElmanRecurrence(torch.autograd.Function):
                 prev = prev.reshape(n_net, (n_time - 1) * n_batch, n_hidden)
                 later = delta[:, 1:].reshape(n_net, (n_time - 1) * n_batch, n_hidden)
                 grad_weight.baddbmm_(prev.transpose(1, 2), later)
-        return delta, grad_h0, grad_weight, None, None
+        return delta, grad_h0, grad_weight, None, None, None
+
+    @staticmethod
+    def _backward_low(ctx, delta, hidden, h0, weight, mask, dtype):
+        """The backward pass with ``dtype`` (bfloat16) matrix-product operands; sums and state gradients float32."""
+        n_net, n_time, n_batch, n_hidden = hidden.shape
+        weight_t = weight.transpose(1, 2).to(dtype)  # (K, Ng, Ng), cast once
+        for t in reversed(range(n_time)):
+            step = delta[:, t]  # (K, B, Ng)
+            if t < n_time - 1:
+                back = _bmm(delta[:, t + 1], weight_t, dtype)  # (K, B, Ng) float32
+                step.add_(back) if mask is None else step.addcmul_(back, mask)
+            _activation_grad_(step, hidden[:, t], ctx.activation)
+        grad_h0 = grad_weight = None
+        if ctx.needs_input_grad[1]:
+            grad_h0 = _bmm(delta[:, 0], weight_t, dtype)  # (K, B, Ng)
+            if mask is not None:
+                grad_h0.mul_(mask)
+        if ctx.needs_input_grad[2]:
+            prev = torch.cat([h0[:, None], hidden[:, :-1]], 1)  # (K, T, B, Ng): h_{t-1} for t = 1..T
+            if mask is not None:
+                prev[:, 1:].mul_(mask[:, None])  # h0 is saved already masked
+            prev = prev.reshape(n_net, n_time * n_batch, n_hidden)
+            grad_weight = _bmm(prev.transpose(1, 2), delta.reshape(n_net, n_time * n_batch, n_hidden), dtype)
+        return delta, grad_h0, grad_weight, None, None, None
 
 
 # ---- the batched networks -----------------------------------------------------------------------------------------
@@ -184,11 +232,13 @@ class BatchedRecurrentNetworks(nn.Module):
     ``configs``: one :class:`ModelConfig` per network; ``arch``, ``n_hidden`` and ``activation`` must agree
     (per-network initializer, dropout and encoder scale may differ). ``n_outputs``: Np, the target code size
     (the encoder's input and the decoder's output). ``generators``: one CPU ``torch.Generator`` per network for
-    the initial weights, or None for zero weights that a state dict will overwrite.
+    the initial weights, or None for zero weights that a state dict will overwrite. ``matmul_dtype``: the operand
+    dtype of the matrix products (float32, or bfloat16 for mixed precision; parameters stay float32).
     """
 
     def __init__(self, configs: Sequence[ModelConfig], n_outputs: int,
-                 generators: Sequence[torch.Generator] | None = None, n_inputs: int = 2) -> None:
+                 generators: Sequence[torch.Generator] | None = None, n_inputs: int = 2,
+                 matmul_dtype: torch.dtype = torch.float32) -> None:
         super().__init__()
         configs = list(configs)
         if not configs:
@@ -213,6 +263,10 @@ class BatchedRecurrentNetworks(nn.Module):
         self.input_dropout = [c.input_dropout for c in configs]
         self.recurrent_dropout = [c.recurrent_dropout for c in configs]
         self.fused_recurrence = True  # rnn/srnn: hand-written backward (False: plain autograd, for tests)
+        if matmul_dtype not in MATMUL_DTYPES.values():
+            raise ConfigError(f"matmul_dtype={matmul_dtype!r} is invalid; allowed values: "
+                              f"{', '.join(map(str, MATMUL_DTYPES.values()))}")
+        self.matmul_dtype = matmul_dtype
 
         shapes = self.parameter_shapes()
         if generators is None:
@@ -226,14 +280,21 @@ class BatchedRecurrentNetworks(nn.Module):
     @classmethod
     def from_configs(cls, configs: Sequence[RunConfig], initialise: bool = True) -> BatchedRecurrentNetworks:
         """The networks of full run configs, initialised from each one's ``init`` stream
-        (:func:`network_generator`), or zeros with ``initialise=False`` (for loading weights)."""
+        (:func:`network_generator`), or zeros with ``initialise=False`` (for loading weights). The matmul dtype is
+        the configs' ``train.precision`` (which must agree)."""
         configs = list(configs)
         sizes = sorted({target_size(c.target) for c in configs})
         if len(sizes) > 1:
             raise ConfigError(f"target code size differs between networks ({sizes}); networks trained together "
                               "must share it")
+        precisions = sorted({c.train.precision for c in configs})
+        if len(precisions) > 1:
+            raise ConfigError(f"precision differs between networks ({', '.join(precisions)}); networks trained "
+                              "together must share it")
+        if precisions[0] not in MATMUL_DTYPES:
+            raise ConfigError(f"precision={precisions[0]!r} is invalid; allowed values: {', '.join(MATMUL_DTYPES)}")
         generators = [network_generator(c.train.seed, "init") for c in configs] if initialise else None
-        return cls([c.model for c in configs], sizes[0], generators)
+        return cls([c.model for c in configs], sizes[0], generators, matmul_dtype=MATMUL_DTYPES[precisions[0]])
 
     # -- construction
     def parameter_shapes(self) -> dict[str, tuple[int, ...]]:
@@ -271,7 +332,8 @@ class BatchedRecurrentNetworks(nn.Module):
         """A new module holding copies of the networks at ``indices`` (in that order)."""
         index = torch.as_tensor(list(indices), dtype=torch.long)
         device = self.decoder.device
-        sub = BatchedRecurrentNetworks([self.configs[i] for i in index.tolist()], self.n_outputs, None, self.n_inputs)
+        sub = BatchedRecurrentNetworks([self.configs[i] for i in index.tolist()], self.n_outputs, None, self.n_inputs,
+                                       matmul_dtype=self.matmul_dtype)
         sub.load_state_dict({k: v.detach()[index.to(device)].clone() for k, v in self.state_dict().items()})
         sub.fused_recurrence = self.fused_recurrence
         return sub.to(device)
@@ -308,39 +370,44 @@ class BatchedRecurrentNetworks(nn.Module):
                              f"(K, B, {self.n_outputs}); got {tuple(velocity.shape)} and {tuple(init_code.shape)}")
         if input_mask is not None:
             velocity = velocity * input_mask[:, None]  # (K, T, B, 2)
-        drive = torch.bmm(velocity.reshape(n_net, n_time * n_batch, n_in), self.input_weight)  # (K, T B, G Ng)
+        dtype = self.matmul_dtype
+        flat_velocity = velocity.reshape(n_net, n_time * n_batch, n_in)  # (K, T B, 2): inner size 2, kept float32
+        drive = torch.bmm(flat_velocity, self.input_weight)  # (K, T B, G Ng)
         if HAS_BIAS[self.arch]:
             drive = drive + self.bias[:, None]
         drive = drive.reshape(n_net, n_time, n_batch, -1)  # (K, T, B, G Ng)
-        h0 = torch.bmm(init_code, self.encoder)  # (K, B, Ng)
+        h0 = _bmm(init_code, self.encoder, dtype)  # (K, B, Ng)
         if self.arch in ("rnn", "srnn"):
             if self.fused_recurrence:
-                hidden = ElmanRecurrence.apply(drive, h0, self.recurrent_weight, recurrent_mask, self.activation)
+                hidden = ElmanRecurrence.apply(drive, h0, self.recurrent_weight, recurrent_mask, self.activation,
+                                               dtype)
             else:
                 hidden = self._gated_loop(drive, h0, None, recurrent_mask)
         else:
-            c0 = torch.bmm(init_code, self.cell_encoder) if self.arch == "lstm" else None  # (K, B, Ng)
+            c0 = _bmm(init_code, self.cell_encoder, dtype) if self.arch == "lstm" else None  # (K, B, Ng)
             hidden = self._gated_loop(drive, h0, c0, recurrent_mask)
         flat = hidden.reshape(n_net, n_time * n_batch, self.n_hidden)  # (K, T B, Ng)
-        output = torch.bmm(flat, self.decoder.transpose(1, 2))  # (K, T B, Np)
+        output = _bmm(flat, self.decoder.transpose(1, 2), dtype)  # (K, T B, Np)
         return hidden, output.reshape(n_net, n_time, n_batch, self.n_outputs)
 
     def _gated_loop(self, drive: torch.Tensor, h: torch.Tensor, c: torch.Tensor | None,
                     mask: torch.Tensor | None) -> torch.Tensor:
         """Autograd time loop for every architecture. drive (K, T, B, G Ng), h (K, B, Ng) -> (K, T, B, Ng)."""
         act, weight, arch = _ACTIVATION[self.activation], self.recurrent_weight, self.arch
+        dtype = self.matmul_dtype
+        low = dtype != torch.float32  # the weight is cast in every step, so its gradients are summed in float32
         sig = torch.sigmoid
         states = []
         for t in range(drive.shape[1]):
             prev = h if mask is None else h * mask  # (K, B, Ng)
             if arch == "gru":
-                rec = torch.bmm(prev, weight)  # (K, B, 3 Ng)
+                rec = _bmm(prev, weight, dtype)  # (K, B, 3 Ng)
                 xz, xr, xn = drive[:, t].chunk(3, dim=-1)
                 hz, hr, hn = rec.chunk(3, dim=-1)
                 z, r = sig(xz + hz), sig(xr + hr)
                 h = (1 - z) * act(xn + r * hn) + z * h
             else:
-                pre = torch.baddbmm(drive[:, t], prev, weight)  # (K, B, G Ng)
+                pre = drive[:, t] + _bmm(prev, weight, dtype) if low else torch.baddbmm(drive[:, t], prev, weight)
                 if arch in ("rnn", "srnn"):
                     h = act(pre)
                 elif arch == "ugrnn":
@@ -355,5 +422,6 @@ class BatchedRecurrentNetworks(nn.Module):
         return torch.stack(states, dim=1)
 
     def extra_repr(self) -> str:
-        return (f"K={self.n_networks}, arch={self.arch!r}, activation={self.activation!r}, Ng={self.n_hidden}, "
+        text = (f"K={self.n_networks}, arch={self.arch!r}, activation={self.activation!r}, Ng={self.n_hidden}, "
                 f"Np={self.n_outputs}")
+        return text if self.matmul_dtype == torch.float32 else f"{text}, matmul_dtype={self.matmul_dtype}"

@@ -19,6 +19,10 @@ target's decoder vs the true position, mean over the batch) -- the forward pass 
 On the CPU, training runs under :func:`cpu_speedups`: malloc keeps freed memory for reuse (PyTorch re-allocates its
 large buffers every step) and denormal floats flush to zero. Both are deterministic, so a seed still gives the same
 network on every run.
+
+``TrainConfig.precision = "bfloat16"`` (opt-in; default and paper float32) runs every matrix product of the forward
+and backward passes with bfloat16 operands (:class:`~gridbook.models.BatchedRecurrentNetworks` ``matmul_dtype``);
+weights, optimizer state, hidden state, loss and gradients stay float32.
 """
 
 from __future__ import annotations
@@ -286,7 +290,8 @@ def evaluate_networks(result: TrainResult, n_batches: int | None = None, seed: i
     ``positions`` (N, 2) float32 m, ``activations`` (N, Ng) float32 hidden units h_t, ``decoding_error_cm``,
     ``loss`` (target loss). N = n_batches * seq_len * batch_size; ``n_batches`` defaults to each network's
     ``analysis.eval_batches``. Trajectories come from a generator seeded with ``seed`` (one per distinct task, so
-    networks with the same task see the same trajectories)."""
+    networks with the same task see the same trajectories). The networks run in their training precision
+    (``TrainConfig.precision``: bfloat16 networks are evaluated with bfloat16 matrix products)."""
     chosen = list(range(len(result.configs))) if indices is None else list(indices)
     net = result.networks if indices is None else result.networks.subset(chosen)
     configs, targets = [result.configs[i] for i in chosen], [result.targets[i] for i in chosen]

@@ -72,6 +72,7 @@ def test_int_given_for_float_hashes_the_same():
         ("sigma_range", (0.2, 0.1), r"sigma_range=\(0.2, 0.1\) is invalid"),
         ("surround_range", (0.5, 2.0), r"surround_range=\(0.5, 2.0\) is invalid"),
         ("periodic", "yes", r"periodic='yes' is invalid; allowed values: true, false"),
+        ("precision", "float16", r"precision='float16' is invalid; allowed values: float32, bfloat16"),
     ],
 )
 def test_bad_values_name_field_and_allowed_values(key, value, match):
@@ -97,3 +98,14 @@ def test_profiles_override_only_known_fields_and_list_deviations():
         assert PROFILE_DEVIATIONS[name]
     with pytest.raises(ConfigError, match=r"profile='fast' is invalid; allowed values: smoke, quick, paper"):
         profile_config("fast")
+
+
+def test_precision_is_float32_by_default_and_part_of_the_shape_key():
+    base = profile_config("paper")
+    assert base.train.precision == "float32" and RunConfig().train.precision == "float32"
+    assert base.replace(precision="float32").run_id() == base.run_id()  # the new field leaves stored ids alone
+    mixed = base.replace(precision="bfloat16")
+    assert mixed.run_id() != base.run_id() and mixed.shape_key() != base.shape_key()
+    assert mixed.shape_key()[-1] == "bfloat16"
+    assert profile_config("quick").train.precision == "bfloat16"  # a stated deviation of the quick profile
+    assert "precision" in {row[0] for row in PROFILE_DEVIATIONS["quick"]}

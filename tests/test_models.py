@@ -169,3 +169,71 @@ def test_from_configs_and_subset():
     velocity, code = torch.randn(2, T, B, 2), torch.randn(2, B, 32)
     torch.testing.assert_close(sub(velocity[1:], code[1:])[1][0], net(velocity, code)[1][1], atol=1e-6, rtol=1e-6)
     assert target_size(profile_config("smoke", target="cartesian").target) == 2
+
+
+# ---- mixed precision (bfloat16 matmul operands) -------------------------------------------------------------------
+def _scaled_error(value: torch.Tensor, reference: torch.Tensor) -> float:
+    """max |value - reference| relative to the reference's scale (its largest magnitude)."""
+    return ((value - reference).abs().max() / reference.abs().max()).item()
+
+
+def _relative_error(value: torch.Tensor, reference: torch.Tensor) -> float:
+    """||value - reference|| / ||reference|| (Frobenius): relu units near 0 that switch on or off in bfloat16 make
+    single gradient entries differ a lot, the gradient as a whole only a little."""
+    return ((value - reference).norm() / reference.norm()).item()
+
+
+def _run(net, velocity, code, masks=(None, None)):
+    net.zero_grad()
+    hidden, output = net(velocity, code, *masks)
+    (hidden.sin().sum() + output.square().mean()).backward()
+    return [hidden.detach(), output.detach()] + [p.grad.clone() for p in net.parameters()]
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_bfloat16_forward_and_gradients_are_close_to_float32(arch):
+    full = make_networks(arch)
+    half = make_networks(arch)
+    half.matmul_dtype = torch.bfloat16
+    assert all(p.dtype == torch.float32 for p in half.parameters())  # master weights stay float32
+    velocity, code = inputs(3, seed=2)
+    exact, mixed = _run(full, velocity, code), _run(half, velocity, code)
+    assert all(m.dtype == torch.float32 for m in mixed)  # hidden state, output and gradients are float32
+    assert not torch.equal(exact[1], mixed[1])  # the products really ran in bfloat16
+    assert _scaled_error(mixed[0], exact[0]) < 2e-2 and _scaled_error(mixed[1], exact[1]) < 2e-2  # hidden, output
+    for (name, _), e, m in zip(half.named_parameters(), exact[2:], mixed[2:], strict=True):
+        assert _relative_error(m, e) < 0.1, name  # measured <= 0.06 (errors compound back through the T steps)
+
+
+@pytest.mark.parametrize("arch", ["rnn", "srnn"])
+@pytest.mark.parametrize("dropout", [0.0, 0.4])
+def test_bfloat16_fused_elman_backward_matches_autograd_on_the_bfloat16_loop(arch, dropout):
+    net = make_networks(arch, recurrent_dropout=dropout, input_dropout=dropout)
+    net.matmul_dtype = torch.bfloat16
+    velocity, code = inputs(3, seed=3)
+    masks = net.dropout_masks([network_generator(s, "dropout") for s in range(3)], B)
+    results = []
+    for fused in (True, False):
+        net.fused_recurrence = fused
+        results.append(_run(net, velocity, code, masks))
+    torch.testing.assert_close(results[0][0], results[1][0], atol=1e-5, rtol=1e-5)  # same bf16 forward
+    names = ["hidden", "output"] + [name for name, _ in net.named_parameters()]
+    for name, fused, plain in zip(names, *results, strict=True):
+        assert _relative_error(fused, plain) < 1e-2, name  # measured <= 0.002 (dL/dU is one product, not T)
+
+
+def test_bfloat16_networks_in_a_batch_match_networks_alone_and_subset_keeps_the_dtype():
+    configs = [profile_config("smoke", seed=s, precision="bfloat16") for s in (0, 1, 2)]
+    together = BatchedRecurrentNetworks.from_configs(configs)
+    assert together.matmul_dtype == torch.bfloat16 and "bfloat16" in repr(together)
+    assert BatchedRecurrentNetworks.from_configs(configs[:1]).matmul_dtype == torch.bfloat16
+    velocity, code = torch.randn(3, T, B, 2), torch.randn(3, B, 32)
+    _, output = together(velocity, code)
+    for k in range(3):
+        alone = together.subset([k])
+        assert alone.matmul_dtype == torch.bfloat16
+        assert _scaled_error(alone(velocity[k:k + 1], code[k:k + 1])[1][0], output[k]) < 1e-2
+    with pytest.raises(ConfigError, match="precision differs"):
+        BatchedRecurrentNetworks.from_configs([profile_config("smoke"), configs[1]])
+    with pytest.raises(ConfigError, match="matmul_dtype"):
+        BatchedRecurrentNetworks([ModelConfig(n_hidden=NG)], NP, None, matmul_dtype=torch.float16)

@@ -53,6 +53,35 @@ def test_networks_trained_together_equal_networks_trained_alone(arch):
     assert together.diverged == [False] * 3
 
 
+def test_bfloat16_networks_trained_together_match_networks_trained_alone():
+    configs = [tiny(seed=0, lr=1e-3, precision="bfloat16"),
+               tiny(seed=1, lr=3e-3, recurrent_dropout=0.5, precision="bfloat16"),
+               tiny(seed=2, lr=1e-2, target="gaussian", precision="bfloat16")]
+    together = train(configs, eval_every=1)
+    assert together.networks.matmul_dtype == torch.bfloat16
+    assert all(p.dtype == torch.float32 for p in together.networks.parameters())
+    full = train([c.replace(precision="float32") for c in configs], eval_every=1)
+    assert not torch.equal(full.networks.recurrent_weight, together.networks.recurrent_weight)  # bf16 was used
+    for k, config in enumerate(configs):
+        alone = train([config], eval_every=1)
+        assert_same_weights(together.networks, k, alone.networks, 0, atol=1e-3)
+        np.testing.assert_allclose(together.history[k]["loss"], alone.history[0]["loss"], rtol=1e-2)
+        np.testing.assert_allclose(together.history[k]["loss"], full.history[k]["loss"], rtol=2e-2)
+
+
+def test_bfloat16_precision_survives_checkpoints_and_evaluation(tmp_path):
+    config = tiny(precision="bfloat16")
+    result = train([config], checkpoint=tmp_path / "run.pt")
+    loaded = load_checkpoint(tmp_path / "run.pt", device="cpu")
+    assert loaded.networks.matmul_dtype == torch.bfloat16 and loaded.configs[0].train.precision == "bfloat16"
+    (evaluation,) = evaluate_networks(result)
+    assert evaluation["activations"].dtype == np.float32 and np.isfinite(evaluation["decoding_error_cm"])
+    with pytest.raises(ConfigError, match="precision"):
+        tiny(precision="half")
+    with pytest.raises(ConfigError, match="shape_key"):
+        train([tiny(), tiny(seed=1, precision="bfloat16")])
+
+
 def test_loss_and_error_decrease_on_a_tiny_problem():
     config = tiny(target="gaussian", sigma=0.3, n_place_cells=32, n_hidden=32, batch_size=16, lr=1e-2, n_steps=150)
     history = train([config], eval_every=1).history[0]
