@@ -57,6 +57,7 @@ __all__ = ["BatchedOptimizer", "TrainResult", "evaluate_networks", "load_checkpo
 
 CHECKPOINT_FORMAT = "gridbook.train.v1"
 HISTORY_POINTS = 200  # history records per run when eval_every = 0
+HISTORY_TRAJECTORIES = 50  # trajectories of the batch decoded for a history record (lookup decoding is costly)
 CHECKPOINT_SECONDS = 600.0  # with a checkpoint file, save at least this often (and every 10% of the steps)
 
 
@@ -74,7 +75,8 @@ def pick_device(device: str | torch.device | None = None) -> torch.device:
 # ---- results ------------------------------------------------------------------------------------------------------
 @dataclass
 class TrainResult:
-    """K trained networks. ``history[k]`` = {"step", "loss", "error_cm"} lists; ``optimizer_state`` and
+    """K trained networks. ``history[k]`` = {"step", "loss", "error_cm"} lists (the training batch's loss, and the
+    decoding error on its first :data:`HISTORY_TRAJECTORIES` trajectories); ``optimizer_state`` and
     ``generator_states`` (per network {"trajectories", "dropout"} generator states) make training resumable."""
 
     configs: list[RunConfig]
@@ -199,7 +201,8 @@ class _Trainer:
         if self.decay is not None:
             total = losses + self.decay * self.networks.recurrent_weight.square().sum((1, 2))
         for k, target in enumerate(self.targets):
-            error = (target.decode(output[k]) - position[k]).norm(dim=-1).mean() * 100  # cm
+            n_b = HISTORY_TRAJECTORIES
+            error = (target.decode(output[k][:, :n_b]) - position[k][:, :n_b]).norm(dim=-1).mean() * 100  # cm
             self.history[k]["step"].append(self.step)
             self.history[k]["loss"].append(float(total[k]))
             self.history[k]["error_cm"].append(float(error))
