@@ -75,14 +75,14 @@ def plan_groups(configs: Sequence[RunConfig], group_size: int = 32, workers: int
     groups = [runs[i:i + group_size] for runs in by_shape.values() for i in range(0, len(runs), group_size)]
     if workers <= 1 or not groups:
         return groups
-    cost = {id(g): sum(run_cost(c) for c in g) for g in groups}
-    share = sum(cost.values()) / (2 * workers)
-    balanced = []
-    for group in groups:
-        parts = min(len(group), max(1, math.ceil(cost[id(group)] / share - 1e-9)))
+    costs = [[run_cost(c) for c in group] for group in groups]
+    share = sum(map(sum, costs)) / (2 * workers)
+    balanced = []  # (cost, job)
+    for group, cost in zip(groups, costs, strict=True):
+        parts = min(len(group), max(1, math.ceil(sum(cost) / share - 1e-9)))
         bounds = np.linspace(0, len(group), parts + 1).round().astype(int)
-        balanced += [group[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
-    return sorted(balanced, key=lambda g: -sum(run_cost(c) for c in g))
+        balanced += [(sum(cost[a:b]), group[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    return [job for _, job in sorted(balanced, key=lambda pair: -pair[0])]
 
 
 # ---- the real train-and-evaluate job ---------------------------------------------------------------------------------

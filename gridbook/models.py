@@ -184,8 +184,6 @@ class BatchedRecurrentNetworks(nn.Module):
         if len(precisions) > 1:
             raise ConfigError(f"precision differs between networks ({', '.join(precisions)}); networks trained "
                               "together must share it")
-        if precisions[0] not in MATMUL_DTYPES:
-            raise ConfigError(f"precision={precisions[0]!r} is invalid; allowed values: {', '.join(MATMUL_DTYPES)}")
         generators = [network_generator(c.train.seed, "init") for c in configs] if initialise else None
         return cls([c.model for c in configs], sizes[0], generators, matmul_dtype=MATMUL_DTYPES[precisions[0]])
 

@@ -74,51 +74,35 @@ class ElmanRecurrence(torch.autograd.Function):
         n_net, n_time, n_batch, n_hidden = hidden.shape
         delta = torch.empty_like(hidden).copy_(grad_hidden)  # (K, T, B, Ng) becomes dL/d(pre-activation) = dL/d(drive)
         dtype = ctx.matmul_dtype
-        if dtype != torch.float32:
-            return ElmanRecurrence._backward_low(ctx, delta, hidden, h0, weight, mask, dtype)
+        low = dtype != torch.float32
         weight_t = weight.transpose(1, 2)  # (K, Ng, Ng)
+        if low:
+            weight_t = weight_t.to(dtype)  # cast once, not once per step
         for t in reversed(range(n_time)):
             step = delta[:, t]  # (K, B, Ng): dL/dh_t from the readout, plus from step t + 1 below
             if t < n_time - 1:
-                if mask is None:
+                if mask is None and not low:
                     step.baddbmm_(delta[:, t + 1], weight_t)
                 else:
-                    step.addcmul_(torch.bmm(delta[:, t + 1], weight_t), mask)
-            _activation_grad_(step, hidden[:, t], ctx.activation)
-        grad_h0 = grad_weight = None
-        if ctx.needs_input_grad[1]:
-            grad_h0 = torch.bmm(delta[:, 0], weight_t)  # (K, B, Ng)
-            if mask is not None:
-                grad_h0.mul_(mask)
-        if ctx.needs_input_grad[2]:
-            grad_weight = torch.bmm(h0.transpose(1, 2), delta[:, 0])  # (K, Ng, Ng)
-            if n_time > 1:
-                prev = hidden[:, :-1] if mask is None else hidden[:, :-1] * mask[:, None]  # (K, T-1, B, Ng)
-                prev = prev.reshape(n_net, (n_time - 1) * n_batch, n_hidden)
-                later = delta[:, 1:].reshape(n_net, (n_time - 1) * n_batch, n_hidden)
-                grad_weight.baddbmm_(prev.transpose(1, 2), later)
-        return delta, grad_h0, grad_weight, None, None, None
-
-    @staticmethod
-    def _backward_low(ctx, delta, hidden, h0, weight, mask, dtype):
-        """The backward pass with ``dtype`` (bfloat16) matrix-product operands; sums and state gradients float32."""
-        n_net, n_time, n_batch, n_hidden = hidden.shape
-        weight_t = weight.transpose(1, 2).to(dtype)  # (K, Ng, Ng), cast once
-        for t in reversed(range(n_time)):
-            step = delta[:, t]  # (K, B, Ng)
-            if t < n_time - 1:
-                back = _bmm(delta[:, t + 1], weight_t, dtype)  # (K, B, Ng) float32
-                step.add_(back) if mask is None else step.addcmul_(back, mask)
+                    back = _bmm(delta[:, t + 1], weight_t, dtype)  # (K, B, Ng) float32
+                    step.add_(back) if mask is None else step.addcmul_(back, mask)
             _activation_grad_(step, hidden[:, t], ctx.activation)
         grad_h0 = grad_weight = None
         if ctx.needs_input_grad[1]:
             grad_h0 = _bmm(delta[:, 0], weight_t, dtype)  # (K, B, Ng)
             if mask is not None:
                 grad_h0.mul_(mask)
-        if ctx.needs_input_grad[2]:
+        if ctx.needs_input_grad[2] and low:  # one bf16 product over all T steps (rounded once)
             prev = torch.cat([h0[:, None], hidden[:, :-1]], 1)  # (K, T, B, Ng): h_{t-1} for t = 1..T
             if mask is not None:
                 prev[:, 1:].mul_(mask[:, None])  # h0 is saved already masked
             prev = prev.reshape(n_net, n_time * n_batch, n_hidden)
             grad_weight = _bmm(prev.transpose(1, 2), delta.reshape(n_net, n_time * n_batch, n_hidden), dtype)
+        elif ctx.needs_input_grad[2]:  # float32: h0's term, then the rest accumulated in place (no concatenation)
+            grad_weight = torch.bmm(h0.transpose(1, 2), delta[:, 0])  # (K, Ng, Ng)
+            if n_time > 1:
+                prev = hidden[:, :-1] if mask is None else hidden[:, :-1] * mask[:, None]  # (K, T-1, B, Ng)
+                prev = prev.reshape(n_net, (n_time - 1) * n_batch, n_hidden)
+                later = delta[:, 1:].reshape(n_net, (n_time - 1) * n_batch, n_hidden)
+                grad_weight.baddbmm_(prev.transpose(1, 2), later)
         return delta, grad_h0, grad_weight, None, None, None

@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from gridbook.chapters import split_surround_sweep
+
 REPRODUCED, PARTLY, NOT_REPRODUCED = "reproduced", "partly", "not reproduced"
 VERDICTS = (REPRODUCED, PARTLY, NOT_REPRODUCED)
 ERROR_THRESHOLD_CM = 10.0  # "learned to path integrate" (the paper: 10 cm)
@@ -134,7 +136,7 @@ def r3_row(results, profile: str, threshold: float = 0.3) -> ScorecardRow:
     """R3 from the sensitivity sweep: percentage of units above ``threshold`` (mean over seeds) at 11, 12, 13 cm."""
     if len(results) == 0:
         return _no_runs("R3", profile)
-    results = results[np.isclose(results["surround_scale"].astype(float), 2.0)]  # the sigma sweep at s = 2
+    results = split_surround_sweep(results, surround_scale=2.0)[0]  # the sigma sweep at s = 2
     curve = 100 * results.groupby(results["sigma"].round(4))[f"frac_units_above_{threshold}"].mean()
     wanted = (SPIKE_SIGMA, *SPIKE_NEIGHBOURS)
     if not all(any(math.isclose(s, w) for s in curve.index) for w in wanted):
