@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import math
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -314,3 +315,36 @@ def mode_ratios(modes) -> np.ndarray:
     if modes.size and not (modes > 0).all():
         raise ValueError("modes must be positive (periods) to take their ratios")
     return modes[1:] / modes[:-1]
+
+
+# ---- per-run summaries of the per-unit table (the run store's results columns) ----------------------------------
+SCORE_THRESHOLDS = (0.3, 0.8, 1.2)  # the paper's thresholds on the min-max score60
+PERIOD_SCORE_THRESHOLD = 0.3  # periods are measured on units scoring above this (PAPER.md section 5)
+
+
+def period_mode(periods: np.ndarray) -> float:
+    """The most common grid period (m): the peak of a Gaussian kernel density of the finite periods (NaN if none)."""
+    periods = np.asarray(periods, dtype=float)
+    periods = periods[np.isfinite(periods)]
+    if periods.size == 0:
+        return float("nan")
+    if periods.size < 3 or np.ptp(periods) == 0:
+        return float(np.median(periods))
+    grid = np.linspace(periods.min(), periods.max(), 512)
+    return float(grid[np.argmax(scipy.stats.gaussian_kde(periods)(grid))])
+
+
+def summarize_units(units: Mapping[str, np.ndarray]) -> dict[str, float]:
+    """The per-run summary columns of :func:`gridbook.store.load_results` from a per-unit table."""
+    min_max = np.asarray(units["score60_min_max"], dtype=float)  # (U,)
+    mean = np.asarray(units["score60_mean"], dtype=float)  # (U,)
+    finite = np.isfinite(min_max)
+    summary = {
+        "best_score60_min_max": float(np.nanmax(min_max)) if finite.any() else float("nan"),
+        "best_score60_mean": float(np.nanmax(mean)) if np.isfinite(mean).any() else float("nan"),
+    }
+    for threshold in SCORE_THRESHOLDS:
+        summary[f"frac_units_above_{threshold}"] = float(np.mean(min_max[finite] > threshold)) if finite.any() else 0.0
+    scored = finite & (min_max > PERIOD_SCORE_THRESHOLD)
+    summary["period_mode_m"] = period_mode(np.asarray(units["period_m"], dtype=float)[scored])
+    return summary

@@ -45,13 +45,12 @@ from gridbook._files import (
     package_versions,
 )
 from gridbook.config import RunConfig
+from gridbook.scores import SCORE_THRESHOLDS, summarize_units
 
 RUN_FILES = ("config.yaml", "checkpoint.pt", "metrics.json", "ratemaps.npz", "units.parquet")
 SMALL_FILES = ("config.yaml", "metrics.json", "units.parquet")  # checksummed on every status check
 DONE, FAILED, RESULTS = "DONE", "failed.json", "results.parquet"
 UNIT_COLUMNS = ("score60_mean", "score60_min_max", "score90", "period_m", "orientation_deg")
-SCORE_THRESHOLDS = (0.3, 0.8, 1.2)  # the paper's thresholds on the min-max score60
-PERIOD_SCORE_THRESHOLD = 0.3  # periods are measured on units scoring above this (PAPER.md section 5)
 RUN_ID = re.compile(r"^[0-9a-f]{16}$")
 STORE_ENV = "GRIDBOOK_STORE"
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -76,37 +75,6 @@ class RunRecord:
     ratemaps: Any
     units: Mapping[str, np.ndarray]
     checkpoint: bytes | Mapping[str, Any] = field(default_factory=dict)
-
-
-# ---- summaries of the per-unit table --------------------------------------------------------------------------------
-def period_mode(periods: np.ndarray) -> float:
-    """The most common grid period (m): the peak of a Gaussian kernel density of the finite periods (NaN if none)."""
-    periods = np.asarray(periods, dtype=float)
-    periods = periods[np.isfinite(periods)]
-    if periods.size == 0:
-        return float("nan")
-    if periods.size < 3 or np.ptp(periods) == 0:
-        return float(np.median(periods))
-    from scipy.stats import gaussian_kde
-
-    grid = np.linspace(periods.min(), periods.max(), 512)
-    return float(grid[np.argmax(gaussian_kde(periods)(grid))])
-
-
-def summarize_units(units: Mapping[str, np.ndarray]) -> dict[str, float]:
-    """The per-run summary columns of :func:`load_results` from a per-unit table."""
-    min_max = np.asarray(units["score60_min_max"], dtype=float)  # (U,)
-    mean = np.asarray(units["score60_mean"], dtype=float)  # (U,)
-    finite = np.isfinite(min_max)
-    summary = {
-        "best_score60_min_max": float(np.nanmax(min_max)) if finite.any() else float("nan"),
-        "best_score60_mean": float(np.nanmax(mean)) if np.isfinite(mean).any() else float("nan"),
-    }
-    for threshold in SCORE_THRESHOLDS:
-        summary[f"frac_units_above_{threshold}"] = float(np.mean(min_max[finite] > threshold)) if finite.any() else 0.0
-    scored = finite & (min_max > PERIOD_SCORE_THRESHOLD)
-    summary["period_mode_m"] = period_mode(np.asarray(units["period_m"], dtype=float)[scored])
-    return summary
 
 
 # ---- the store ------------------------------------------------------------------------------------------------------

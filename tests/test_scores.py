@@ -16,9 +16,11 @@ from gridbook.scores import (
     grid_scores,
     grid_scores_from_sacs,
     mode_ratios,
+    period_mode,
     period_modes,
     ring_masks,
     spatial_autocorrelogram,
+    summarize_units,
 )
 
 
@@ -237,3 +239,17 @@ def test_period_modes_errors():
         period_modes([0.3, np.nan])
     with pytest.raises(ValueError, match="positive"):
         mode_ratios([0.0, 0.3])
+
+
+SCORES = np.array([0.2, 0.5, 0.9, 1.3, np.nan])  # min-max score60 of 5 units
+PERIODS = np.array([0.9, 0.4, 0.4, 0.4, np.nan])  # m
+
+
+def test_summary_of_units():
+    summary = summarize_units({"score60_min_max": SCORES, "score60_mean": SCORES - 0.1, "period_m": PERIODS})
+    assert summary["best_score60_min_max"] == 1.3 and summary["best_score60_mean"] == pytest.approx(1.2)
+    assert summary["frac_units_above_0.3"] == 3 / 4  # NaN unit excluded
+    assert summary["frac_units_above_0.8"] == 2 / 4 and summary["frac_units_above_1.2"] == 1 / 4
+    assert summary["period_mode_m"] == 0.4  # units scoring > 0.3 all have period 0.4
+    assert period_mode(np.array([0.3, 0.31, 0.3, 0.7])) == pytest.approx(0.3, abs=0.01)
+    assert np.isnan(period_mode(np.array([np.nan])))

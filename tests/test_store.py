@@ -18,8 +18,6 @@ from gridbook.store import (
     load_results,
     load_run,
     load_units,
-    period_mode,
-    summarize_units,
 )
 
 SCORES = np.array([0.2, 0.5, 0.9, 1.3, np.nan])  # min-max score60 of 5 units
@@ -143,16 +141,6 @@ def test_failures_are_recorded_and_cleared_by_a_later_success(store):
     store.write_run(fake_record(cfg))
     assert store.status(cfg.run_id()) == "done" and store.failure(cfg.run_id()) is None
     assert not (store.run_dir(cfg.run_id()) / "failed.json").exists()
-
-
-def test_summary_of_units():
-    summary = summarize_units({"score60_min_max": SCORES, "score60_mean": SCORES - 0.1, "period_m": PERIODS})
-    assert summary["best_score60_min_max"] == 1.3 and summary["best_score60_mean"] == pytest.approx(1.2)
-    assert summary["frac_units_above_0.3"] == 3 / 4  # NaN unit excluded
-    assert summary["frac_units_above_0.8"] == 2 / 4 and summary["frac_units_above_1.2"] == 1 / 4
-    assert summary["period_mode_m"] == 0.4  # units scoring > 0.3 all have period 0.4
-    assert period_mode(np.array([0.3, 0.31, 0.3, 0.7])) == pytest.approx(0.3, abs=0.01)
-    assert np.isnan(period_mode(np.array([np.nan])))
 
 
 def test_load_results_columns_values_and_spec_filter(store):
