@@ -1,8 +1,9 @@
 """Shared by the benchmark scripts: step a batched training job by hand and summarise its grid units.
 
-Uses ``gridbook.train._Trainer`` (the trainer's per-step state) so that a job can be evaluated every N steps without
+Uses ``gridbook.nets.trainer._Trainer`` (the trainer's per-step state) so that a job can be evaluated every N steps
+without
 restarting it; the learning-rate schedule therefore follows the configs' own ``n_steps`` exactly as
-:func:`gridbook.train.train_networks` would.
+:func:`gridbook.nets.trainer.train_networks` would.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from gridbook.analysis.ratemaps import compute_ratemaps
+from gridbook.analysis.scores import grid_properties, grid_scores
 from gridbook.config import RunConfig
-from gridbook.ratemaps import compute_ratemaps
-from gridbook.scores import grid_properties, grid_scores
-from gridbook.train import _Trainer, evaluate_networks
+from gridbook.nets.trainer import _Trainer, evaluate_networks
 
 GRID_THRESHOLD = 0.8  # min-max grid score above which a unit counts as a grid unit (the paper's threshold)
 ERROR_GOAL_CM = 10.0  # "learned to path integrate" (PAPER.md section 2)

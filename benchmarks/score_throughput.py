@@ -1,7 +1,7 @@
-"""Grid-score throughput: batched scorer (gridbook.scores.grid_scores) against the per-unit reference.
+"""Grid-score throughput: batched scorer (gridbook.analysis.scores.grid_scores) against the per-unit reference.
 
 Scores N units of n x n maps (default 1024 units of 44 x 44, the paper's bins) with the batched scorer, and a subset
-(default 32 units) with the slow per-unit reference in tests/reference_scores.py (numpy per-lag SAC, one
+(default 32 units) with the slow per-unit reference in tests/analysis/reference_scores.py (numpy per-lag SAC, one
 scipy.ndimage.rotate per angle), whose time is extrapolated per unit. Checks that both agree on the subset and prints
 units per second and the speed-up. The maps mix hexagonal lattices, smoothed noise and maps with unvisited bins.
 
@@ -22,10 +22,10 @@ import numpy as np
 import scipy.ndimage as ndi
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "analysis"))
 from reference_scores import reference_scores  # noqa: E402
 
-from gridbook.scores import grid_scores  # noqa: E402
+from gridbook.analysis.scores import grid_scores  # noqa: E402
 
 
 def make_maps(units: int, n: int, seed: int = 0) -> np.ndarray:

@@ -6,7 +6,7 @@ Measures network-training steps per second (one step = one network, one batch of
     with a Python loop over time, then moved to torch; place-cell targets from a broadcast (T, B, Np, 2) distance
     tensor; ``torch.nn.RNN`` plus ``Linear`` encoder/decoder; one network at a time; the loss step running the
     forward pass twice (once for the loss, once for the decoded position), Adam;
-(b) gridbook's batched trainer (``gridbook.train``) with K = 1, 8, 32 networks trained together,
+(b) gridbook's batched trainer (``gridbook.nets.trainer``) with K = 1, 8, 32 networks trained together,
 
 at Ng 256 and 1024. It also times the machine's matmul peak (a large ``torch.mm`` loop) and prints the achieved
 model GFLOP/s of (b) (matrix products of the forward and backward passes, 2 m n k each) as a fraction of it.
@@ -15,7 +15,7 @@ model GFLOP/s of (b) (matrix products of the forward and backward passes, 2 m n 
     python benchmarks/train_throughput.py --quick    # one timed step per case, to check that it works
     python benchmarks/train_throughput.py --precision bfloat16   # (b) with bf16 matmuls; (a) stays float32
 
-The baseline runs first: gridbook's CPU speed-ups (malloc tuning, denormal flushing; see ``gridbook.train``) are
+The baseline runs first: gridbook's CPU speed-ups (malloc tuning, denormal flushing; see ``gridbook.nets.trainer``) are
 process-wide once training has started.
 """
 
@@ -32,7 +32,7 @@ import torch
 from torch import nn
 
 from gridbook.config import profile_config
-from gridbook.train import _Trainer, cpu_speedups
+from gridbook.nets.trainer import _Trainer, cpu_speedups
 
 NP, BATCH, SEQ = 512, 200, 20
 CLOCK = {"wall": time.perf_counter, "cpu": time.process_time}

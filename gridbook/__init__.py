@@ -1,10 +1,40 @@
 """gridbook: path-integrating RNNs, grid cells and the analysis behind the book.
 
-The public API is re-exported here; see each module for details. Plot functions live in :mod:`gridbook.plotting`.
+The public API is re-exported here; see each module for details. Plot functions live in :mod:`gridbook.book.plotting`.
 """
 
-from gridbook import plotting
-from gridbook.book import ChapterError, build_book, deviation_table, profile_box
+from gridbook.analysis.predictivity import (
+    PredictivityResult,
+    SimulatedPopulation,
+    neural_predictivity,
+    participation_ratio,
+    random_feature_maps,
+    simulate_mec_population,
+)
+from gridbook.analysis.ratemaps import RateMaps, bin_centres, compute_ratemaps, gaussian_smooth_nan
+from gridbook.analysis.scores import (
+    GridProperties,
+    GridScores,
+    grid_properties,
+    grid_scores,
+    mode_ratios,
+    period_modes,
+    spatial_autocorrelogram,
+)
+from gridbook.analysis.theory import (
+    dog_fourier_1d,
+    dog_fourier_2d,
+    fourier_power,
+    nonnegative_pattern,
+    optimal_wavenumber,
+    pattern_forms,
+    place_cell_covariance,
+    place_cell_peak_wavenumber,
+    predicted_grid_period,
+    radial_average,
+)
+from gridbook.book import plotting
+from gridbook.book.build import ChapterError, build_book, deviation_table, profile_box
 from gridbook.config import (
     PROFILE_DEVIATIONS,
     PROFILES,
@@ -17,28 +47,11 @@ from gridbook.config import (
     TrainConfig,
     profile_config,
 )
-from gridbook.models import BatchedRecurrentNetworks
-from gridbook.predictivity import (
-    PredictivityResult,
-    SimulatedPopulation,
-    neural_predictivity,
-    participation_ratio,
-    random_feature_maps,
-    simulate_mec_population,
-)
-from gridbook.ratemaps import RateMaps, bin_centres, compute_ratemaps, gaussian_smooth_nan
-from gridbook.scores import (
-    GridProperties,
-    GridScores,
-    grid_properties,
-    grid_scores,
-    mode_ratios,
-    period_modes,
-    spatial_autocorrelogram,
-)
-from gridbook.store import RunRecord, RunStore, load_network, load_results, load_run, load_units
-from gridbook.sweeps import SweepSummary, expand_spec, run_sweep
-from gridbook.targets import (
+from gridbook.nets.models import BatchedRecurrentNetworks
+from gridbook.nets.trainer import TrainResult, evaluate_networks, load_checkpoint, save_checkpoint, train_networks
+from gridbook.runs.spec import SweepSummary, expand_spec, run_sweep
+from gridbook.runs.store import RunRecord, RunStore, load_network, load_results, load_run, load_units
+from gridbook.task.targets import (
     CartesianTarget,
     DifferenceOfGaussians,
     DifferenceOfSoftmaxes,
@@ -51,20 +64,7 @@ from gridbook.targets import (
     make_target,
     surround_sigma,
 )
-from gridbook.theory import (
-    dog_fourier_1d,
-    dog_fourier_2d,
-    fourier_power,
-    nonnegative_pattern,
-    optimal_wavenumber,
-    pattern_forms,
-    place_cell_covariance,
-    place_cell_peak_wavenumber,
-    predicted_grid_period,
-    radial_average,
-)
-from gridbook.train import TrainResult, evaluate_networks, load_checkpoint, save_checkpoint, train_networks
-from gridbook.trajectories import Trajectories, sample_trajectories
+from gridbook.task.trajectories import Trajectories, sample_trajectories
 
 __version__ = "0.1.0"
 

@@ -1,5 +1,5 @@
 import sys
 
-from gridbook.cli import main
+from gridbook.cli.main import main
 
 sys.exit(main())

@@ -247,7 +247,7 @@ class RunConfig:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def shape_key(self) -> tuple:
-        """Runs with equal shape keys can train together as one batched K-network job (``gridbook.train``): same
+        """Runs with equal shape keys can train together as one batched K-network job (``gridbook.nets.trainer``): same
         loss family and target code size, arch, width, activation, sequence, batch, optimizer, step count and matmul
         precision.
         Everything else (target kind and parameters, seed, lr, weight decay, clipping, dropout, init) may differ."""

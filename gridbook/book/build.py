@@ -1,0 +1,373 @@
+"""The executable book: run the chapter notebooks and build the HTML (``gridbook book``).
+
+Pipeline, per chapter: ``notebooks/NAME.md`` (a MyST-markdown notebook) -> jupytext -> papermill with the chapter's
+parameters (``profile``, ``store`` and any ``-p NAME VALUE``) -> ``book/chapters/NAME.ipynb``; then one
+``jupyter-book build book/`` with ``execute_notebooks: "off"`` and warnings as errors, which re-reads only the pages
+whose notebooks changed. The chapters and their order come from ``book/_toc.yml`` (entries ``chapters/NAME``).
+
+Which chapters run: all chapters of the toc when no chapter is named; otherwise only the named ones. A toc chapter
+that was never executed gets a stub page ("not built yet") so the book still builds; a later run executes it.
+A chapter that fails stops everything with the chapter's name and the failing cell's error; its partly executed
+notebook goes to ``book/_build/failed/``, and the pages built before stay as they were.
+
+Also here (re-exported from :mod:`gridbook.book.chapters`): :func:`profile_box` and :func:`deviation_table`, which every
+chapter shows.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gridbook.book.chapters import _check_profile, deviation_table, profile_box, profile_box_html  # noqa: F401 (API)
+from gridbook.config import PROFILES, ConfigError
+
+CHAPTER_PREFIX = "chapters/"  # toc entries of executed chapters: book/chapters/NAME.ipynb
+REQUIRED_PARAMETERS = ("profile", "store", "seeds")
+DEFAULT_KERNEL = "python3"
+MATHJAX_EXTENSION = "sphinx-mathjax-offline"  # pip package that ships MathJax 3.2.2 for offline pages
+
+# The paper's task-success bar chart (NeurIPS 2022; PAPER.md section 4), per target: networks trained, fraction
+# with decoding error < 10 cm, and of those the fraction whose best unit scores > 0.8 (values read off the chart).
+PAPER_TASK_SUCCESS: dict[str, list[float]] = {
+    "cartesian": [2516, 0.65, 0.0],
+    "hd_cartesian": [3793, 0.54, 0.005],
+    "hd_polar": [1171, 0.72, 0.24],
+    "gaussian": [1265, 0.90, 0.08],
+    "dog": [1103, 0.17, 0.16],
+    "dos": [1689, 0.93, 0.91],
+    "sod": [71, 1.0, 0.04],
+}
+
+
+class ChapterError(Exception):
+    """A chapter notebook failed to execute; the message names the chapter and the failing cell's error."""
+
+
+def _user_error(message: str) -> Exception:
+    from gridbook.cli.main import UserError  # late import: cli imports this module
+
+    return UserError(message)
+
+
+# ---- locations --------------------------------------------------------------------------------------------------
+def find_root(start: str | Path | None = None) -> Path:
+    """The repository root: the nearest directory at or above ``start`` (default: cwd) holding ``book/_toc.yml``,
+    else the checkout this package lives in."""
+    here = Path(start or Path.cwd()).resolve()
+    for candidate in (here, *here.parents, Path(__file__).resolve().parents[2]):
+        if (candidate / "book" / "_toc.yml").is_file():
+            return candidate
+    raise FileNotFoundError(f"no book/_toc.yml at or above {here}; run from the gridbook checkout")
+
+
+def repo_path(relative: str | Path, start: str | Path | None = None) -> Path:
+    """An absolute path for ``relative`` (as written from the repository root); absolute paths pass through.
+    Notebooks use it so they run the same from papermill (cwd = root) and nbval (cwd = book/chapters)."""
+    path = Path(relative)
+    return path if path.is_absolute() else find_root(start) / path
+
+
+def sweep_spec(chapter: str, profile: str, start: str | Path | None = None) -> Path:
+    """The sweep spec of a chapter at a profile: ``sweeps/chapters/<chapter>.<profile>.yaml``."""
+    _check_profile(profile)
+    return repo_path(f"sweeps/chapters/{chapter}.{profile}.yaml", start)
+
+
+def chapter_spec(chapter: str, profile: str, seeds: list[int] | None = None, start: str | Path | None = None,
+                 **parameters: Any) -> dict[str, Any]:
+    """The chapter's sweep spec at ``profile`` as a dict, with the notebook's overrides applied: ``seeds`` (None:
+    the spec's own) and flat parameters (``target=["dos", "gaussian"]``; None: the spec's own), set at the top level
+    and in every block that sets them itself."""
+    data = yaml.safe_load(sweep_spec(chapter, profile, start).read_text()) or {}
+    blocks = data.get("blocks") or []
+    if seeds is not None:  # replaces the spec's seeds, and any fixed training seed
+        data["seeds"] = list(seeds)
+        for section in (data, *blocks):
+            (section.get("parameters") or {}).pop("seed", None)
+        for block in blocks:
+            block.pop("seeds", None)
+    for name, value in parameters.items():
+        if value is None:
+            continue
+        entry = {"values": list(value)} if isinstance(value, (list, tuple)) else {"value": value}
+        data.setdefault("parameters", {})[name] = entry
+        for block in blocks:
+            if name in (block.get("parameters") or {}):
+                block["parameters"][name] = entry
+    return data
+
+
+def toc_chapters(root: str | Path | None = None) -> list[str]:
+    """Names of the executed chapters listed in ``book/_toc.yml``, in reading order."""
+    root = find_root(root)
+    toc = yaml.safe_load((root / "book" / "_toc.yml").read_text())
+    names: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            entry = node.get("file")
+            if isinstance(entry, str) and entry.startswith(CHAPTER_PREFIX):
+                names.append(entry[len(CHAPTER_PREFIX):].removesuffix(".ipynb"))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(toc)
+    return names
+
+
+# ---- parameters -------------------------------------------------------------------------------------------------
+def parse_param_value(text: str) -> Any:
+    """A ``-p`` value parsed as YAML: ``"[0.1, 0.11]"`` -> list, ``"0.12"`` -> float, ``"dos"`` -> str."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise ConfigError(f"parameter value {text!r} is not valid YAML: {err}") from None
+
+
+def parse_params(pairs: Iterable[Sequence[str]] | None) -> dict[str, Any]:
+    """``[("sigmas", "[0.1, 0.11]"), ...]`` -> ``{"sigmas": [0.1, 0.11]}``. ``profile``/``store`` have own options."""
+    params: dict[str, Any] = {}
+    for name, value in pairs or ():
+        if not name.isidentifier():
+            raise ConfigError(f"parameter name {name!r} is invalid; allowed values: a Python identifier")
+        if name in ("profile", "store"):
+            raise ConfigError(f"parameter {name!r} has its own option: use --{name}")
+        if name in params:
+            raise ConfigError(f"parameter {name!r} is given twice")
+        params[name] = parse_param_value(value)
+    return params
+
+
+def read_chapter(path: str | Path):
+    """The notebook (nbformat node) of a MyST-markdown chapter, read through jupytext."""
+    import jupytext
+
+    return jupytext.read(str(path), fmt="md:myst")
+
+
+def parameter_cells(notebook) -> list:
+    return [c for c in notebook.cells if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])]
+
+
+def notebook_parameters(path: str | Path) -> dict[str, Any]:
+    """Default values of the chapter's ``parameters`` cell (literal assignments only). Raises ValueError unless
+    there is exactly one such cell."""
+    cells = parameter_cells(read_chapter(path))
+    if len(cells) != 1:
+        raise ValueError(f"{path}: expected exactly one cell tagged 'parameters', found {len(cells)}")
+    defaults: dict[str, Any] = {}
+    for node in ast.parse(cells[0].source).body:
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    defaults[target.id] = ast.literal_eval(node.value)
+    return defaults
+
+
+# ---- running chapters ---------------------------------------------------------------------------------------------
+@contextmanager
+def _kernel_environment():
+    """Kernels inherit os.environ: without MPLBACKEND (``Agg`` would make inline figures vanish)."""
+    saved = os.environ.pop("MPLBACKEND", None)
+    try:
+        yield
+    finally:
+        if saved is not None:
+            os.environ["MPLBACKEND"] = saved
+
+
+def ensure_kernel(name: str = DEFAULT_KERNEL) -> str:
+    """Make sure the Jupyter kernel ``name`` exists; installs ``python3`` for this interpreter when missing."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        KernelSpecManager().get_kernel_spec(name)
+    except NoSuchKernel:
+        if name != DEFAULT_KERNEL:
+            available = ", ".join(sorted(KernelSpecManager().find_kernel_specs()))
+            raise _user_error(f"kernel={name!r} is not installed; available: {available or 'none'}") from None
+        subprocess.run([sys.executable, "-m", "ipykernel", "install", "--sys-prefix", "--name", name],
+                       check=True, capture_output=True)
+    return name
+
+
+def _stub_notebook(name: str, source: Path):
+    import nbformat
+
+    title = next((line.lstrip("# ").strip() for line in source.read_text().splitlines() if line.startswith("# ")),
+                 name)
+    text = (f"# {title}\n\n```{{note}}\nThis chapter has not been executed yet. Build it with\n"
+            f"`gridbook book --chapter {name}`.\n```\n")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(text)])
+    nb.metadata["gridbook"] = {"stub": True}
+    return nb
+
+
+def is_executed(path: Path) -> bool:
+    """Whether ``path`` is an executed chapter (not missing, not a stub)."""
+    import nbformat
+
+    if not path.is_file():
+        return False
+    return not nbformat.read(path, as_version=4).metadata.get("gridbook", {}).get("stub", False)
+
+
+def execute_chapter(name: str, parameters: dict[str, Any], root: Path, kernel: str = DEFAULT_KERNEL) -> Path:
+    """Execute ``notebooks/NAME.md`` with ``parameters`` into ``book/chapters/NAME.ipynb`` and return that path.
+    On failure raises :class:`ChapterError`; the previous page stays and the failed notebook goes to
+    ``book/_build/failed/NAME.ipynb``."""
+    import nbformat
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    source = root / "notebooks" / f"{name}.md"
+    target = root / "book" / "chapters" / f"{name}.ipynb"
+    work = root / "book" / "_build" / "executing" / f"{name}.ipynb"
+    failed = root / "book" / "_build" / "failed" / f"{name}.ipynb"
+    for path in (target, work, failed):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with _kernel_environment():
+            papermill.execute_notebook(read_chapter(source), str(work), parameters=parameters, kernel_name=kernel,
+                                       language="python", progress_bar=False, cwd=str(root))
+    except PapermillExecutionError as err:
+        shutil.move(work, failed)
+        first_line = next((line for line in err.source.splitlines() if line.strip()), "")[:80]
+        raise ChapterError(f"chapter {name!r} failed in cell [{err.exec_count}] ({first_line}): {err.ename}: "
+                           f"{err.evalue} (executed notebook with the traceback: {failed})") from None
+    except Exception as err:  # kernel died, papermill itself failed...
+        raise ChapterError(f"chapter {name!r} failed: {type(err).__name__}: {err}") from err
+    nb = nbformat.read(work, as_version=4)
+    for cell in parameter_cells(nb):  # the injected cell right below shows the values used
+        cell.metadata.setdefault("tags", []).append("remove-cell")
+    nb.metadata["gridbook"] = {"stub": False, "parameters": parameters}
+    nbformat.write(nb, target)
+    work.unlink()
+    return target
+
+
+def build_html(root: Path, quiet: bool = True) -> Path:
+    """``jupyter-book build book/`` (incremental, warnings are errors); returns the path of index.html."""
+    import importlib.util
+
+    if importlib.util.find_spec(MATHJAX_EXTENSION) is None:
+        raise _user_error(f"the book serves MathJax offline from the pip package {MATHJAX_EXTENSION!r}: "
+                          f"pip install {MATHJAX_EXTENSION}")
+    command = [str(Path(sys.executable).with_name("jupyter-book")), "build", str(root / "book"), "-W", "-n",
+               "--keep-going"]
+    if not Path(command[0]).exists():
+        command[:1] = [sys.executable, "-c", "from jupyter_book.cli.main import main; main()"]
+    if quiet:
+        command.append("-q")
+    with _kernel_environment():
+        done = subprocess.run(command, cwd=root, capture_output=quiet, text=True)
+    if done.returncode != 0:
+        detail = (done.stdout + done.stderr).strip()[-4000:] if quiet else "see the messages above"
+        raise _user_error(f"jupyter-book build failed (warnings count as errors):\n{detail}")
+    return root / "book" / "_build" / "html" / "index.html"
+
+
+def build_book(profile: str = "quick", chapters: Sequence[str] | None = None, params: dict[str, Any] | None = None,
+               store: str | Path | None = None, root: str | Path | None = None, kernel: str = DEFAULT_KERNEL,
+               html_output: bool = True, log=print) -> Path:
+    """Execute the chosen chapters (all of the toc when ``chapters`` is None) at ``profile`` with ``params`` and
+    build the HTML; returns the path of ``index.html``. ``params`` go to the chapters whose parameters cell names
+    them; a name no chosen chapter knows is an error. ``store`` defaults to ``$GRIDBOOK_STORE``, else ``runs/`` in
+    the repository root."""
+    _check_profile(profile)
+    root = find_root(root)
+    params = dict(params or {})
+    available = toc_chapters(root)
+    chosen = list(available if chapters is None else dict.fromkeys(chapters))
+    for name in chosen:
+        if name not in available:
+            raise ConfigError(f"chapter={name!r} is invalid; allowed values: {', '.join(available)}")
+    sources = {name: root / "notebooks" / f"{name}.md" for name in available}
+    for name, source in sources.items():
+        if not source.is_file():
+            raise FileNotFoundError(f"book/_toc.yml lists chapter {name!r} but {source} does not exist")
+    defaults = {name: notebook_parameters(sources[name]) for name in chosen}
+    unknown = [p for p in params if not any(p in d for d in defaults.values())]
+    if unknown:
+        known = sorted({p for d in defaults.values() for p in d} - {"profile", "store"})
+        raise ConfigError(f"parameter {unknown[0]!r} is not a parameter of chapter(s) {', '.join(chosen)}; "
+                          f"allowed values: {', '.join(known)}")
+    store = store if store is not None else os.environ.get("GRIDBOOK_STORE")  # as gridbook.runs.store does
+    store_path = Path(store).expanduser().resolve() if store else root / "runs"
+    kernel = ensure_kernel(kernel)
+    for name in available:  # stubs keep links and numbering intact for chapters never executed
+        target = root / "book" / "chapters" / f"{name}.ipynb"
+        if name not in chosen and not target.is_file():
+            import nbformat
+
+            target.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(_stub_notebook(name, sources[name]), target)
+    _train_ahead([n for n in chosen if not any(p in defaults[n] for p in params)], profile, store_path, root, log)
+    for name in chosen:
+        values = {"profile": profile, "store": str(store_path),
+                  **{k: v for k, v in params.items() if k in defaults[name]}}
+        start = time.perf_counter()
+        log(f"gridbook book: executing {name} ({', '.join(f'{k}={v}' for k, v in values.items())})")
+        execute_chapter(name, values, root, kernel)
+        log(f"gridbook book: {name} done in {time.perf_counter() - start:.1f} s")
+    index = root / "book" / "_build" / "html" / "index.html"
+    if html_output:
+        start = time.perf_counter()
+        index = build_html(root)
+        log(f"gridbook book: HTML built in {time.perf_counter() - start:.1f} s")
+    return index
+
+
+def _train_ahead(chapters: Sequence[str], profile: str, store: Path, root: Path, log=print) -> None:
+    """Train the runs of these chapters' sweep specs that the store lacks as one sweep before any chapter executes:
+    runs shared between chapters train once, and runs of one shape share balanced batched jobs across the cores.
+    (Chapters given their own parameters are left out: they train their own runs.) A run that fails here is
+    retried by its chapter, whose error then names it."""
+    from gridbook.runs.spec import run_sweep
+
+    specs = [p for p in (root / "sweeps" / "chapters" / f"{n}.{profile}.yaml" for n in chapters) if p.is_file()]
+    if specs:
+        start = time.perf_counter()
+        summary = run_sweep([str(p) for p in specs], profile=profile, store=store)
+        log(f"gridbook book: {summary.total} runs of {len(specs)} chapters ready ({summary.done} trained now, "
+            f"{summary.skipped} reused, {summary.failed} failed) in {time.perf_counter() - start:.1f} s")
+
+
+# ---- command line -------------------------------------------------------------------------------------------------
+def _run_cli(args) -> int:
+    try:
+        index = build_book(profile=args.profile, chapters=args.chapter, params=parse_params(args.param),
+                           store=args.store, kernel=args.kernel, html_output=not args.no_html)
+    except ChapterError as err:
+        raise _user_error(str(err)) from None
+    print(index)
+    return 0
+
+
+def register_cli(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "book", help="execute the chapters and build the HTML book",
+        description="Execute chapter notebooks (papermill) and build the book (jupyter-book); prints index.html.")
+    parser.add_argument("--profile", default="quick", choices=PROFILES, help="run profile (default: quick)")
+    parser.add_argument("--chapter", nargs="+", action="extend", metavar="NAME",
+                        help="execute only these chapters (default: every chapter of book/_toc.yml)")
+    parser.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "VALUE"),
+                        help='chapter parameter, value parsed as YAML (e.g. -p sigmas "[0.1, 0.11]")')
+    parser.add_argument("--store", help="run store directory (default: $GRIDBOOK_STORE or runs/ in the repository)")
+    parser.add_argument("--kernel", default=DEFAULT_KERNEL, help="Jupyter kernel (default: python3)")
+    parser.add_argument("--no-html", action="store_true", help="execute the chapters only, skip jupyter-book")
+    parser.set_defaults(func=_run_cli)

@@ -1,0 +1,274 @@
+"""The reproduction scorecard: one row per result R1-R7 of Schaeffer, Khona & Fiete (2022), built from the run
+store's tables, with the verdict decided by the rules below (never by hand).
+
+Every ``rN_row`` takes ``load_results`` DataFrames (and, where needed, ``load_units`` or a predictivity table) and
+returns a :class:`ScorecardRow`. The verdict rules, in words:
+
+- R1 (task success): reproduced if at least half of all runs learn (error < 10 cm) and at most half of those have a
+  grid-like unit (best score > 0.8); partly if only one of the two holds; else not reproduced.
+- R2 (target encoding): reproduced if some DoS run has a grid-like unit and no Cartesian/polar/Gaussian run has;
+  partly if DoS's best unit outscores every other target's best unit; else not reproduced.
+- R3 (sensitivity): with the percentage of units above 0.3 averaged over seeds per sigma, reproduced if sigma = 12 cm
+  is a spike (its value is above zero and at least ``SPIKE_FACTOR`` times both neighbours at 11 and 13 cm); partly if
+  12 cm is the highest of the three without being a spike; else not reproduced.
+- R4 (modules): reproduced if the main period mode rises with sigma (positive slope), every network has a single
+  mode, and the ratios of neighbouring modes stay below ``MODULE_RATIO_CUTOFF`` (well under the biological 1.4);
+  partly if the period rises with sigma but another condition fails; else not reproduced.
+- R5 (DoS vs true DoG): reproduced if a DoS run has a grid-like unit and no true-DoG run has; partly if DoS's best
+  unit outscores DoG's; else not reproduced.
+- R6 (heterogeneity): reproduced if the baseline has a grid-like unit and every heterogeneous or multi-field run
+  learns yet has none; partly if every heterogeneous run's best unit scores below the baseline's best; else not.
+- R7 (predictivity): reproduced if the Spearman correlation of predictivity with participation ratio across models
+  is at least ``R7_STRONG``; partly if it is positive; else not reproduced.
+
+A result with no runs to judge is "not reproduced" with the reason "no runs".
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from gridbook.book.chapters import split_surround_sweep
+
+REPRODUCED, PARTLY, NOT_REPRODUCED = "reproduced", "partly", "not reproduced"
+VERDICTS = (REPRODUCED, PARTLY, NOT_REPRODUCED)
+ERROR_THRESHOLD_CM = 10.0  # "learned to path integrate" (the paper: 10 cm)
+GRID_THRESHOLD = 0.8  # a run has a grid-like unit when its best min-max score exceeds this (the paper: 0.8)
+SPIKE_FACTOR = 2.0  # R3: the value at 12 cm must be at least this many times both neighbours'
+SPIKE_SIGMA, SPIKE_NEIGHBOURS = 0.12, (0.11, 0.13)  # m
+MODULE_RATIO_CUTOFF = 1.25  # R4: mode ratios below this are "not the biological ~1.4" (the paper saw 1.0-1.15)
+R7_STRONG = 0.5  # R7: Spearman rho at or above this counts as "higher PR, higher predictivity"
+NON_GRID_TARGETS = ("cartesian", "hd_cartesian", "hd_polar", "gaussian")
+
+PAPER_FIGURES: dict[str, tuple[str, str]] = {  # result -> (chapter, the paper's figure), from PAPER.md sections 1, 4
+    "R1": ("task_success", "11,608 networks: ~0.17-1.0 learn per target; of those, ~0-0.24 have a unit > 0.8 except "
+           "DoS (0.91)"),
+    "R2": ("target_encoding", "Cartesian, polar, Gaussian: no grid units; DoS: grid units (0.91 of learned runs)"),
+    "R3": ("sensitivity", "grid units at sigma = 12 cm, none at 11 or 13 cm"),
+    "R4": ("modules", "period grows ~linearly with sigma; one period per network; mode ratios ~1.0-1.15 "
+           "(biology ~1.4)"),
+    "R5": ("dos_vs_dog", "true DoG: no grids (0.16 of learned runs > 0.8 over all DoG sweeps); DoS: grids"),
+    "R6": ("heterogeneity", "heterogeneous widths/surrounds or multi-field cells: path integration, no grid units"),
+    "R7": ("predictivity", "higher participation ratio, higher neural predictivity"),
+}
+
+
+@dataclass(frozen=True)
+class ScorecardRow:
+    """One result's line: the paper's figure, ours (a sentence from computed values), the profile and run count,
+    and the verdict with the reason the rule gave."""
+    result: str
+    chapter: str
+    paper: str
+    ours: str
+    profile: str
+    runs: int
+    verdict: str
+    reason: str
+
+
+def _row(result: str, ours: str, profile: str, runs: int, verdict: str, reason: str) -> ScorecardRow:
+    if verdict not in VERDICTS:
+        raise ValueError(f"verdict={verdict!r} is invalid; allowed values: {', '.join(VERDICTS)}")
+    chapter, paper = PAPER_FIGURES[result]
+    return ScorecardRow(result, chapter, paper, ours, profile, int(runs), verdict, reason)
+
+
+def _no_runs(result: str, profile: str) -> ScorecardRow:
+    return _row(result, "no runs", profile, 0, NOT_REPRODUCED, "no runs")
+
+
+def _has_grid(results) -> np.ndarray:
+    return (results["best_score60_min_max"].astype(float) > GRID_THRESHOLD).to_numpy()
+
+
+def _best(results, mask) -> float:
+    values = results.loc[mask, "best_score60_min_max"].astype(float)
+    return float(values.max()) if values.notna().any() else float("nan")
+
+
+def r1_row(results, profile: str) -> ScorecardRow:
+    """R1 from the task-success sweep's results."""
+    if len(results) == 0:
+        return _no_runs("R1", profile)
+    learned = (results["decoding_error_cm"].astype(float) < ERROR_THRESHOLD_CM).to_numpy()
+    frac_learned = float(learned.mean())
+    frac_grid = float(_has_grid(results)[learned].mean()) if learned.any() else float("nan")
+    most_learn = frac_learned >= 0.5
+    few_grid = learned.any() and frac_grid <= 0.5
+    ours = f"{frac_learned:.2f} of {len(results)} runs learn; of those, {frac_grid:.2f} have a unit > {GRID_THRESHOLD}"
+    verdict = REPRODUCED if most_learn and few_grid else PARTLY if most_learn or few_grid else NOT_REPRODUCED
+    reason = f"learned {frac_learned:.2f} (need >= 0.5), grid | learned {frac_grid:.2f} (need <= 0.5)"
+    return _row("R1", ours, profile, len(results), verdict, reason)
+
+
+def _dos_versus(results, result: str, other, name: str, possessive: str, profile: str) -> ScorecardRow:
+    """The shared rule of R2 and R5: reproduced when only DoS runs have a grid unit, partly when DoS's best unit
+    still outscores the others' best, not reproduced otherwise."""
+    dos = (results["target"] == "dos").to_numpy()
+    if not dos.any() or not other.any():
+        return _no_runs(result, profile) if len(results) == 0 else _row(
+            result, f"DoS or {name} missing", profile, len(results), NOT_REPRODUCED, "no comparison")
+    grid = _has_grid(results)
+    best_dos, best_other = _best(results, dos), _best(results, other)
+    ours = f"best unit: DoS {best_dos:.2f}, {name} {best_other:.2f}"
+    if grid[dos].any() and not grid[other].any():
+        verdict, reason = REPRODUCED, f"only DoS has a unit > {GRID_THRESHOLD}"
+    elif best_dos > best_other:
+        verdict, reason = PARTLY, "DoS's best unit scores highest, but the threshold does not separate them"
+    else:
+        verdict, reason = NOT_REPRODUCED, f"DoS's best unit does not outscore {possessive}"
+    return _row(result, ours, profile, len(results), verdict, reason)
+
+
+def r2_row(results, profile: str) -> ScorecardRow:
+    """R2 from the target-encoding sweep's results (column ``target``)."""
+    other = results["target"].isin(NON_GRID_TARGETS).to_numpy()
+    return _dos_versus(results, "R2", other, "the other targets", "the other targets'", profile)
+
+
+def r3_row(results, profile: str, threshold: float = 0.3) -> ScorecardRow:
+    """R3 from the sensitivity sweep: percentage of units above ``threshold`` (mean over seeds) at 11, 12, 13 cm."""
+    if len(results) == 0:
+        return _no_runs("R3", profile)
+    results = split_surround_sweep(results, surround_scale=2.0)[0]  # the sigma sweep at s = 2
+    curve = 100 * results.groupby(results["sigma"].round(4))[f"frac_units_above_{threshold}"].mean()
+    wanted = (SPIKE_SIGMA, *SPIKE_NEIGHBOURS)
+    if not all(any(math.isclose(s, w) for s in curve.index) for w in wanted):
+        return _row("R3", "sigma 11, 12 and 13 cm not all swept", profile, len(results), NOT_REPRODUCED,
+                    "no comparison")
+    at = {w: float(curve[[math.isclose(s, w) for s in curve.index]].iloc[0]) for w in wanted}
+    centre, neighbours = at[SPIKE_SIGMA], max(at[w] for w in SPIKE_NEIGHBOURS)
+    ours = (f"% units > {threshold}: {at[0.11]:.1f} / {at[0.12]:.1f} / {at[0.13]:.1f} at 11 / 12 / 13 cm")
+    if centre > 0 and centre >= SPIKE_FACTOR * neighbours:
+        verdict, reason = REPRODUCED, f"12 cm is at least {SPIKE_FACTOR:g}x both neighbours"
+    elif centre > neighbours:
+        verdict, reason = PARTLY, "12 cm is highest but not a spike"
+    else:
+        verdict, reason = NOT_REPRODUCED, "12 cm does not stand out"
+    return _row("R3", ours, profile, len(results), verdict, reason)
+
+
+def r4_row(period_table, modes_per_run, profile: str, runs: int) -> ScorecardRow:
+    """R4 from :func:`gridbook.book.chapters.period_table` (index sigma, column ``main mode (m)``) and
+    :func:`gridbook.book.chapters.modes_per_run` (number of modes per network)."""
+    table = period_table.dropna(subset=["main mode (m)"]) if len(period_table) else period_table
+    if runs == 0:
+        return _no_runs("R4", profile)
+    if len(table) < 2:
+        return _row("R4", f"grid periods at {len(table)} sigma value(s)", profile, runs, NOT_REPRODUCED,
+                    "fewer than two sigma values with grid-like units")
+    sigma = np.asarray(table.index, dtype=float)
+    modes = table["main mode (m)"].to_numpy(dtype=float)
+    slope = float(np.polyfit(sigma, modes, 1)[0])
+    ratios = modes[1:] / modes[:-1]
+    single = bool((np.asarray(modes_per_run) == 1).all())
+    low_ratio = bool((ratios < MODULE_RATIO_CUTOFF).all())
+    ours = (f"period slope {slope:.2f} m per m of sigma; neighbour ratios {', '.join(f'{r:.2f}' for r in ratios)}; "
+            f"{int((np.asarray(modes_per_run) > 1).sum())} of {len(modes_per_run)} networks multimodal")
+    if slope > 0 and single and low_ratio:
+        verdict, reason = REPRODUCED, "period rises with sigma, one mode per network, ratios below the biological"
+    elif slope > 0:
+        verdict, reason = PARTLY, "period rises with sigma" + ("" if single else "; some networks multimodal") + (
+            "" if low_ratio else f"; a ratio >= {MODULE_RATIO_CUTOFF}")
+    else:
+        verdict, reason = NOT_REPRODUCED, "period does not rise with sigma"
+    return _row("R4", ours, profile, runs, verdict, reason)
+
+
+def r5_row(results, profile: str) -> ScorecardRow:
+    """R5 from the DoS-versus-DoG sweep's results."""
+    dog = (results["target"] == "dog").to_numpy()
+    return _dos_versus(results, "R5", dog, "true DoG", "true DoG's", profile)
+
+
+def _is_baseline(row: Mapping[str, Any]) -> bool:
+    def unset(value: Any) -> bool:
+        return value is None or (isinstance(value, float) and math.isnan(value))
+    return unset(row.get("sigma_range")) and unset(row.get("surround_range")) and not float(row.get("fields_lambda")
+                                                                                            or 0) > 0
+
+
+def r6_row(results, profile: str) -> ScorecardRow:
+    """R6 from the heterogeneity sweep's results (columns sigma_range, surround_range, fields_lambda)."""
+    if len(results) == 0:
+        return _no_runs("R6", profile)
+    base = np.array([_is_baseline(r) for r in results.to_dict("records")])
+    if not base.any() or base.all():
+        return _row("R6", "baseline or heterogeneous runs missing", profile, len(results), NOT_REPRODUCED,
+                    "no comparison")
+    grid = _has_grid(results)
+    learned = (results["decoding_error_cm"].astype(float) < ERROR_THRESHOLD_CM).to_numpy()
+    best_base, best_het = _best(results, base), _best(results, ~base)
+    ours = (f"best unit: baseline {best_base:.2f}, heterogeneous {best_het:.2f}; heterogeneous runs learning: "
+            f"{int(learned[~base].sum())} of {int((~base).sum())}")
+    if grid[base].any() and learned[~base].all() and not grid[~base].any():
+        verdict, reason = REPRODUCED, "baseline has grid units; heterogeneous runs learn without them"
+    elif best_het < best_base:
+        verdict, reason = PARTLY, "heterogeneous runs score below the baseline"
+    else:
+        verdict, reason = NOT_REPRODUCED, "heterogeneous runs do not lose grid units"
+    return _row("R6", ours, profile, len(results), verdict, reason)
+
+
+def r7_row(predictivity, profile: str, runs: int) -> ScorecardRow:
+    """R7 from a table with columns participation_ratio and predictivity (models and baselines)."""
+    from scipy.stats import spearmanr
+
+    table = predictivity.dropna(subset=["participation_ratio", "predictivity"])
+    if runs == 0:
+        return _no_runs("R7", profile)
+    if len(table) < 3:
+        return _row("R7", f"{len(table)} models", profile, runs, NOT_REPRODUCED, "fewer than 3 models")
+    rho = float(spearmanr(table["participation_ratio"], table["predictivity"]).statistic)
+    ours = f"Spearman rho(PR, predictivity) = {rho:.2f} over {len(table)} models and baselines"
+    if rho >= R7_STRONG:
+        verdict, reason = REPRODUCED, f"rho >= {R7_STRONG}"
+    elif rho > 0:
+        verdict, reason = PARTLY, f"0 < rho < {R7_STRONG}"
+    else:
+        verdict, reason = NOT_REPRODUCED, "rho <= 0"
+    return _row("R7", ours, profile, runs, verdict, reason)
+
+
+def scorecard_table(rows):
+    """The scorecard as a DataFrame indexed by result."""
+    import pandas as pd
+
+    return pd.DataFrame([asdict(r) for r in rows]).set_index("result")
+
+
+SCORECARD_CHAPTERS = ("task_success", "target_encoding", "sensitivity", "modules", "dos_vs_dog", "heterogeneity",
+                      "predictivity")
+
+
+def scorecard_from_store(store, profile: str, seeds=None):
+    """The R1-R7 table from the run store: each chapter's results (its sweep spec at ``profile``), turned into rows
+    by :func:`r1_row` ... :func:`r7_row`. R7 compares predictivity on the simulated MEC population."""
+    import pandas as pd
+
+    from gridbook import book
+    from gridbook.analysis.predictivity import simulate_mec_population
+    from gridbook.book import chapters
+    from gridbook.runs.store import load_results, load_units
+
+    res = {name: load_results(store, spec=book.chapter_spec(name, profile, seeds=seeds), profile=profile,
+                              write=False) for name in SCORECARD_CHAPTERS}
+    grid_units = chapters.grid_unit_periods(load_units(store, res["modules"]["run_id"]), res["modules"])
+    pred = res["predictivity"]
+    if len(pred):
+        population = simulate_mec_population(n_bins=int(pred["n_bins"].iloc[0]))
+        pred_table = chapters.predictivity_table(store, pred, population.maps)
+    else:
+        pred_table = pd.DataFrame(columns=["participation_ratio", "predictivity"])
+    rows = [r1_row(res["task_success"], profile), r2_row(res["target_encoding"], profile),
+            r3_row(res["sensitivity"], profile),
+            r4_row(chapters.period_table(grid_units), chapters.modes_per_run(grid_units), profile, len(res["modules"])),
+            r5_row(res["dos_vs_dog"], profile), r6_row(res["heterogeneity"], profile),
+            r7_row(pred_table, profile, len(pred))]
+    return scorecard_table(rows)

@@ -1,0 +1,5 @@
+"""The ``gridbook`` command line."""
+
+from gridbook.cli.main import main
+
+__all__ = ["main"]

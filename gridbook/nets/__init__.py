@@ -1,0 +1,1 @@
+"""Recurrent path integrators: batched networks, their recurrence and optimizers, training and checkpoints."""

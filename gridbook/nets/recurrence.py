@@ -1,0 +1,108 @@
+"""The Elman recurrence with a hand-written backward pass, and the mixed-precision matrix product.
+
+:class:`ElmanRecurrence` runs ``h_t = act(drive_t + (mask * h_{t-1}) U)`` for K networks at once and forms the
+recurrent weight gradient as one batched product over all time steps (the ``rnn``/``srnn`` architectures of
+:mod:`gridbook.nets.models`). :func:`_bmm` is every product of the networks: plain float32, or bfloat16 operands with a
+float32 result (``TrainConfig.precision``).
+"""
+
+from __future__ import annotations
+
+import torch
+
+__all__ = ["MATMUL_DTYPES", "ElmanRecurrence"]
+
+MATMUL_DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}  # TrainConfig.precision -> operand dtype
+
+
+def _bmm(a: torch.Tensor, b: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """``torch.bmm(a, b)`` with operands cast to ``dtype`` (a no-op for operands already in it), as float32."""
+    if dtype == torch.float32:
+        return torch.bmm(a, b)
+    return torch.bmm(a.to(dtype), b.to(dtype)).float()
+
+
+def _activation_grad_(grad: torch.Tensor, hidden: torch.Tensor, activation: str) -> None:
+    """grad *= act'(pre-activation), in place, written from the post-activation ``hidden``."""
+    if activation == "relu":
+        torch.ops.aten.threshold_backward.grad_input(grad, hidden, 0, grad_input=grad)
+    elif activation == "tanh":
+        grad.mul_(1 - hidden.square())
+    elif activation == "sigmoid":
+        grad.mul_(hidden * (1 - hidden))
+
+
+class ElmanRecurrence(torch.autograd.Function):
+    """``h_t = act(drive_t + (mask * h_{t-1}) U)`` for t = 1..T with a hand-written backward pass.
+
+    drive (K, T, B, Ng) input drive (input weights times velocity, plus bias); h0 (K, B, Ng); weight U (K, Ng, Ng);
+    mask (K, B, Ng) recurrent-dropout mask or None -> hidden (K, T, B, Ng). ``matmul_dtype`` (default float32):
+    the operand dtype of every matrix product, forward and backward (see :func:`_bmm`); the state stays float32.
+    The backward runs the time loop for the state gradients only and forms dL/dU = sum_t h_{t-1}^T delta_t as one
+    batched product over all T * B rows.
+    """
+
+    @staticmethod
+    def forward(ctx, drive, h0, weight, mask, activation, matmul_dtype=torch.float32):  # noqa: D102
+        n_time = drive.shape[1]
+        hidden = drive.clone()  # (K, T, B, Ng) pre-activations, overwritten step by step with h_t
+        h0 = h0 if mask is None else h0 * mask  # (K, B, Ng)
+        low = matmul_dtype != torch.float32
+        weight_low = weight.to(matmul_dtype) if low else None  # cast once, not once per step
+        prev = h0
+        for t in range(n_time):
+            step = hidden[:, t]  # (K, B, Ng) view
+            if low:
+                step.add_(_bmm(prev, weight_low, matmul_dtype))
+            else:
+                step.baddbmm_(prev, weight)
+            if activation == "relu":
+                step.relu_()
+            elif activation == "tanh":
+                step.tanh_()
+            elif activation == "sigmoid":
+                step.sigmoid_()
+            prev = step if mask is None else step * mask
+        ctx.activation, ctx.matmul_dtype = activation, matmul_dtype
+        ctx.save_for_backward(hidden, h0, weight, mask)
+        return hidden
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_hidden):  # noqa: D102
+        hidden, h0, weight, mask = ctx.saved_tensors
+        n_net, n_time, n_batch, n_hidden = hidden.shape
+        delta = torch.empty_like(hidden).copy_(grad_hidden)  # (K, T, B, Ng) becomes dL/d(pre-activation) = dL/d(drive)
+        dtype = ctx.matmul_dtype
+        low = dtype != torch.float32
+        weight_t = weight.transpose(1, 2)  # (K, Ng, Ng)
+        if low:
+            weight_t = weight_t.to(dtype)  # cast once, not once per step
+        for t in reversed(range(n_time)):
+            step = delta[:, t]  # (K, B, Ng): dL/dh_t from the readout, plus from step t + 1 below
+            if t < n_time - 1:
+                if mask is None and not low:
+                    step.baddbmm_(delta[:, t + 1], weight_t)
+                else:
+                    back = _bmm(delta[:, t + 1], weight_t, dtype)  # (K, B, Ng) float32
+                    step.add_(back) if mask is None else step.addcmul_(back, mask)
+            _activation_grad_(step, hidden[:, t], ctx.activation)
+        grad_h0 = grad_weight = None
+        if ctx.needs_input_grad[1]:
+            grad_h0 = _bmm(delta[:, 0], weight_t, dtype)  # (K, B, Ng)
+            if mask is not None:
+                grad_h0.mul_(mask)
+        if ctx.needs_input_grad[2] and low:  # one bf16 product over all T steps (rounded once)
+            prev = torch.cat([h0[:, None], hidden[:, :-1]], 1)  # (K, T, B, Ng): h_{t-1} for t = 1..T
+            if mask is not None:
+                prev[:, 1:].mul_(mask[:, None])  # h0 is saved already masked
+            prev = prev.reshape(n_net, n_time * n_batch, n_hidden)
+            grad_weight = _bmm(prev.transpose(1, 2), delta.reshape(n_net, n_time * n_batch, n_hidden), dtype)
+        elif ctx.needs_input_grad[2]:  # float32: h0's term, then the rest accumulated in place (no concatenation)
+            grad_weight = torch.bmm(h0.transpose(1, 2), delta[:, 0])  # (K, Ng, Ng)
+            if n_time > 1:
+                prev = hidden[:, :-1] if mask is None else hidden[:, :-1] * mask[:, None]  # (K, T-1, B, Ng)
+                prev = prev.reshape(n_net, (n_time - 1) * n_batch, n_hidden)
+                later = delta[:, 1:].reshape(n_net, (n_time - 1) * n_batch, n_hidden)
+                grad_weight.baddbmm_(prev.transpose(1, 2), later)
+        return delta, grad_h0, grad_weight, None, None, None

@@ -1,0 +1,369 @@
+"""Training path integrators: K same-shape networks at once, each with its own data, optimizer state and fate.
+
+:func:`train_networks` trains the networks of several :class:`~gridbook.config.RunConfig` s that share
+``shape_key()`` as one batched computation (:class:`~gridbook.nets.models.BatchedRecurrentNetworks`). Per network k:
+
+* randomness from its own seed (:func:`~gridbook.nets.models.network_generator` streams ``init``, ``target``,
+  ``trajectories``, ``dropout``), so network k trained in a batch equals network k trained alone;
+* its own target encoder (``make_target``), its own trajectories every step (``sample_trajectories``);
+* loss = target loss (softmax cross-entropy or MSE, PAPER.md section 2) + ``weight_decay * ||U||^2`` (the recurrent
+  matrix only); its own learning rate, weight decay and gradient clipping (global norm over its parameters);
+* a non-finite loss or gradient marks it *diverged*: it is frozen (no further updates) while the others go on.
+
+Optimizers (:class:`BatchedOptimizer`) are torch.optim's update rules and defaults (Adam betas (0.9, 0.999),
+eps 1e-8; RMSprop alpha 0.99, eps 1e-8; Adagrad eps 1e-10; plain SGD), written over stacked parameters with a
+per-network learning rate. History is recorded every ``eval_every`` steps (default: about 200 points per run), from
+the training batch of that step: ``loss`` (the minimised objective, weight decay included) and ``error_cm`` (the
+target's decoder vs the true position, mean over the batch) -- the forward pass is not run twice.
+
+On the CPU, training runs under :func:`cpu_speedups`: malloc keeps freed memory for reuse (PyTorch re-allocates its
+large buffers every step) and denormal floats flush to zero. Both are deterministic, so a seed still gives the same
+network on every run.
+
+``TrainConfig.precision = "bfloat16"`` (opt-in; default and paper float32) runs every matrix product of the forward
+and backward passes with bfloat16 operands (:class:`~gridbook.nets.models.BatchedRecurrentNetworks` ``matmul_dtype``);
+weights, optimizer state, hidden state, loss and gradients stay float32.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from gridbook.config import OPTIMIZERS, PROFILES, ConfigError, RunConfig, profile_config  # noqa: F401
+from gridbook.nets.cpu import cpu_speedups, keep_freed_memory  # noqa: F401 (re-exported)
+from gridbook.nets.models import BatchedRecurrentNetworks, network_generator
+from gridbook.nets.optim import (  # noqa: F401 (re-exported)
+    OPTIMIZER_DEFAULTS,
+    BatchedOptimizer,
+    SoftCrossEntropy,
+    network_losses,
+    scheduled_lr,
+)
+from gridbook.task.targets import TargetEncoder, make_target
+from gridbook.task.trajectories import sample_trajectories
+
+__all__ = ["BatchedOptimizer", "TrainResult", "evaluate_networks", "load_checkpoint", "network_losses",
+           "pick_device", "save_checkpoint", "scheduled_lr", "train_networks"]
+
+CHECKPOINT_FORMAT = "gridbook.train.v1"
+HISTORY_POINTS = 200  # history records per run when eval_every = 0
+HISTORY_TRAJECTORIES = 50  # trajectories of the batch decoded for a history record (lookup decoding is costly)
+CHECKPOINT_SECONDS = 600.0  # with a checkpoint file, save at least this often (and every 10% of the steps)
+
+
+def pick_device(device: str | torch.device | None = None) -> torch.device:
+    """``device`` if given, else cuda if available, else mps, else cpu."""
+    if device is not None:
+        return torch.device(device)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+# ---- results ------------------------------------------------------------------------------------------------------
+@dataclass
+class TrainResult:
+    """K trained networks. ``history[k]`` = {"step", "loss", "error_cm"} lists (the training batch's loss, and the
+    decoding error on its first :data:`HISTORY_TRAJECTORIES` trajectories); ``optimizer_state`` and
+    ``generator_states`` (per network {"trajectories", "dropout"} generator states) make training resumable."""
+
+    configs: list[RunConfig]
+    networks: BatchedRecurrentNetworks
+    targets: list[TargetEncoder]
+    history: list[dict[str, list]]
+    diverged: list[bool]
+    train_seconds: float
+    device: str
+    steps_done: int
+    optimizer_state: dict[str, Any] = field(default_factory=dict, repr=False)
+    generator_states: list[dict[str, torch.Tensor]] = field(default_factory=list, repr=False)
+
+    def final_error_cm(self) -> list[float]:
+        """The last recorded training-batch decoding error of each network (cm; NaN if none)."""
+        return [h["error_cm"][-1] if h["error_cm"] else float("nan") for h in self.history]
+
+
+def _empty_history() -> dict[str, list]:
+    return {"step": [], "loss": [], "error_cm": []}
+
+
+# ---- the trainer --------------------------------------------------------------------------------------------------
+def _check_batchable(configs: Sequence[RunConfig]) -> list[RunConfig]:
+    configs = list(configs)
+    if not configs:
+        raise ConfigError("configs is empty; allowed values: one or more RunConfig sharing shape_key()")
+    keys = [c.shape_key() for c in configs]
+    for k, key in enumerate(keys):
+        if key != keys[0]:
+            raise ConfigError(f"configs[{k}].shape_key() = {key} differs from configs[0].shape_key() = {keys[0]}; "
+                              "networks trained together must share shape_key() (group them with "
+                              "RunConfig.shape_key())")
+    return configs
+
+
+def _comparable(config: RunConfig) -> dict[str, Any]:
+    flat = config.to_flat()
+    flat.pop("n_steps")
+    return flat
+
+
+class _Trainer:
+    """The training state of one batched job (networks, targets, generators, optimizer, history)."""
+
+    def __init__(self, configs: list[RunConfig], device: torch.device, resume: TrainResult | None) -> None:
+        self.configs, self.device, self.n_net = configs, device, len(configs)
+        first = configs[0]
+        self.seq_len, self.batch_size = first.task.seq_len, first.task.batch_size
+        self.traj_gens = [network_generator(c.train.seed, "trajectories") for c in configs]
+        self.dropout_gens = [network_generator(c.train.seed, "dropout") for c in configs]
+        if resume is None:
+            self.targets = [make_target(c.target, c.task, network_generator(c.train.seed, "target"), device=device)
+                            for c in configs]
+            self.networks = BatchedRecurrentNetworks.from_configs(configs).to(device)
+            self.history = [_empty_history() for _ in configs]
+            self.diverged, self.step, self.seconds = [False] * self.n_net, 0, 0.0
+        else:
+            self.targets, self.networks = resume.targets, resume.networks
+            self.history, self.diverged = resume.history, list(resume.diverged)
+            self.step, self.seconds = resume.steps_done, resume.train_seconds
+            for gen_t, gen_d, state in zip(self.traj_gens, self.dropout_gens, resume.generator_states, strict=True):
+                gen_t.set_state(state["trajectories"])
+                gen_d.set_state(state["dropout"])
+        self.params = list(self.networks.parameters())
+        self.optimizer = BatchedOptimizer(first.train.optimizer, self.params)
+        if resume is not None and resume.optimizer_state:
+            self.optimizer.load_state_dict(resume.optimizer_state)
+        self.lr = [c.train.lr for c in configs]
+        decay = [c.train.weight_decay for c in configs]
+        self.decay = torch.tensor(decay, device=device) if any(decay) else None  # (K,)
+        clip = [c.train.grad_clip for c in configs]
+        self.clip = torch.tensor(clip, device=device) if any(clip) else None  # (K,)
+
+    def batch(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """velocity (K, T, B, 2), position (K, T, B, 2) m, codes (K, T + 1, B, Np) (code 0 = start position)."""
+        k_net, n_t, n_b = self.n_net, self.seq_len, self.batch_size
+        velocity = torch.empty(k_net, n_t, n_b, 2, device=self.device)
+        position = torch.empty(k_net, n_t, n_b, 2, device=self.device)
+        codes = torch.empty(k_net, n_t + 1, n_b, self.networks.n_outputs, device=self.device)
+        for k, (config, target) in enumerate(zip(self.configs, self.targets, strict=True)):
+            walk = sample_trajectories(config.task, self.traj_gens[k], device=self.device)
+            velocity[k], position[k] = walk.velocity, walk.position
+            codes[k] = target.encode(torch.cat([walk.init_position[None], walk.position]))  # (T + 1, B, Np)
+        return velocity, position, codes
+
+    def train_step(self, record: bool) -> None:
+        net = self.networks
+        velocity, position, codes = self.batch()
+        masks = net.dropout_masks(self.dropout_gens, self.batch_size)
+        _, output = net(velocity, codes[:, 0], *masks)  # (K, T, B, Np)
+        losses = network_losses(self.targets, output, codes[:, 1:])  # (K,)
+        for param in self.params:
+            param.grad = None
+        losses.sum().backward()
+        with torch.no_grad():
+            if self.decay is not None:  # d/dU of weight_decay * ||U||^2
+                net.recurrent_weight.grad.addcmul_(net.recurrent_weight, 2 * self.decay[:, None, None])
+            grads = [p.grad for p in self.params]
+            norms = torch.stack([g.reshape(self.n_net, -1).square().sum(1) for g in grads]).sum(0).sqrt()  # (K,)
+            finite = (torch.isfinite(losses) & torch.isfinite(norms)).tolist()
+            self.diverged = [d or not f for d, f in zip(self.diverged, finite, strict=True)]
+            scale = None
+            if self.clip is not None:
+                scale = torch.where(self.clip > 0, (self.clip / (norms + 1e-6)).clamp(max=1.0), 1.0)  # (K,)
+            if any(self.diverged):
+                active = torch.tensor([not d for d in self.diverged], device=self.device)
+                scale = torch.where(active, 1.0 if scale is None else scale, 0.0)
+                grads = [torch.where(active.view(-1, *[1] * (g.dim() - 1)), g, 0.0) for g in grads]
+            if scale is not None:
+                grads = [g * scale.view(-1, *[1] * (g.dim() - 1)) for g in grads]
+            rates = [scheduled_lr(rate, c.train.lr_final, self.step, c.train.n_steps)
+                     for rate, c in zip(self.lr, self.configs, strict=True)]
+            self.optimizer.step(grads, [0.0 if d else rate for d, rate in zip(self.diverged, rates, strict=True)])
+        self.step += 1
+        if record:
+            self.record(losses.detach(), output.detach(), position)
+
+    @torch.no_grad()
+    def record(self, losses: torch.Tensor, output: torch.Tensor, position: torch.Tensor) -> None:
+        total = losses
+        if self.decay is not None:
+            total = losses + self.decay * self.networks.recurrent_weight.square().sum((1, 2))
+        for k, target in enumerate(self.targets):
+            n_b = HISTORY_TRAJECTORIES
+            error = (target.decode(output[k][:, :n_b]) - position[k][:, :n_b]).norm(dim=-1).mean() * 100  # cm
+            self.history[k]["step"].append(self.step)
+            self.history[k]["loss"].append(float(total[k]))
+            self.history[k]["error_cm"].append(float(error))
+
+    def result(self) -> TrainResult:
+        states = [{"trajectories": gt.get_state(), "dropout": gd.get_state()}
+                  for gt, gd in zip(self.traj_gens, self.dropout_gens, strict=True)]
+        return TrainResult(self.configs, self.networks, self.targets, self.history, list(self.diverged),
+                           self.seconds, str(self.device), self.step, self.optimizer.state_dict(), states)
+
+    def summary(self, n_steps: int) -> str:
+        ok = [h for h, d in zip(self.history, self.diverged, strict=True) if not d and h["loss"]]
+        loss = np.mean([h["loss"][-1] for h in ok]) if ok else float("nan")
+        error = np.mean([h["error_cm"][-1] for h in ok]) if ok else float("nan")
+        return (f"step {self.step}/{n_steps}: loss {loss:.4f}, error {error:.2f} cm "
+                f"(mean over {len(ok)} networks), diverged {sum(self.diverged)}/{self.n_net}")
+
+
+def train_networks(configs: Sequence[RunConfig], device: str | None = None, progress: bool | None = None,
+                   checkpoint: str | Path | None = None, eval_every: int = 0) -> TrainResult:
+    """Train the networks of ``configs`` (which must share ``shape_key()``) together for ``n_steps``.
+
+    ``device``: default :func:`pick_device`. ``progress``: a tqdm bar when True, or when None and stderr is a
+    terminal; otherwise one summary line per ~10% of the steps on stdout. ``checkpoint``: a file to resume from
+    (when it exists; its configs must equal ``configs`` apart from ``n_steps``) and to save to every ~10% of the
+    steps, at least every :data:`CHECKPOINT_SECONDS`, and at the end. ``eval_every``: record history every this
+    many steps (0: about :data:`HISTORY_POINTS` records), and at every 10% of the steps.
+    """
+    configs = _check_batchable(configs)
+    dev = pick_device(device)
+    n_steps = configs[0].train.n_steps
+    resume = None
+    if checkpoint is not None and Path(checkpoint).exists():
+        resume = load_checkpoint(checkpoint, device=dev)
+        for k, (old, new) in enumerate(zip(resume.configs, configs, strict=False)):
+            diff = sorted(key for key, value in _comparable(new).items() if _comparable(old)[key] != value)
+            if diff:
+                raise ConfigError(f"checkpoint {checkpoint} holds different configs: network {k} differs in "
+                                  f"{', '.join(diff)}; use another checkpoint path or delete it")
+        if len(resume.configs) != len(configs):
+            raise ConfigError(f"checkpoint {checkpoint} holds {len(resume.configs)} networks, not {len(configs)}")
+        if resume.steps_done > n_steps:
+            raise ConfigError(f"n_steps={n_steps} is invalid for checkpoint {checkpoint}, which has already "
+                              f"trained {resume.steps_done} steps; allowed values: >= {resume.steps_done}")
+        resume.configs = configs
+    trainer = _Trainer(configs, dev, resume)
+    every = eval_every if eval_every > 0 else max(1, n_steps // HISTORY_POINTS)
+    milestones = {math.ceil(n_steps * i / 10) for i in range(1, 11)}
+    use_bar = progress if progress is not None else sys.stderr.isatty()
+    bar = None
+    if use_bar:
+        from tqdm import tqdm
+
+        bar = tqdm(total=n_steps, initial=trainer.step, desc=f"training {len(configs)} networks", unit="step")
+    start = saved_at = time.perf_counter()
+    try:
+        with cpu_speedups(dev):
+            while trainer.step < n_steps:
+                step = trainer.step + 1
+                trainer.train_step(record=step % every == 0 or step in milestones)
+                if bar is not None:
+                    bar.update(1)
+                if step in milestones:
+                    if bar is not None:
+                        bar.set_postfix_str(trainer.summary(n_steps).split(": ", 1)[1])
+                    else:
+                        print(trainer.summary(n_steps), flush=True)
+                due = step in milestones or time.perf_counter() - saved_at > CHECKPOINT_SECONDS
+                if checkpoint is not None and step < n_steps and due:
+                    trainer.seconds += time.perf_counter() - start
+                    save_checkpoint(trainer.result(), checkpoint)
+                    start = saved_at = time.perf_counter()
+    finally:
+        trainer.seconds += time.perf_counter() - start
+        if bar is not None:
+            bar.close()
+    result = trainer.result()
+    if checkpoint is not None:
+        save_checkpoint(result, checkpoint)
+    return result
+
+
+# ---- evaluation ---------------------------------------------------------------------------------------------------
+@torch.no_grad()
+def evaluate_networks(result: TrainResult, n_batches: int | None = None, seed: int = 12345,
+                      indices: Sequence[int] | None = None) -> list[dict]:
+    """Run networks on fresh trajectories (no dropout, no gradients); one dict per network (``indices``: a subset):
+    ``positions`` (N, 2) float32 m, ``activations`` (N, Ng) float32 hidden units h_t, ``decoding_error_cm``,
+    ``loss`` (target loss). N = n_batches * seq_len * batch_size; ``n_batches`` defaults to each network's
+    ``analysis.eval_batches``. Trajectories come from a generator seeded with ``seed`` (one per distinct task, so
+    networks with the same task see the same trajectories). The networks run in their training precision
+    (``TrainConfig.precision``: bfloat16 networks are evaluated with bfloat16 matrix products)."""
+    chosen = list(range(len(result.configs))) if indices is None else list(indices)
+    net = result.networks if indices is None else result.networks.subset(chosen)
+    configs, targets = [result.configs[i] for i in chosen], [result.targets[i] for i in chosen]
+    device = net.decoder.device
+    wanted = [n_batches or c.analysis.eval_batches for c in configs]
+    out = [{"positions": [], "activations": [], "errors": [], "losses": []} for _ in chosen]
+    was_training = net.training
+    net.eval()
+    with cpu_speedups(device):
+        _evaluate_batches(net, configs, targets, wanted, seed, out)
+    net.train(was_training)
+    return [{"positions": np.concatenate(o["positions"]).astype(np.float32),
+             "activations": np.concatenate(o["activations"]).astype(np.float32),
+             "decoding_error_cm": float(np.mean(o["errors"])), "loss": float(np.mean(o["losses"]))} for o in out]
+
+
+def _evaluate_batches(net: BatchedRecurrentNetworks, configs: list[RunConfig], targets: list[TargetEncoder],
+                      wanted: list[int], seed: int, out: list[dict[str, list]]) -> None:
+    device = net.decoder.device
+    task_keys = [repr(c.task) for c in configs]
+    tasks = {key: c.task for key, c in zip(task_keys, configs, strict=True)}
+    generators = {key: torch.Generator().manual_seed(seed) for key in tasks}
+    for batch in range(max(wanted)):
+        sampled = {key: sample_trajectories(task, generators[key], device=device) for key, task in tasks.items()}
+        walks = [sampled[key] for key in task_keys]
+        velocity = torch.stack([w.velocity for w in walks])  # (K, T, B, 2)
+        codes = torch.stack([t.encode(torch.cat([w.init_position[None], w.position]))
+                             for t, w in zip(targets, walks, strict=True)])  # (K, T + 1, B, Np)
+        hidden, output = net(velocity, codes[:, 0])
+        losses = network_losses(targets, output, codes[:, 1:])  # (K,)
+        for k, (target, walk) in enumerate(zip(targets, walks, strict=True)):
+            if batch >= wanted[k]:
+                continue
+            out[k]["positions"].append(walk.position.reshape(-1, 2).cpu().numpy())
+            out[k]["activations"].append(hidden[k].reshape(-1, net.n_hidden).float().cpu().numpy())
+            out[k]["errors"].append(float((target.decode(output[k]) - walk.position).norm(dim=-1).mean() * 100))
+            out[k]["losses"].append(float(losses[k]))
+
+
+# ---- checkpoints --------------------------------------------------------------------------------------------------
+def save_checkpoint(result: TrainResult, path: str | Path) -> Path:
+    """Write ``result`` (weights, optimizer state, step, history, generator states, each network's full config)
+    with ``torch.save``, atomically (temporary file + rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "format": CHECKPOINT_FORMAT, "configs": [c.to_dict() for c in result.configs],
+        "state_dict": {k: v.detach().cpu() for k, v in result.networks.state_dict().items()},
+        "optimizer": result.optimizer_state, "generators": result.generator_states, "steps_done": result.steps_done,
+        "history": result.history, "diverged": list(result.diverged), "train_seconds": result.train_seconds,
+        "device": result.device, "torch_version": str(torch.__version__),
+    }
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(payload, tmp)
+    os.replace(tmp, path)
+    return path
+
+
+def load_checkpoint(path: str | Path, device: str | torch.device | None = None) -> TrainResult:
+    """Read a :func:`save_checkpoint` file; targets are rebuilt from the configs' seeds (deterministic)."""
+    payload = torch.load(Path(path), map_location="cpu", weights_only=True)
+    if payload.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError(f"{path} is not a gridbook training checkpoint (format {payload.get('format')!r}, "
+                         f"expected {CHECKPOINT_FORMAT!r})")
+    dev = pick_device(device)
+    configs = [RunConfig.from_dict(d) for d in payload["configs"]]
+    targets = [make_target(c.target, c.task, network_generator(c.train.seed, "target"), device=dev) for c in configs]
+    networks = BatchedRecurrentNetworks.from_configs(configs, initialise=False)
+    networks.load_state_dict(payload["state_dict"])
+    return TrainResult(configs, networks.to(dev), targets, payload["history"], list(payload["diverged"]),
+                       float(payload["train_seconds"]), str(dev), int(payload["steps_done"]), payload["optimizer"],
+                       payload["generators"])

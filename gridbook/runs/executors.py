@@ -1,0 +1,394 @@
+"""Executing a sweep: batched train-and-evaluate jobs on local processes or Dask, each writing its runs to the store.
+
+A job is a list of runs sharing ``RunConfig.shape_key()``. It runs :func:`run_group_task` wherever the executor puts
+it: the job's ``run_group`` function (default :func:`train_and_evaluate`) turns the configs into
+:class:`~gridbook.runs.store.RunRecord` s, and the job writes them to the store itself, so only small summaries travel
+back (on a cluster the store must be on a file system every worker sees). A job that raises is retried as single
+runs, so one bad configuration cannot fail its neighbours; a single run that raises is recorded in the store as
+failed (error and traceback in failed.json) and the sweep goes on.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import importlib
+import io
+import math
+import multiprocessing
+import os
+import sys
+import tempfile
+import time
+import traceback
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gridbook.config import ConfigError, RunConfig
+from gridbook.runs.store import RunRecord, RunStore, _utc_now
+
+DASK_CONNECT_TIMEOUT_S = float(os.environ.get("GRIDBOOK_DASK_CONNECT_TIMEOUT", "5"))  # seconds
+
+
+class RunGroupError(RuntimeError):
+    """A job raised; ``args = (message, traceback text)`` so the traceback survives pickling to the client."""
+
+
+@dataclass
+class ExecutionOutcome:
+    done: list[dict[str, Any]] = field(default_factory=list)  # one small summary per run written now
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (run_id, error line)
+
+
+# ---- planning: which runs train together -------------------------------------------------------------------------
+# Relative cost of one training step per network, by architecture (measured on CPU, Ng 256: gates multiply the
+# recurrent products). Used only to balance jobs across workers.
+ARCH_STEP_COST = {"rnn": 1.0, "srnn": 1.0, "ugrnn": 2.0, "gru": 2.6, "lstm": 3.3}
+PRECISION_STEP_COST = {"float32": 1.0, "bfloat16": 0.55}  # bf16 matrix products: ~1.9x faster steps (CPU, Ng 256)
+EVAL_COST_STEPS = 25  # evaluation and analysis of one run, in training steps
+
+
+def run_cost(config: RunConfig) -> float:
+    """Estimated relative cost of training and evaluating one run, in float32 RNN network-steps (weighted by
+    architecture and precision)."""
+    step = ARCH_STEP_COST.get(config.model.arch, 1.0) * PRECISION_STEP_COST.get(config.train.precision, 1.0)
+    return step * config.train.n_steps + EVAL_COST_STEPS
+
+
+def plan_groups(configs: Sequence[RunConfig], group_size: int = 32, workers: int = 1) -> list[list[RunConfig]]:
+    """Batched training jobs: runs sharing ``shape_key()``, at most ``group_size`` each.
+
+    With ``workers`` > 1 the jobs are also balanced: any job costing more than 1/(2 workers) of the whole
+    (:func:`run_cost`) is split into near-equal parts, and the jobs come most expensive first, so that no worker is
+    left with one long job while the others idle (on a CPU, per-network speed hardly depends on K beyond ~4).
+    """
+    if not isinstance(group_size, int) or group_size < 1:
+        raise ConfigError(f"group_size={group_size!r} is invalid; allowed values: an integer >= 1")
+    by_shape: dict[tuple, list[RunConfig]] = {}
+    for config in configs:
+        by_shape.setdefault(config.shape_key(), []).append(config)
+    groups = [runs[i:i + group_size] for runs in by_shape.values() for i in range(0, len(runs), group_size)]
+    if workers <= 1 or not groups:
+        return groups
+    costs = [[run_cost(c) for c in group] for group in groups]
+    share = sum(map(sum, costs)) / (2 * workers)
+    balanced = []  # (cost, job)
+    for group, cost in zip(groups, costs, strict=True):
+        parts = min(len(group), max(1, math.ceil(sum(cost) / share - 1e-9)))
+        bounds = np.linspace(0, len(group), parts + 1).round().astype(int)
+        balanced += [(sum(cost[a:b]), group[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    return [job for _, job in sorted(balanced, key=lambda pair: -pair[0])]
+
+
+# ---- the real train-and-evaluate job ---------------------------------------------------------------------------------
+def network_checkpoint(result: Any, k: int) -> bytes:
+    """Network ``k`` of a batched TrainResult as a one-network checkpoint in the trainer's format (bytes), so that
+    ``gridbook.nets.trainer.load_checkpoint`` reads it back. The optimizer state is not kept (stored runs are finished)."""
+    from gridbook.nets.trainer import TrainResult, save_checkpoint
+
+    single = TrainResult(configs=[result.configs[k]], networks=result.networks.subset([k]),
+                         targets=[result.targets[k]], history=[result.history[k]], diverged=[bool(result.diverged[k])],
+                         train_seconds=result.train_seconds / len(result.configs), device=str(result.device),
+                         steps_done=int(result.steps_done), optimizer_state={},
+                         generator_states=[result.generator_states[k]] if result.generator_states else [])
+    with tempfile.TemporaryDirectory() as tmp:
+        return save_checkpoint(single, Path(tmp) / "checkpoint.pt").read_bytes()
+
+
+def _participation_ratio(maps: np.ndarray) -> float:
+    from gridbook.analysis.predictivity import participation_ratio
+
+    if not np.isfinite(maps).any() or np.isinf(maps).any():  # a diverged network
+        return float("nan")
+    try:
+        return float(participation_ratio(maps))
+    except ValueError:  # fewer than two bins visited by every unit
+        return float("nan")
+
+
+def train_and_evaluate(configs: Sequence[RunConfig], device: str | None = None) -> list[RunRecord]:
+    """Train same-shape configs as one batched job, then evaluate each network: rate maps, grid scores,
+    periods and orientations, participation ratio. The default ``run_group`` of a sweep."""
+    from gridbook.analysis.ratemaps import compute_ratemaps
+    from gridbook.analysis.scores import grid_properties, grid_scores
+    from gridbook.nets.trainer import evaluate_networks, train_networks
+
+    started = _utc_now()
+    with contextlib.redirect_stdout(io.StringIO()):  # the trainer's per-10% lines; the sweep reports progress
+        result = train_networks(list(configs), device=device, progress=False)
+    evaluations = evaluate_networks(result)
+    records = []
+    for k, (config, evaluation) in enumerate(zip(configs, evaluations, strict=True)):
+        maps = compute_ratemaps(evaluation["positions"], evaluation["activations"], n_bins=config.analysis.n_bins,
+                                box=(config.task.box_width, config.task.box_height),
+                                smooth_sigma_bins=config.analysis.smooth_sigma_bins)
+        scores = grid_scores(maps.maps)
+        properties = grid_properties(maps.maps, bin_size_m=maps.bin_size_m[0])
+        units = {"score60_mean": scores.score60_mean, "score60_min_max": scores.score60_min_max,
+                 "score90": scores.score90, "period_m": properties.period_m,
+                 "orientation_deg": properties.orientation_deg}
+        metrics = {
+            "decoding_error_cm": float(evaluation["decoding_error_cm"]), "loss": float(evaluation["loss"]),
+            "diverged": bool(result.diverged[k]), "participation_ratio": _participation_ratio(maps.maps),
+            "train_seconds": result.train_seconds / len(configs), "group_train_seconds": result.train_seconds,
+            "group_size": len(configs), "steps_done": int(result.steps_done), "device": str(result.device),
+            "started_at": started, "finished_at": _utc_now(),
+        }
+        records.append(RunRecord(config=config, metrics=metrics, ratemaps=maps, units=units,
+                                 checkpoint=network_checkpoint(result, k)))
+    return records
+
+
+# ---- one job, wherever it runs --------------------------------------------------------------------------------------
+def resolve_run_group(run_group: Callable | str | None) -> Callable:
+    """A callable from a callable, a "module:function" path, or None (the default :func:`train_and_evaluate`)."""
+    if run_group is None:
+        return train_and_evaluate
+    if callable(run_group):
+        return run_group
+    module, _, name = str(run_group).partition(":")
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError, ValueError) as err:
+        raise ValueError(f"run_group={run_group!r} is invalid; allowed values: a callable or 'module:function' "
+                         f"({err})") from None
+
+
+def _set_threads(threads: int | None) -> None:
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+
+
+def run_group_task(configs: list[RunConfig], store_root: str, run_group: Callable | str | None,
+                   threads: int | None, device: str | None) -> list[dict[str, Any]]:
+    """Train, evaluate and store one job; returns one small summary per run. Raises RunGroupError on failure."""
+    try:
+        _set_threads(threads)
+        func = resolve_run_group(run_group)
+        start = time.perf_counter()
+        records = func(list(configs), device=device) if func is train_and_evaluate and device else func(list(configs))
+        expected = [c.run_id() for c in configs]
+        if [r.config.run_id() for r in records] != expected:
+            raise ValueError(f"run_group returned runs {[r.config.run_id() for r in records]}, expected {expected}")
+        store = RunStore(store_root)
+        seconds = (time.perf_counter() - start) / max(1, len(records))
+        summaries = []
+        for record in records:
+            store.write_run(record)
+            summaries.append({"run_id": record.config.run_id(), "diverged": bool(record.metrics.get("diverged")),
+                              "seconds": seconds})
+        return summaries
+    except Exception as err:
+        raise RunGroupError(f"{type(err).__name__}: {err}", traceback.format_exc()) from None
+
+
+def _init_worker(threads: int | None) -> None:
+    _set_threads(threads)
+
+
+# ---- pools ------------------------------------------------------------------------------------------------------
+class _InlinePool:
+    """Runs each job in this process when submitted (workers=1): no start-up cost, plain tracebacks."""
+
+    max_in_flight = 1
+
+    def submit(self, fn: Callable, *args: Any) -> cf.Future:
+        future: cf.Future = cf.Future()
+        try:
+            future.set_result(fn(*args))
+        except Exception as err:
+            future.set_exception(err)
+        return future
+
+    def wait_first(self, futures: Sequence) -> list:
+        return list(futures)
+
+    def exception(self, future: Any) -> BaseException | None:
+        return future.exception()
+
+    def close(self) -> None:
+        pass
+
+
+class _ProcessPool(_InlinePool):
+    """Spawned worker processes, each with ``threads`` torch threads; a pool broken by a dead worker is replaced."""
+
+    def __init__(self, workers: int, threads: int | None) -> None:
+        self.workers, self.threads = workers, threads
+        self.max_in_flight = 2 * workers
+        self.pool = self._new()
+
+    def _new(self) -> cf.ProcessPoolExecutor:
+        return cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                      initializer=_init_worker, initargs=(self.threads,))
+
+    def submit(self, fn: Callable, *args: Any) -> cf.Future:
+        try:
+            return self.pool.submit(fn, *args)
+        except cf.process.BrokenProcessPool:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = self._new()
+            return self.pool.submit(fn, *args)
+
+    def wait_first(self, futures: Sequence) -> list:
+        return list(cf.wait(futures, return_when=cf.FIRST_COMPLETED).done)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _DaskPool:
+    """A Dask client on an existing scheduler, or on a LocalCluster of single-threaded worker processes."""
+
+    def __init__(self, workers: int, scheduler: str | None, timeout: float | None = None) -> None:
+        import logging
+
+        from distributed import Client, LocalCluster
+
+        from gridbook.cli.main import UserError
+
+        self.cluster = None
+        timeout = DASK_CONNECT_TIMEOUT_S if timeout is None else timeout
+        if scheduler:
+            try:
+                self.client = Client(scheduler, timeout=f"{timeout}s")
+            except (OSError, TimeoutError, ValueError) as err:
+                raise UserError(f"cannot reach the Dask scheduler at {scheduler!r} within {timeout:g} s "
+                                f"({str(err).splitlines()[0] if str(err) else type(err).__name__}); start one "
+                                "(`dask scheduler`) or leave out --scheduler to use a local cluster") from None
+        else:
+            self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                        dashboard_address=None, silence_logs=logging.ERROR)
+            self.client = Client(self.cluster)
+        self.max_in_flight = sys.maxsize
+
+    def submit(self, fn: Callable, *args: Any):
+        return self.client.submit(fn, *args, pure=False, retries=1)
+
+    def wait_first(self, futures: Sequence) -> list:
+        from distributed import wait
+
+        return list(wait(list(futures), return_when="FIRST_COMPLETED").done)
+
+    def exception(self, future: Any) -> BaseException | None:
+        if future.status == "finished":
+            return None
+        try:
+            return future.exception()
+        except BaseException as err:  # cancelled or lost
+            return err
+
+    def close(self) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def _uses_gpu(device: str | None) -> bool:
+    if device is not None:
+        return not str(device).startswith("cpu")
+    import torch
+
+    return torch.cuda.is_available()
+
+
+# ---- progress -----------------------------------------------------------------------------------------------------
+class _Progress:
+    """One tqdm bar over runs on a terminal; one quiet line per finished job otherwise; nothing if disabled."""
+
+    def __init__(self, total: int, progress: bool | None) -> None:
+        self.total, self.count = total, 0
+        self.lines = progress is None and not sys.stderr.isatty()
+        self.bar = None
+        if progress or (progress is None and not self.lines):
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=total, unit="run", desc="sweep", file=sys.stderr)
+
+    def update(self, n: int, note: str) -> None:
+        self.count += n
+        if self.bar is not None:
+            self.bar.update(n)
+        elif self.lines:
+            print(f"sweep: {self.count}/{self.total} runs ({note})", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+# ---- the loop -----------------------------------------------------------------------------------------------------
+def execute_groups(pending: list[RunConfig], store: RunStore, executor: str = "local", workers: int | None = None,
+                   scheduler: str | None = None, group_size: int = 32, device: str | None = None,
+                   progress: bool | None = None, run_group: Callable | str | None = None) -> ExecutionOutcome:
+    """Run every pending config through ``run_group`` in batched jobs and write the results to ``store``."""
+    outcome = ExecutionOutcome()
+    if not pending:
+        return outcome
+    cores = _cores()
+    gpu = executor == "local" and _uses_gpu(device)
+    wanted = workers or (1 if gpu else cores)
+    groups = plan_groups(pending, group_size, wanted if not scheduler else 1)
+    n_workers = max(1, min(wanted, len(groups)))
+    threads = None if gpu else max(1, cores // n_workers)
+    store.root.mkdir(parents=True, exist_ok=True)
+    task_args = (str(store.root.resolve()), run_group, None, device)
+    if executor == "dask":
+        pool: Any = _DaskPool(n_workers, scheduler)
+        task_args = (str(store.root.resolve()), run_group, None if scheduler else threads, device)
+    elif n_workers == 1:
+        pool = _InlinePool()
+    else:
+        pool = _ProcessPool(n_workers, threads)
+    bar = _Progress(len(pending), progress)
+    queue, running = deque(groups), {}
+    try:
+        while queue or running:
+            while queue and len(running) < pool.max_in_flight:
+                group = queue.popleft()
+                running[pool.submit(run_group_task, group, *task_args)] = (group, time.perf_counter())
+            for future in pool.wait_first(list(running)):
+                group, started = running.pop(future)
+                error = pool.exception(future)
+                if error is None:
+                    outcome.done.extend(future.result())
+                    bar.update(len(group), f"{len(group)} trained in {time.perf_counter() - started:.1f} s")
+                    continue
+                finished = [c for c in group if store.status(c.run_id()) == "done"]
+                rest = [c for c in group if c not in finished]
+                outcome.done.extend({"run_id": c.run_id(), "diverged": bool(store.read_metrics(c.run_id()).get(
+                    "diverged"))} for c in finished)
+                if len(rest) > 1:  # isolate the run that raised: retry the job's runs one by one
+                    queue.extendleft(reversed([[c] for c in rest]))
+                    bar.update(len(finished), f"a job of {len(group)} raised; retrying its runs one by one")
+                    continue
+                for config in rest:
+                    message, trace = _describe(error)
+                    store.write_failure(config, message, trace)
+                    outcome.failed.append((config.run_id(), message))
+                bar.update(len(group), f"run {rest[0].run_id() if rest else '?'} failed: {_describe(error)[0]}")
+    finally:
+        bar.close()
+        pool.close()
+    return outcome
+
+
+def _describe(error: BaseException) -> tuple[str, str]:
+    """(one-line message, traceback text) of a job's exception, unwrapping RunGroupError."""
+    if isinstance(error, RunGroupError) and len(error.args) == 2:
+        return str(error.args[0]), str(error.args[1])
+    return f"{type(error).__name__}: {error}", "".join(traceback.format_exception(error))

@@ -1,0 +1,370 @@
+"""The run store: one directory per trained network, written atomically, read back as pandas tables.
+
+Layout (``root`` defaults to ``$GRIDBOOK_STORE`` or ``./runs``)::
+
+    root/<run_id>/config.yaml      RunConfig.to_yaml(); run_id = config.run_id() (its content hash)
+    root/<run_id>/checkpoint.pt    the one trained network, in gridbook.nets.trainer's checkpoint format (load_network)
+    root/<run_id>/metrics.json     decoding error (cm), loss, diverged, timings, device, versions, git commit
+    root/<run_id>/ratemaps.npz     maps (U, ny, nx) float32 (NaN = unvisited), occupancy (ny, nx), x_edges, y_edges (m)
+    root/<run_id>/units.parquet    one row per unit: score60_mean, score60_min_max, score90, period_m, orientation_deg
+    root/<run_id>/DONE             written last: the size and sha256 of every file above
+    root/<run_id>/failed.json      instead of DONE when the run raised: error and traceback
+    root/results.parquet           the aggregated table load_results() returns
+
+Every file is written to a temporary file in the same directory, flushed, fsynced and renamed over its final
+name, and the directory is fsynced. A run directory without a valid DONE does not exist for readers: a sweep
+redoes it. A run whose DONE disagrees with its files (sizes; checksums of the small files, or of all files with
+``deep=True``), or whose config does not hash to its directory name, is *corrupt* and is redone as well.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import shutil
+import traceback as _traceback
+import warnings
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from gridbook.files import (
+    _jsonable,
+    _sha256,
+    _utc_now,
+    atomic_write_bytes,
+    atomic_write_text,
+    fsync_dir,
+    git_commit,
+    package_versions,
+)
+from gridbook.config import RunConfig
+from gridbook.analysis.scores import SCORE_THRESHOLDS, summarize_units
+
+RUN_FILES = ("config.yaml", "checkpoint.pt", "metrics.json", "ratemaps.npz", "units.parquet")
+SMALL_FILES = ("config.yaml", "metrics.json", "units.parquet")  # checksummed on every status check
+DONE, FAILED, RESULTS = "DONE", "failed.json", "results.parquet"
+UNIT_COLUMNS = ("score60_mean", "score60_min_max", "score90", "period_m", "orientation_deg")
+RUN_ID = re.compile(r"^[0-9a-f]{16}$")
+STORE_ENV = "GRIDBOOK_STORE"
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class CorruptRunError(ValueError):
+    """A run directory exists with a DONE marker but its files do not load or do not match the marker."""
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """Everything a sweep stores about one trained and evaluated network.
+
+    ``metrics`` holds at least decoding_error_cm, loss, diverged, train_seconds, device and participation_ratio;
+    ``units`` maps each of :data:`UNIT_COLUMNS` to a (U,) array; ``ratemaps`` is a :class:`gridbook.analysis.ratemaps.RateMaps`
+    (or anything with maps/occupancy/x_edges/y_edges); ``checkpoint`` is the checkpoint file's bytes (the trainer's
+    format, see :func:`gridbook.runs.executors.network_checkpoint`) or a ``torch.save``-able dict.
+    """
+
+    config: RunConfig
+    metrics: Mapping[str, Any]
+    ratemaps: Any
+    units: Mapping[str, np.ndarray]
+    checkpoint: bytes | Mapping[str, Any] = field(default_factory=dict)
+
+
+# ---- the store ------------------------------------------------------------------------------------------------------
+class RunStore:
+    """A directory of run directories. Cheap to construct; every method reads the file system afresh."""
+
+    def __init__(self, root: str | Path | None = None) -> None:
+        self.root = Path(root if root is not None else os.environ.get(STORE_ENV, "runs")).expanduser()
+
+    def __repr__(self) -> str:
+        return f"RunStore({str(self.root)!r})"
+
+    def __reduce__(self):  # picklable by path, for worker processes
+        return (RunStore, (str(self.root),))
+
+    def run_dir(self, run_id: str) -> Path:
+        return self.root / run_id
+
+    def run_ids(self) -> list[str]:
+        """Every run directory present (finished or not), sorted."""
+        if not self.root.is_dir():
+            return []
+        return sorted(p.name for p in self.root.iterdir() if RUN_ID.match(p.name) and p.is_dir())
+
+    # ---- state ------------------------------------------------------------------------------------------------
+    def status(self, run_id: str, deep: bool = False) -> str:
+        """"done", "missing", "partial" (no DONE: killed or in progress), "failed" or "corrupt".
+
+        ``deep=True`` also checksums the checkpoint and rate maps (slow for big stores).
+        """
+        run_dir = self.run_dir(run_id)
+        if not run_dir.is_dir():
+            return "missing"
+        if not (run_dir / DONE).exists():
+            return "failed" if (run_dir / FAILED).exists() else "partial"
+        try:
+            self.verify(run_id, deep=deep)
+        except CorruptRunError:
+            return "corrupt"
+        return "done"
+
+    def is_done(self, run_id: str) -> bool:
+        return self.status(run_id) == "done"
+
+    def verify(self, run_id: str, deep: bool = False) -> RunConfig:
+        """The run's config; raises :class:`CorruptRunError` (naming the run and the file) unless the run's files
+        match its DONE marker and its config hashes to its directory name."""
+        run_dir = self.run_dir(run_id)
+        try:
+            marker = json.loads((run_dir / DONE).read_text())
+            files = marker["files"]
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            raise CorruptRunError(f"run {run_id}: unreadable {DONE} marker ({err})") from None
+        for name in RUN_FILES:
+            path = run_dir / name
+            expected = files.get(name) if isinstance(files, dict) else None
+            if expected is None or not path.is_file():
+                raise CorruptRunError(f"run {run_id}: {name} is missing")
+            if path.stat().st_size != expected.get("size"):
+                raise CorruptRunError(f"run {run_id}: {name} has {path.stat().st_size} bytes, "
+                                      f"DONE recorded {expected.get('size')}")
+            if (deep or name in SMALL_FILES) and _sha256(path.read_bytes()) != expected.get("sha256"):
+                raise CorruptRunError(f"run {run_id}: {name} does not match its checksum")
+        config = self._read_config(run_id)
+        if config.run_id() != run_id:
+            raise CorruptRunError(f"run {run_id}: config.yaml hashes to {config.run_id()}, not its directory name")
+        return config
+
+    def _read_config(self, run_id: str) -> RunConfig:
+        try:
+            data = yaml.load((self.run_dir(run_id) / "config.yaml").read_text(), Loader=_Loader)
+            return RunConfig.from_dict(data or {})
+        except (OSError, ValueError, TypeError, AttributeError, yaml.YAMLError) as err:
+            raise CorruptRunError(f"run {run_id}: config.yaml does not load ({err})") from None
+
+    def done_run_ids(self) -> list[str]:
+        return [r for r in self.run_ids() if self.status(r) == "done"]
+
+    # ---- writing ----------------------------------------------------------------------------------------------
+    def _fresh_dir(self, run_id: str) -> Path:
+        """The run's directory, emptied of anything an earlier attempt left (DONE is removed first)."""
+        run_dir = self.run_dir(run_id)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / DONE).unlink(missing_ok=True)
+        fsync_dir(run_dir)
+        for path in run_dir.iterdir():
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink(missing_ok=True)
+        fsync_dir(self.root)
+        return run_dir
+
+    def write_run(self, record: RunRecord) -> str:
+        """Store one run; returns its run_id. DONE is written last, so a kill at any point leaves no done run."""
+        import pandas as pd
+        import torch
+
+        config = record.config
+        run_id = config.run_id()
+        run_dir = self._fresh_dir(run_id)
+        maps = record.ratemaps
+        metrics = dict(record.metrics)
+        metrics.update(summarize_units(record.units))
+        metrics.setdefault("versions", package_versions())
+        metrics.setdefault("git_commit", git_commit())
+        metrics["run_id"] = run_id
+        metrics["written_at"] = _utc_now()
+
+        if isinstance(record.checkpoint, (bytes, bytearray)):
+            checkpoint_bytes = bytes(record.checkpoint)
+        else:
+            buffer = io.BytesIO()
+            torch.save(dict(record.checkpoint), buffer)
+            checkpoint_bytes = buffer.getvalue()
+        ratemaps = io.BytesIO()
+        np.savez(ratemaps, maps=np.asarray(maps.maps, dtype=np.float32),
+                 occupancy=np.asarray(maps.occupancy), x_edges=np.asarray(maps.x_edges, dtype=np.float64),
+                 y_edges=np.asarray(maps.y_edges, dtype=np.float64))
+        table = pd.DataFrame({c: np.asarray(record.units[c], dtype=np.float64) for c in UNIT_COLUMNS})
+        table.insert(0, "unit", np.arange(len(table), dtype=np.int32))
+        units = io.BytesIO()
+        table.to_parquet(units, index=False)
+        payloads = {
+            "config.yaml": config.to_yaml().encode(),
+            "checkpoint.pt": checkpoint_bytes,
+            "metrics.json": _jsonable(metrics).encode(),
+            "ratemaps.npz": ratemaps.getvalue(),
+            "units.parquet": units.getvalue(),
+        }
+        for name, data in payloads.items():
+            atomic_write_bytes(run_dir / name, data)
+        marker = {"run_id": run_id, "finished_at": _utc_now(),
+                  "files": {n: {"size": len(d), "sha256": _sha256(d)} for n, d in payloads.items()}}
+        atomic_write_text(run_dir / DONE, json.dumps(marker, indent=1))
+        return run_id
+
+    def write_failure(self, config: RunConfig, error: BaseException | str, traceback: str | None = None) -> str:
+        """Record a run that raised: failed.json with the error and traceback, and no DONE (a sweep retries it)."""
+        run_id = config.run_id()
+        run_dir = self._fresh_dir(run_id)
+        if isinstance(error, BaseException):
+            message = f"{type(error).__name__}: {error}"
+            traceback = traceback or "".join(_traceback.format_exception(error))
+        else:
+            message = str(error)
+        atomic_write_text(run_dir / "config.yaml", config.to_yaml())
+        atomic_write_text(run_dir / FAILED, _jsonable({"run_id": run_id, "error": message,
+                                                        "traceback": traceback or "", "failed_at": _utc_now()}))
+        return run_id
+
+    def failure(self, run_id: str) -> dict[str, Any] | None:
+        """The failed.json of a failed run, or None."""
+        path = self.run_dir(run_id) / FAILED
+        if (self.run_dir(run_id) / DONE).exists() or not path.exists():
+            return None
+        return json.loads(path.read_text())
+
+    # ---- reading ----------------------------------------------------------------------------------------------
+    def read_metrics(self, run_id: str) -> dict[str, Any]:
+        try:
+            return json.loads((self.run_dir(run_id) / "metrics.json").read_text())
+        except (OSError, ValueError) as err:
+            raise CorruptRunError(f"run {run_id}: metrics.json does not load ({err})") from None
+
+
+def _as_store(store: RunStore | str | Path | None) -> RunStore:
+    return store if isinstance(store, RunStore) else RunStore(store)
+
+
+def _require_done(store: RunStore, run_id: str) -> None:
+    state = store.status(run_id)
+    if state == "corrupt":
+        store.verify(run_id)  # raises CorruptRunError naming the file
+    if state != "done":
+        raise FileNotFoundError(f"run {run_id} is not a finished run in {store.root} (status: {state})")
+
+
+def load_run(store: RunStore | str | Path | None, run_id: str) -> dict[str, Any]:
+    """One finished run: ``{"run_id", "config": RunConfig, "metrics": dict, "ratemaps": RateMaps,
+    "units": DataFrame}``."""
+    import pandas as pd
+
+    from gridbook.analysis.ratemaps import RateMaps
+
+    store = _as_store(store)
+    _require_done(store, run_id)
+    run_dir = store.run_dir(run_id)
+    try:
+        with np.load(run_dir / "ratemaps.npz") as data:
+            ratemaps = RateMaps(maps=data["maps"], occupancy=data["occupancy"], x_edges=data["x_edges"],
+                                y_edges=data["y_edges"])
+        units = pd.read_parquet(run_dir / "units.parquet")
+    except (OSError, ValueError, KeyError) as err:
+        raise CorruptRunError(f"run {run_id}: rate maps or units do not load ({err})") from None
+    return {"run_id": run_id, "config": store._read_config(run_id), "metrics": store.read_metrics(run_id),
+            "ratemaps": ratemaps, "units": units}
+
+
+def load_network(store: RunStore | str | Path | None, run_id: str, device: Any = None):
+    """A stored run's trained network, as the one-network ``TrainResult`` of ``gridbook.nets.trainer.load_checkpoint``:
+    ``result.networks`` (K = 1), ``result.targets[0]``, ``result.history[0]``; ``evaluate_networks(result)``
+    re-evaluates it. ``device``: default CUDA when available."""
+    import torch
+
+    from gridbook.nets.trainer import load_checkpoint
+
+    store = _as_store(store)
+    _require_done(store, run_id)
+    try:  # TorchVersion (a str) is allowed so that checkpoints recording torch.__version__ load with weights_only
+        with torch.serialization.safe_globals([torch.torch_version.TorchVersion]):
+            return load_checkpoint(store.run_dir(run_id) / "checkpoint.pt", device=device)
+    except Exception as err:  # torch raises many types for a damaged file
+        raise CorruptRunError(f"run {run_id}: checkpoint.pt does not load ({err})") from None
+
+
+# ---- tables -------------------------------------------------------------------------------------------------------
+SUMMARY_COLUMNS = ("decoding_error_cm", "loss", "diverged", "best_score60_min_max", "best_score60_mean",
+                   *(f"frac_units_above_{t}" for t in SCORE_THRESHOLDS), "period_mode_m", "participation_ratio",
+                   "train_seconds")
+
+
+def _spec_run_ids(spec: Any, profile: str | None) -> list[str]:
+    from gridbook.runs.spec import expand_spec
+
+    return [c.run_id() for c in expand_spec(spec, profile=profile)]
+
+
+def _result_row(store: RunStore, run_id: str) -> dict[str, Any]:
+    config = store.verify(run_id)
+    metrics = store.read_metrics(run_id)
+    row: dict[str, Any] = {"run_id": run_id}
+    for key, value in config.to_flat().items():
+        row[key] = tuple(value) if isinstance(value, list) else value
+    for key in SUMMARY_COLUMNS:
+        value = metrics.get(key)
+        row[key] = bool(value) if key == "diverged" else (float("nan") if value is None else float(value))
+    return row
+
+
+def load_results(store: RunStore | str | Path | None = None, spec: Any = None, profile: str | None = None,
+                 write: bool = True):
+    """One row per finished run: flat config columns, ``run_id`` and :data:`SUMMARY_COLUMNS`.
+
+    ``spec`` (a spec path or dict, expanded with ``profile``) keeps only the runs that spec makes. The table of
+    all finished runs is also written atomically to ``results.parquet`` at the store's root (``write=False``: not).
+    Tuple-valued config fields (sigma_range, surround_range) are stored as strings in the parquet file.
+    """
+    import pandas as pd
+
+    store = _as_store(store)
+    rows = []
+    for run_id in store.run_ids():
+        if not (store.run_dir(run_id) / DONE).exists():
+            continue  # not finished: does not exist for readers
+        try:
+            rows.append(_result_row(store, run_id))
+        except CorruptRunError as err:
+            warnings.warn(f"skipping a corrupt run (a sweep will redo it): {err}", stacklevel=2)
+    columns = ["run_id", *RunConfig().to_flat(), *SUMMARY_COLUMNS]
+    table = pd.DataFrame(rows, columns=columns)
+    table["diverged"] = table["diverged"].astype(bool)
+    if write and store.root.is_dir():
+        on_disk = table.copy()
+        for name in ("sigma_range", "surround_range"):
+            on_disk[name] = on_disk[name].map(lambda v: None if v is None else json.dumps(list(v)))
+        buffer = io.BytesIO()
+        on_disk.to_parquet(buffer, index=False)
+        atomic_write_bytes(store.root / RESULTS, buffer.getvalue())
+    if spec is not None:
+        wanted = _spec_run_ids(spec, profile)
+        table = table.set_index("run_id").reindex([r for r in wanted if r in set(table["run_id"])]).reset_index()
+    return table.reset_index(drop=True)
+
+
+def load_units(store: RunStore | str | Path | None = None, run_ids: Iterable[str] | None = None):
+    """Per-unit table: ``run_id``, ``unit`` and :data:`UNIT_COLUMNS`, over the given (default: all finished) runs."""
+    import pandas as pd
+
+    store = _as_store(store)
+    run_ids = store.done_run_ids() if run_ids is None else list(run_ids)
+    frames = []
+    for run_id in run_ids:
+        _require_done(store, run_id)
+        try:
+            frame = pd.read_parquet(store.run_dir(run_id) / "units.parquet")
+        except (OSError, ValueError) as err:
+            raise CorruptRunError(f"run {run_id}: units.parquet does not load ({err})") from None
+        frame.insert(0, "run_id", run_id)
+        frames.append(frame)
+    if not frames:
+        return pd.DataFrame(columns=["run_id", "unit", *UNIT_COLUMNS])
+    return pd.concat(frames, ignore_index=True)

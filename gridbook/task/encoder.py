@@ -1,0 +1,62 @@
+"""The base class of the supervised readout targets (see :mod:`gridbook.task.targets`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+
+def _as_positions(pos: Any, device: torch.device) -> torch.Tensor:
+    pos = torch.as_tensor(pos, dtype=torch.float32, device=device)
+    if pos.shape[-1:] != (2,):
+        raise ValueError(f"pos must have shape (..., 2) in metres; got {tuple(pos.shape)}")
+    return pos
+
+
+class TargetEncoder:
+    """Base class. Attributes: ``name`` (a value of :data:`gridbook.config.TARGETS`), ``loss_kind``
+    (``"cross_entropy"`` or ``"mse"``), ``n_outputs``, ``centres`` ((Np, 2) m place-cell centres, or None), ``device``.
+    """
+
+    name: str = ""
+    loss_kind: str = "mse"
+    n_outputs: int = 0
+    centres: torch.Tensor | None = None
+
+    def __init__(self, device: str | torch.device | None = None) -> None:
+        self.device = torch.device(device if device is not None else "cpu")
+
+    def encode(self, pos: Any) -> torch.Tensor:
+        """pos (..., 2) m -> target code (..., n_outputs)."""
+        raise NotImplementedError
+
+    def decode(self, output: torch.Tensor) -> torch.Tensor:
+        """Raw network output (..., n_outputs) (logits for cross-entropy targets) -> position (..., 2) m."""
+        raise NotImplementedError
+
+    def loss(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Scalar mean loss: softmax cross-entropy ``-(target * log_softmax(output)).sum(-1).mean()`` or MSE."""
+        if self.loss_kind == "cross_entropy":
+            return -(target * F.log_softmax(output, dim=-1)).sum(-1).mean()
+        return F.mse_loss(output, target)
+
+    def ideal_output(self, pos: Any) -> torch.Tensor:
+        """A raw output that minimises the loss at ``pos``: the code itself (MSE), or its log (cross-entropy;
+        clamped at 1e-30 so zero targets give finite logits)."""
+        code = self.encode(pos)  # (..., n_outputs)
+        return torch.log(code.clamp_min(1e-30)) if self.loss_kind == "cross_entropy" else code
+
+    def _tensors(self) -> list[str]:
+        return [k for k, v in vars(self).items() if isinstance(v, torch.Tensor)]
+
+    def to(self, device: str | torch.device) -> TargetEncoder:
+        """Move every tensor to ``device``; returns self."""
+        self.device = torch.device(device)
+        for key in self._tensors():
+            setattr(self, key, getattr(self, key).to(self.device))
+        return self
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(n_outputs={self.n_outputs}, loss_kind={self.loss_kind!r}, device={self.device})"

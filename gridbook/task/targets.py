@@ -1,0 +1,328 @@
+"""Supervised readout targets: every position encoding of PAPER.md section 3, with its loss and its decoder.
+
+A :class:`TargetEncoder` ``encode``s positions (m) into the code the network is trained to output, computes the
+``loss`` of a raw network output against it, and ``decode``s a position from a raw output. Place-cell targets
+(:class:`GaussianPlaceCells`, :class:`DifferenceOfSoftmaxes`, :class:`DifferenceOfGaussians`,
+:class:`SoftmaxOfDifferences`) use softmax cross-entropy; :class:`CartesianTarget`, :class:`HighDimCartesianTarget`
+and :class:`HighDimPolarTarget` use MSE. The surround width follows a named convention, see :func:`surround_sigma`
+(default ``"variance_ratio"``, Sorscher's code). All random draws come from the passed ``torch.Generator`` in a
+fixed order (place-cell centres first, so place-cell targets built from one seed share their centres), on the
+generator's device, then move to ``device``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+
+from gridbook.config import (
+    SURROUND_CONVENTIONS,
+    TARGETS,
+    ConfigError,
+    TargetConfig,
+    TaskConfig,
+    _check_choice,
+    _check_int,
+    _check_positive,
+    _check_range,
+)
+from gridbook.task.affine_targets import CartesianTarget, HighDimCartesianTarget, HighDimPolarTarget
+from gridbook.task.encoder import TargetEncoder, _as_positions
+
+__all__ = ["CartesianTarget", "DifferenceOfGaussians", "DifferenceOfSoftmaxes", "GaussianPlaceCells",
+           "HighDimCartesianTarget", "HighDimPolarTarget", "PlaceCellTarget", "SoftmaxOfDifferences", "TargetEncoder",
+           "make_target", "surround_sigma"]
+
+LOOKUP_SPACING = 0.02  # m; grid spacing of the code lookup table used by lookup decoding
+_LOOKUP_CHUNK = 1 << 22  # max (outputs x table rows) per matmul chunk in lookup decoding
+
+
+def surround_sigma(sigma: Any, surround_scale: Any, convention: str = "variance_ratio") -> Any:
+    """Surround width sigma_s (m) from the centre width sigma (m) and the surround scale s.
+
+    ``"variance_ratio"`` (Sorscher et al.'s code; the default): s is a variance ratio, ``sigma_s = sqrt(s) sigma``.
+    ``"std_ratio"`` (the paper's final code): s is a width ratio, ``sigma_s = s sigma``.
+    Works on floats and tensors alike.
+    """
+    _check_choice("surround_convention", convention, SURROUND_CONVENTIONS)
+    return sigma * surround_scale if convention == "std_ratio" else sigma * surround_scale**0.5
+
+
+def _uniform(generator: torch.Generator, shape: tuple[int, ...], low: float, high: float) -> torch.Tensor:
+    draw = torch.rand(shape, generator=generator, dtype=torch.float64, device=generator.device).cpu()
+    return low + (high - low) * draw
+
+
+# ---- place cells (cross-entropy) ----------------------------------------------------------------------------------
+class PlaceCellTarget(TargetEncoder):
+    """Base of the place-cell targets: centres, per-cell widths, optional surrounds and extra fields.
+
+    Parameters: ``n_place_cells`` (Np), ``sigma`` (m), ``generator``; keyword options ``box`` ((W, H) m),
+    ``periodic`` (minimum-image distances), ``sigma_range`` (per-cell sigma ~ U(a, b), replaces ``sigma``),
+    ``fields_lambda`` (each cell has 1 + Poisson(lambda) fields; its d2 is to the nearest one), ``decode_top_k``,
+    ``decode_method`` (``"top_k"``, ``"lookup"`` or None = the class's choice, see :meth:`decode`).
+
+    Attributes: ``centres`` (Np, 2) m = each cell's first field; ``fields`` (F, Np, 2) m, slot f holding each cell's
+    f-th field (cells with fewer fields repeat their first, which leaves the nearest-field distance unchanged);
+    ``n_fields`` (Np,) field counts; ``sigmas`` (Np,) m; surround targets also ``surround_scales`` (Np,) and
+    ``surround_sigmas`` (Np,) m.
+
+    Draw order from the generator: centres, per-cell sigma, per-cell s, field counts, extra field centres.
+    """
+
+    loss_kind = "cross_entropy"
+    has_surround = False
+
+    def __init__(self, n_place_cells: int, sigma: float, generator: torch.Generator, *,
+                 box: tuple[float, float] = (2.2, 2.2), periodic: bool = False,
+                 sigma_range: tuple[float, float] | None = None, fields_lambda: float = 0.0,
+                 surround_scale: float = 2.0, surround_convention: str = "variance_ratio",
+                 surround_range: tuple[float, float] | None = None, decode_top_k: int = 3,
+                 decode_method: str | None = None, device: str | torch.device | None = None) -> None:
+        super().__init__(device)
+        _check_int("n_place_cells", n_place_cells, 1)
+        _check_positive("sigma", sigma)
+        _check_positive("box_width", box[0])
+        _check_positive("box_height", box[1])
+        _check_range("sigma_range", sigma_range)
+        _check_positive("fields_lambda", fields_lambda, strict=False)
+        _check_int("decode_top_k", decode_top_k, 1)
+        if decode_top_k > n_place_cells:
+            raise ConfigError(f"decode_top_k={decode_top_k!r} is invalid; allowed values: 1..n_place_cells "
+                              f"({n_place_cells})")
+        if decode_method is not None:
+            _check_choice("decode_method", decode_method, ("top_k", "lookup"))
+        if self.has_surround:
+            _check_choice("surround_convention", surround_convention, SURROUND_CONVENTIONS)
+            if not (isinstance(surround_scale, (int, float)) and surround_scale > 1):
+                raise ConfigError(f"surround_scale={surround_scale!r} is invalid for target {self.name!r}; "
+                                  "allowed values: > 1")
+            _check_range("surround_range", surround_range, low=1.0)
+        self.n_outputs = n_place_cells
+        self.box = (float(box[0]), float(box[1]))
+        self.periodic = bool(periodic)
+        self.decode_top_k = decode_top_k
+        self.fields_lambda = float(fields_lambda)
+        self.surround_convention = surround_convention
+
+        half = torch.tensor(self.box, dtype=torch.float64) / 2
+        centres = _uniform(generator, (n_place_cells, 2), -0.5, 0.5) * 2 * half  # (Np, 2) m
+        sigmas = (_uniform(generator, (n_place_cells,), *sigma_range) if sigma_range is not None
+                  else torch.full((n_place_cells,), float(sigma), dtype=torch.float64))  # (Np,) m
+        if self.has_surround:
+            scales = (_uniform(generator, (n_place_cells,), *surround_range) if surround_range is not None
+                      else torch.full((n_place_cells,), float(surround_scale), dtype=torch.float64))  # (Np,)
+            self.surround_scales = scales.float().to(self.device)  # (Np,)
+            self.surround_sigmas = surround_sigma(sigmas, scales, surround_convention).float().to(self.device)
+        n_fields = torch.ones(n_place_cells, dtype=torch.float64)  # (Np,)
+        if self.fields_lambda > 0:
+            rates = torch.full((n_place_cells,), self.fields_lambda, dtype=torch.float64, device=generator.device)
+            n_fields = 1 + torch.poisson(rates, generator=generator).cpu()  # (Np,)
+        n_slots = int(n_fields.max())
+        extra = _uniform(generator, (n_slots - 1, n_place_cells, 2), -0.5, 0.5) * 2 * half  # (F-1, Np, 2) m
+        slot = torch.arange(1, n_slots, dtype=torch.float64)[:, None, None]  # (F-1, 1, 1)
+        extra = torch.where(slot < n_fields[None, :, None], extra, centres)  # unused slots repeat the first field
+        self.centres = centres.float().to(self.device)  # (Np, 2) m
+        self.fields = torch.cat([centres[None], extra]).float().to(self.device)  # (F, Np, 2) m
+        self.n_fields = n_fields.long().to(self.device)  # (Np,)
+        self.sigmas = sigmas.float().to(self.device)  # (Np,) m
+        self.decode_method = decode_method or ("lookup" if self.fields.shape[0] > 1 or not self._peaks_at_field()
+                                               else "top_k")
+        self._lookup: tuple[torch.Tensor, torch.Tensor] | None = None
+
+    # -- subclasses define the code from nearest-field squared distances
+    def _code(self, d2: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def _peaks_at_field(self) -> bool:
+        """Whether a cell's code is largest at its field centre (so top-k decoding is meaningful)."""
+        return True
+
+    def squared_distances(self, pos: Any) -> torch.Tensor:
+        """pos (..., 2) m -> (..., Np) m^2 squared distance from each position to each cell's nearest field."""
+        pos = _as_positions(pos, self.device)
+        flat = pos.reshape(-1, 2)  # (N, 2) m
+        box = torch.tensor(self.box, dtype=pos.dtype, device=pos.device)
+        d2 = None
+        for field_slot in self.fields:  # (Np, 2) m per slot; loop keeps memory at (N, Np, 2)
+            if self.periodic:
+                diff = (flat[:, None, :] - field_slot).abs()  # (N, Np, 2) m
+                slot_d2 = torch.minimum(diff, box - diff).square().sum(-1)  # (N, Np) m^2
+            else:  # |p|^2 + |c|^2 - 2 p.c as one matrix product: ~4x faster than forming (N, Np, 2) differences
+                slot_d2 = torch.addmm(field_slot.square().sum(-1)[None, :], flat, field_slot.T, alpha=-2)
+                slot_d2.add_(flat.square().sum(-1, keepdim=True)).clamp_(min=0)  # (N, Np) m^2
+            d2 = slot_d2 if d2 is None else torch.minimum(d2, slot_d2)
+        return d2.reshape(*pos.shape[:-1], d2.shape[-1])
+
+    def encode(self, pos: Any) -> torch.Tensor:
+        """pos (..., 2) m -> (..., Np) target distribution over place cells."""
+        return self._code(self.squared_distances(pos))
+
+    @staticmethod
+    def _shift_normalise(diff: torch.Tensor) -> torch.Tensor:
+        """Sorscher's normalisation: add |min| over cells, divide by the sum (uniform where the sum is 0).
+        Works in place on ``diff`` (a fresh intermediate in every caller)."""
+        shifted = diff.add_(diff.amin(-1, keepdim=True).abs())  # (..., Np) >= 0
+        total = shifted.sum(-1, keepdim=True)  # (..., 1)
+        empty = total <= 0
+        shifted.div_(total.clamp_min(1e-30))
+        if bool(empty.any()):
+            shifted.masked_fill_(empty, 1.0 / shifted.shape[-1])
+        return shifted
+
+    # -- decoding
+    def decode(self, output: torch.Tensor) -> torch.Tensor:
+        """Raw output (..., Np) (logits) -> position (..., 2) m, by ``self.decode_method``:
+
+        ``"top_k"`` (the paper's rule, default for single-field cells whose code peaks at the field centre): mean of
+        the centres of the ``decode_top_k`` most active outputs (circular mean per axis in a periodic box). With
+        Np = 512 its error on the exact code is ~4 cm on average (the centres' spacing); where fewer than k cells
+        have a positive DoS, far cells (target ~0) enter the top k and the error is large (~0.03% of positions).
+        ``"lookup"`` (default for multi-field cells, whose top-k centres are ambiguous, and for a DoG whose code is
+        not largest at the field centre, e.g. the true DoG, whose top-k cells are the FARTHEST ones): the position of
+        the nearest code, in Euclidean distance between ``softmax(output)`` and ``encode`` on a grid of spacing
+        ``LOOKUP_SPACING`` (2 cm) over the box; on the exact code its error is < 2 cm. Cost ~Np x G multiply-adds
+        per position (G = 12,321 grid points for the paper's box): use a GPU for large evaluations.
+        """
+        if self.decode_method == "top_k":
+            return self.decode_top_k_centres(output)
+        return self.decode_lookup(output)
+
+    def decode_top_k_centres(self, output: torch.Tensor) -> torch.Tensor:
+        """The paper's decoder: mean centre of the ``decode_top_k`` largest outputs. (..., Np) -> (..., 2) m."""
+        idx = torch.topk(output, self.decode_top_k, dim=-1).indices  # (..., k)
+        chosen = self.centres[idx]  # (..., k, 2) m
+        if not self.periodic:
+            return chosen.mean(-2)
+        box = torch.tensor(self.box, dtype=chosen.dtype, device=chosen.device)
+        phase = chosen / box * (2 * math.pi)  # (..., k, 2) rad
+        mean_phase = torch.atan2(torch.sin(phase).mean(-2), torch.cos(phase).mean(-2))  # (..., 2) rad in [-pi, pi]
+        return mean_phase / (2 * math.pi) * box
+
+    def lookup_table(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(grid positions (G, 2) m, codes (G, Np)) on a 2 cm grid over the box; built once, then cached."""
+        if self._lookup is None:
+            axes = [torch.linspace(-s / 2, s / 2, max(2, round(s / LOOKUP_SPACING) + 1)) for s in self.box]
+            grid = torch.cartesian_prod(axes[0], axes[1]).to(self.device)  # (G, 2) m
+            codes = torch.cat([self.encode(chunk) for chunk in grid.split(4096)])  # (G, Np)
+            self._lookup = (grid, codes)
+        return self._lookup
+
+    def decode_lookup(self, output: torch.Tensor) -> torch.Tensor:
+        """Nearest code in the lookup table (Euclidean, on ``softmax(output)``). (..., Np) -> (..., 2) m."""
+        grid, codes = self.lookup_table()  # (G, 2), (G, Np)
+        code_norm2 = codes.square().sum(-1)  # (G,)
+        probs = torch.softmax(output.to(codes.dtype), dim=-1).reshape(-1, self.n_outputs)  # (N, Np)
+        chunk = max(1, _LOOKUP_CHUNK // grid.shape[0])
+        best = [torch.argmin(code_norm2 - 2 * part @ codes.T, dim=-1) for part in probs.split(chunk)]  # (n,) each
+        best_idx = torch.cat(best) if best else torch.zeros(0, dtype=torch.long, device=grid.device)
+        return grid[best_idx].reshape(*output.shape[:-1], 2)  # (..., 2) m
+
+    def to(self, device: str | torch.device) -> PlaceCellTarget:
+        super().to(device)
+        self._lookup = None
+        return self
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(n_place_cells={self.n_outputs}, sigma~{self.sigmas.mean().item():.3g} m, "
+                f"max_fields={self.fields.shape[0]}, decode={self.decode_method!r}, device={self.device})")
+
+
+class GaussianPlaceCells(PlaceCellTarget):
+    """``softmax(-d2 / 2 sigma^2)`` over cells (per-cell sigma when heterogeneous)."""
+
+    name = "gaussian"
+
+    def _code(self, d2: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(d2 * (-0.5 / self.sigmas.square()), dim=-1)  # (..., Np)
+
+
+class DifferenceOfSoftmaxes(PlaceCellTarget):
+    """DoS (Sorscher et al.'s "DoG"): ``softmax(-d2 / 2 sigma^2) - softmax(-d2 / 2 sigma_s^2)``, shifted by |min| over
+    cells and divided by the sum. sigma_s from :func:`surround_sigma` with ``surround_convention`` (default
+    ``"variance_ratio"``, Sorscher's code: sigma_s = sqrt(s) sigma; ``"std_ratio"``: sigma_s = s sigma)."""
+
+    name, has_surround = "dos", True
+
+    def _code(self, d2: torch.Tensor) -> torch.Tensor:
+        centre = torch.softmax(d2 * (-0.5 / self.sigmas.square()), dim=-1)  # (..., Np)
+        surround = torch.softmax(d2 * (-0.5 / self.surround_sigmas.square()), dim=-1)  # (..., Np)
+        return self._shift_normalise(centre.sub_(surround))
+
+
+class DifferenceOfGaussians(PlaceCellTarget):
+    """``a_e exp(-d2 / 2 sigma^2) - a_i exp(-d2 / 2 sigma_s^2)``, shifted by |min| over cells and divided by the sum.
+
+    ``a_e = a_i = 1`` (the defaults) is the paper's true DoG; other amplitudes give its general DoG.
+    sigma_s from :func:`surround_sigma` with ``surround_convention`` (default ``"variance_ratio"``).
+    With ``a_e <= a_i`` the code is NOT largest at the field centre (the true DoG is 0 at the centre and at infinity
+    and negative in between, so after the shift far cells tie with the nearest one); such targets decode by lookup.
+    """
+
+    name, has_surround = "dog", True
+
+    def __init__(self, n_place_cells: int, sigma: float, generator: torch.Generator, *, a_e: float = 1.0,
+                 a_i: float = 1.0, **options: Any) -> None:
+        _check_positive("a_e", a_e, strict=False)
+        _check_positive("a_i", a_i, strict=False)
+        self.a_e, self.a_i = float(a_e), float(a_i)
+        if (self.a_e, self.a_i) != (1.0, 1.0):
+            self.name = "general_dog"
+        super().__init__(n_place_cells, sigma, generator, **options)
+
+    def _peaks_at_field(self) -> bool:
+        return self.a_e > self.a_i
+
+    def _code(self, d2: torch.Tensor) -> torch.Tensor:
+        centre = torch.exp(d2 * (-0.5 / self.sigmas.square())).mul_(self.a_e)  # (..., Np)
+        surround = torch.exp(d2 * (-0.5 / self.surround_sigmas.square())).mul_(self.a_i)  # (..., Np)
+        return self._shift_normalise(centre.sub_(surround))
+
+
+class SoftmaxOfDifferences(PlaceCellTarget):
+    """SoD: ``softmax(-d2 / 2 sigma^2 + d2 / 2 sigma_s^2)`` over cells; sigma_s from :func:`surround_sigma`."""
+
+    name, has_surround = "sod", True
+
+    def _code(self, d2: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(-d2 / (2 * self.sigmas.square()) + d2 / (2 * self.surround_sigmas.square()), dim=-1)
+
+
+PLACE_CELL_CLASSES: dict[str, type[PlaceCellTarget]] = {
+    "gaussian": GaussianPlaceCells,
+    "dos": DifferenceOfSoftmaxes,
+    "dog": DifferenceOfGaussians,
+    "general_dog": DifferenceOfGaussians,
+    "sod": SoftmaxOfDifferences,
+}
+
+
+def make_target(target: TargetConfig, task: TaskConfig, generator: torch.Generator,
+                device: str | torch.device | None = None) -> TargetEncoder:
+    """Build the encoder named by ``target.target`` (a value of :data:`gridbook.config.TARGETS`).
+
+    ``"dog"`` is the true DoG (a_e = a_i = 1 whatever the config's amplitudes); ``"general_dog"`` uses ``a_e, a_i``.
+    Place-cell targets live in the task's box (and use minimum-image distances when ``task.periodic``).
+    """
+    _check_choice("target", target.target, TARGETS)
+    n = target.n_place_cells
+    if target.target == "cartesian":
+        return CartesianTarget(device)
+    if target.target == "hd_cartesian":
+        return HighDimCartesianTarget(n, generator, device=device)
+    if target.target == "hd_polar":
+        return HighDimPolarTarget(n, generator, target.von_mises_kappa, device=device)
+    options: dict[str, Any] = dict(
+        box=(task.box_width, task.box_height), periodic=task.periodic, sigma_range=target.sigma_range,
+        fields_lambda=target.fields_lambda, decode_top_k=target.decode_top_k, device=device)
+    cls = PLACE_CELL_CLASSES[target.target]
+    if cls.has_surround:
+        options.update(surround_scale=target.surround_scale, surround_convention=target.surround_convention,
+                       surround_range=target.surround_range)
+    if target.target == "general_dog":
+        options.update(a_e=target.a_e, a_i=target.a_i)
+    encoder = cls(n, target.sigma, generator, **options)
+    encoder.name = target.target
+    return encoder

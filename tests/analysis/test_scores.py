@@ -1,0 +1,255 @@
+"""Grid scores, SAC, grid geometry and period modes: batched code against a per-unit reference and exact answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.ndimage as ndi
+import torch
+from reference_scores import reference_ring_masks, reference_sac, reference_scores, reference_scores_from_sac
+
+from gridbook.analysis.scores import (
+    ANGLES,
+    GridScores,
+    _scoring_operators,
+    grid_properties,
+    grid_scores,
+    grid_scores_from_sacs,
+    mode_ratios,
+    period_mode,
+    period_modes,
+    ring_masks,
+    spatial_autocorrelogram,
+    summarize_units,
+)
+
+
+def hexagonal_map(n, period, orientation_deg, phase=(0.0, 0.0), rectified=False):
+    """Sum of three cosines at 60 degrees: peaks on a hexagonal lattice of spacing `period` bins whose lattice
+    vectors point at orientation_deg + k 60 (x = column, y = row), rotated about the map centre."""
+    yy, xx = np.mgrid[0:n, 0:n].astype(np.float64)
+    xx -= (n - 1) / 2 + phase[0]
+    yy -= (n - 1) / 2 + phase[1]
+    k = 4 * np.pi / (np.sqrt(3) * period)  # wave vectors are 30 degrees off the lattice vectors
+    waves = [np.radians(orientation_deg + 30 + 60 * j) for j in range(3)]
+    field = sum(np.cos(k * (np.cos(w) * xx + np.sin(w) * yy)) for w in waves)
+    return np.maximum(field, 0) if rectified else field
+
+
+def square_map(n, period, orientation_deg=0.0):
+    yy, xx = np.mgrid[0:n, 0:n].astype(np.float64)
+    k, w = 2 * np.pi / period, np.radians(orientation_deg)
+    return np.cos(k * (np.cos(w) * xx + np.sin(w) * yy)) + np.cos(k * (-np.sin(w) * xx + np.cos(w) * yy))
+
+
+def varied_maps(n, rng):
+    """Hexagonal lattices (spacings, orientations, phases), square lattices, single fields, smoothed noise, NaN."""
+    maps = [hexagonal_map(n, period, ori, rng.uniform(-3, 3, 2), rect)
+            for period, ori, rect in ((5, 0, False), (7, 13, True), (n / 2.5, 41, False), (9, 52, True))]
+    maps += [square_map(n, 6, 0), square_map(n, n / 3, 25)]
+    yy, xx = np.mgrid[0:n, 0:n]
+    maps += [np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * s**2)) for cx, cy, s in ((n / 2, n / 3, 2.0), (2, 3, 4))]
+    maps += [ndi.gaussian_filter(rng.normal(size=(n, n)), s) for s in (0.0, 1.0, 2.5)]
+    holes = [hexagonal_map(n, 7, 20, rectified=True), ndi.gaussian_filter(rng.normal(size=(n, n)), 1.5)]
+    holes[0][rng.random((n, n)) < 0.15] = np.nan  # scattered unvisited bins
+    holes[1][: n // 3, : n // 4] = np.nan  # an unvisited corner
+    return np.stack(maps + holes)
+
+
+@pytest.fixture(scope="module")
+def test_set():
+    rng = np.random.default_rng(7)
+    return {n: varied_maps(n, rng) for n in (12, 20, 30)}
+
+
+# ---- SAC ---------------------------------------------------------------------------------------------------------
+def test_sac_equals_per_lag_pearson_including_nan_and_non_square(test_set):
+    rng = np.random.default_rng(0)
+    rect = rng.normal(size=(2, 9, 14))
+    rect[0, 2:4, 5:9] = np.nan
+    for maps in (test_set[12], test_set[20], rect):
+        sacs = spatial_autocorrelogram(maps)
+        assert sacs.shape == (len(maps), 2 * maps.shape[1] - 1, 2 * maps.shape[2] - 1)
+        for rate_map, sac in zip(maps, sacs, strict=True):
+            np.testing.assert_allclose(sac, reference_sac(rate_map), atol=1e-5)
+
+
+def test_sac_centre_is_one_and_symmetric(test_set):
+    sacs = spatial_autocorrelogram(test_set[20])
+    np.testing.assert_allclose(sacs[:, 19, 19], 1.0, atol=1e-12)
+    np.testing.assert_allclose(sacs, sacs[:, ::-1, ::-1], atol=1e-5)
+
+
+def test_sac_min_overlap_zeroes_far_lags():
+    rate_map = np.random.default_rng(1).normal(size=(1, 10, 10))
+    sac = spatial_autocorrelogram(rate_map, min_overlap=20)[0]
+    np.testing.assert_allclose(sac, reference_sac(rate_map[0], min_overlap=20), atol=1e-5)
+    assert sac[0, 0] == 0 and sac[9, 0] == 0  # 1 and 10 overlapping bins
+    assert sac[9, 7] != 0  # lag (0, -2): 80 overlapping bins
+    with pytest.raises(ValueError, match="min_overlap"):
+        spatial_autocorrelogram(rate_map, min_overlap=1)
+
+
+def test_empty_and_constant_maps_score_zero():
+    maps = np.stack([np.full((12, 12), np.nan), np.full((12, 12), 3.0)])
+    assert not spatial_autocorrelogram(maps).any()
+    scores = grid_scores(maps)
+    assert np.all(scores.score60_mean == 0) and np.all(scores.score90 == 0)
+
+
+# ---- rotation operator and grid scores against the per-unit reference ---------------------------------------
+def test_ring_masks_are_deepminds():
+    for n in (12, 20, 44):
+        np.testing.assert_array_equal(ring_masks(n), np.stack(reference_ring_masks(n)))
+
+
+def test_rotation_operator_reproduces_scipy_rotate():
+    n = 12
+    rows, _, prefilter, rotation = _scoring_operators(n)
+    sac = np.random.default_rng(2).normal(size=(2 * n - 1, 2 * n - 1))
+    rotated = (rotation @ (prefilter @ sac @ prefilter.T).ravel()).reshape(rows.size, len(ANGLES))
+    for k, angle in enumerate(ANGLES):
+        expected = ndi.rotate(sac, angle, reshape=False).ravel()[rows]
+        np.testing.assert_allclose(rotated[:, k], expected, atol=1e-10)
+
+
+def test_scores_from_arbitrary_sacs_match_reference():
+    n = 12
+    sacs = np.random.default_rng(3).normal(size=(4, 2 * n - 1, 2 * n - 1))
+    batched = grid_scores_from_sacs(sacs)
+    for u, sac in enumerate(sacs):
+        expected = reference_scores_from_sac(sac, n)
+        for name in ("score60_mean", "score60_min_max", "score90"):
+            assert getattr(batched, name)[u] == pytest.approx(expected[name], abs=1e-9)
+
+
+@pytest.mark.parametrize("n", [12, 20, 30])
+def test_batched_scores_match_per_unit_reference(test_set, n):
+    maps = test_set[n]
+    batched = grid_scores(maps)
+    for u, rate_map in enumerate(maps):
+        expected = reference_scores(rate_map)
+        for name in ("score60_mean", "score60_min_max", "score90"):
+            assert getattr(batched, name)[u] == pytest.approx(expected[name], abs=0.02)  # the required agreement
+            assert getattr(batched, name)[u] == pytest.approx(expected[name], abs=1e-6)  # what it actually is
+
+
+def test_one_44_bin_map_matches_reference():
+    rate_map = hexagonal_map(44, 11, 17, (0.4, 2.0), rectified=True)
+    rate_map[20:23, 30:40] = np.nan
+    batched, expected = grid_scores(rate_map[None]), reference_scores(rate_map)
+    assert batched.score60_min_max[0] == pytest.approx(expected["score60_min_max"], abs=1e-6)
+    assert batched.best_ring_min_max[0] == expected["best_ring_min_max"]
+
+
+def test_torch_input_gives_the_same_scores(test_set):
+    maps = test_set[12]
+    a, b = grid_scores(maps), grid_scores(torch.as_tensor(maps, dtype=torch.float32))
+    np.testing.assert_allclose(a.score60_min_max, b.score60_min_max, atol=1e-5)
+
+
+# ---- exact answers -------------------------------------------------------------------------------------------
+HEX_CASES = [(20, 7, 10, False), (20, 10, 47, True), (30, 7, 25, True), (30, 10, 0, False), (30, 14, 33, True)]
+
+
+@pytest.mark.parametrize("n,period,orientation,rectified", HEX_CASES)
+def test_hexagonal_lattice_scores_above_one_with_its_period_and_orientation(n, period, orientation, rectified):
+    rate_map = hexagonal_map(n, period, orientation, (1.3, -0.7), rectified)[None]
+    scores = grid_scores(rate_map)
+    assert scores.score60_mean[0] > 1.0
+    assert scores.score60("min_max")[0] > 0.8
+    props = grid_properties(rate_map, bin_size_m=0.05)
+    assert props.period_bins[0] == pytest.approx(period, rel=0.05)
+    assert props.period_m[0] == pytest.approx(0.05 * period, rel=0.05)
+    assert abs((props.orientation_deg[0] - orientation + 30) % 60 - 30) < 3
+    assert 0 <= props.orientation_deg[0] < 60
+    assert props.period_spread_bins[0] < 0.05 * period and props.orientation_spread_deg[0] < 3
+
+
+@pytest.mark.parametrize("n,period,orientation", [(20, 6, 0), (30, 8, 20), (30, 12, 0)])
+def test_square_lattice_has_negative_score60_and_high_score90(n, period, orientation):
+    scores = grid_scores(square_map(n, period, orientation)[None])
+    assert scores.score60_mean[0] < 0 and scores.score60_min_max[0] < 0
+    assert scores.score90[0] > 0.8
+
+
+def test_rotating_a_hexagonal_map_keeps_its_score():
+    for n in (30, 44):
+        maps = np.stack([hexagonal_map(n, 10, 5 + rotation, (0.5, -1.0)) for rotation in (0, 7, 13, 22, 31, 45)])
+        scores = grid_scores(maps)
+        for form in ("mean", "min_max"):
+            assert np.ptp(scores.score60(form)) < 0.05
+
+
+def test_score_form_selection_and_errors():
+    scores = grid_scores(hexagonal_map(12, 5, 0)[None])
+    assert isinstance(scores, GridScores)
+    assert scores.score60("mean") is scores.score60_mean and scores.score60() is scores.score60_min_max
+    assert scores.best_ring("mean") is scores.best_ring_mean
+    with pytest.raises(ValueError, match="form='median' is invalid; allowed values: min_max, mean"):
+        scores.score60("median")
+
+
+@pytest.mark.parametrize(
+    "maps,match",
+    [
+        (np.zeros((12, 12)), r"shape \(units, ny, nx\)"),
+        (np.zeros((2, 12, 10)), "must be square"),
+        (np.zeros((2, 3, 3)), "n >= 4"),
+        (np.zeros((2, 1, 5)), "at least 2 bins"),
+    ],
+)
+def test_bad_maps_raise(maps, match):
+    with pytest.raises(ValueError, match=match):
+        grid_scores(maps)
+
+
+def test_bad_sacs_raise():
+    with pytest.raises(ValueError, match="2n-1"):
+        grid_scores_from_sacs(np.zeros((1, 10, 10)))
+    with pytest.raises(ValueError, match="NaN"):
+        grid_scores_from_sacs(np.full((1, 11, 11), np.nan))
+
+
+# ---- grid geometry and period modes --------------------------------------------------------------------------
+def test_grid_properties_are_nan_without_six_peaks_and_reuse_sacs():
+    maps = np.stack([np.full((16, 16), 2.0), hexagonal_map(16, 6, 12)])
+    props = grid_properties(maps, bin_size_m=0.1)
+    assert np.isnan(props.period_bins[0]) and np.isnan(props.orientation_deg[0]) and np.isnan(props.period_m[0])
+    again = grid_properties(maps, bin_size_m=0.1, sacs=spatial_autocorrelogram(maps))
+    np.testing.assert_array_equal(props.period_bins, again.period_bins)
+    assert props.period_m[1] == pytest.approx(0.1 * props.period_bins[1])
+    with pytest.raises(ValueError, match="bin_size_m"):
+        grid_properties(maps, bin_size_m=0)
+
+
+def test_period_modes_of_a_bimodal_sample():
+    rng = np.random.default_rng(4)
+    periods = np.concatenate([rng.normal(0.4, 0.03, 300), rng.normal(0.56, 0.04, 200), [np.nan]])
+    modes = period_modes(periods)
+    assert modes.shape == (2,)
+    assert modes[0] == pytest.approx(0.4, abs=0.02) and modes[1] == pytest.approx(0.56, abs=0.02)
+    np.testing.assert_allclose(mode_ratios(modes), [modes[1] / modes[0]])
+    assert period_modes(rng.normal(1.0, 0.05, 200)).shape == (1,)
+    np.testing.assert_allclose(mode_ratios([0.6, 0.3, 0.42]), [1.4, 0.6 / 0.42])
+
+
+def test_period_modes_errors():
+    with pytest.raises(ValueError, match="at least 2 distinct finite"):
+        period_modes([0.3, np.nan])
+    with pytest.raises(ValueError, match="positive"):
+        mode_ratios([0.0, 0.3])
+
+
+SCORES = np.array([0.2, 0.5, 0.9, 1.3, np.nan])  # min-max score60 of 5 units
+PERIODS = np.array([0.9, 0.4, 0.4, 0.4, np.nan])  # m
+
+
+def test_summary_of_units():
+    summary = summarize_units({"score60_min_max": SCORES, "score60_mean": SCORES - 0.1, "period_m": PERIODS})
+    assert summary["best_score60_min_max"] == 1.3 and summary["best_score60_mean"] == pytest.approx(1.2)
+    assert summary["frac_units_above_0.3"] == 3 / 4  # NaN unit excluded
+    assert summary["frac_units_above_0.8"] == 2 / 4 and summary["frac_units_above_1.2"] == 1 / 4
+    assert summary["period_mode_m"] == 0.4  # units scoring > 0.3 all have period 0.4
+    assert period_mode(np.array([0.3, 0.31, 0.3, 0.7])) == pytest.approx(0.3, abs=0.01)
+    assert np.isnan(period_mode(np.array([np.nan])))

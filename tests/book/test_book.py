@@ -1,0 +1,189 @@
+"""Tests of the book pipeline (gridbook/book.py), the chapter notebooks and the book configuration."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+from gridbook.book import build as book
+from gridbook.cli.main import build_parser
+from gridbook.config import PROFILE_DEVIATIONS, PROFILES, ConfigError
+
+ROOT = Path(__file__).resolve().parents[2]
+CHAPTER_SOURCES = sorted((ROOT / "notebooks").glob("*.md"))
+
+
+# ---- configuration ------------------------------------------------------------------------------------------------
+def test_jupytext_pairs_ipynb_with_myst_markdown():
+    from jupytext.config import find_jupytext_configuration_file, load_jupytext_configuration_file
+
+    path = find_jupytext_configuration_file(str(ROOT / "notebooks"))
+    assert Path(path) == ROOT / "jupytext.toml"
+    config = load_jupytext_configuration_file(path)
+    assert config.default_formats(str(ROOT / "notebooks" / "x.ipynb")) == "ipynb,md:myst"
+
+
+@pytest.mark.parametrize("path", CHAPTER_SOURCES, ids=lambda p: p.stem)
+def test_chapter_is_a_myst_notebook_with_one_parameters_cell(path):
+    header = yaml.safe_load(path.read_text().split("---")[1])
+    assert header["jupytext"]["text_representation"]["format_name"] == "myst"
+    defaults = book.notebook_parameters(path)  # raises unless exactly one parameters cell
+    assert set(book.REQUIRED_PARAMETERS) <= set(defaults), f"{path.name} lacks {book.REQUIRED_PARAMETERS}"
+    assert defaults["profile"] in PROFILES
+
+
+def test_notebook_parameters_rejects_two_parameters_cells(tmp_path):
+    cell = "```{code-cell} ipython3\n:tags: [parameters]\n\nprofile = 'quick'\n```\n\n"
+    path = tmp_path / "double.md"
+    path.write_text("# Double\n\n" + cell + cell)
+    with pytest.raises(ValueError, match="exactly one cell tagged 'parameters', found 2"):
+        book.notebook_parameters(path)
+
+
+def test_toc_lists_exactly_the_chapter_notebooks():
+    assert book.toc_chapters(ROOT)[:2] == ["intro", "methods"]
+    assert sorted(book.toc_chapters(ROOT)) == sorted(p.stem for p in CHAPTER_SOURCES)
+
+
+def test_book_config_never_executes_and_serves_mathjax_locally():
+    config = yaml.safe_load((ROOT / "book" / "_config.yml").read_text())
+    assert config["execute"]["execute_notebooks"] == "off"
+    assert book.MATHJAX_EXTENSION in config["sphinx"]["extra_extensions"]
+    assert "://" not in config["sphinx"]["config"]["mathjax_path"]
+    assert config["bibtex_bibfiles"] == ["references.bib"]
+
+
+def test_every_citation_in_the_book_is_in_the_bibliography():
+    keys = set(re.findall(r"^@\w+\{([^,]+),", (ROOT / "book" / "references.bib").read_text(), re.M))
+    texts = [p.read_text() for p in [*CHAPTER_SOURCES, ROOT / "book" / "index.md"]]
+    cited = {k.strip() for t in texts for group in re.findall(r"\{cite:[pt]\}`([^`]+)`", t) for k in group.split(",")}
+    assert cited, "the book cites nothing"
+    assert cited <= keys, f"cited but not in references.bib: {sorted(cited - keys)}"
+
+
+# ---- parameters ---------------------------------------------------------------------------------------------------
+def test_param_values_are_parsed_as_yaml():
+    assert book.parse_params([("sigmas", "[0.1, 0.11]"), ("n", "3"), ("target", "dos"), ("flag", "true"),
+                              ("nothing", "null")]) == {"sigmas": [0.1, 0.11], "n": 3, "target": "dos", "flag": True,
+                                                        "nothing": None}
+
+
+@pytest.mark.parametrize(("pairs", "message"), [
+    ([("sigmas", "[0.1,")], "not valid YAML"),
+    ([("bad-name", "1")], "parameter name 'bad-name' is invalid"),
+    ([("profile", "smoke")], "use --profile"),
+    ([("x", "1"), ("x", "2")], "given twice"),
+])
+def test_bad_params_are_rejected(pairs, message):
+    with pytest.raises(ConfigError, match=message):
+        book.parse_params(pairs)
+
+
+def test_cli_collects_repeated_params_and_chapters():
+    args = build_parser().parse_args(["book", "--profile", "smoke", "--chapter", "intro", "methods",
+                                      "-p", "sigmas", "[0.1, 0.11]", "-p", "seeds", "[0]"])
+    assert (args.profile, args.chapter) == ("smoke", ["intro", "methods"])
+    assert book.parse_params(args.param) == {"sigmas": [0.1, 0.11], "seeds": [0]}
+
+
+def test_chapter_spec_applies_seed_and_parameter_overrides(tmp_path):
+    (tmp_path / "book").mkdir()
+    (tmp_path / "book" / "_toc.yml").write_text("format: jb-book\nroot: index\n")
+    (tmp_path / "sweeps" / "chapters").mkdir(parents=True)
+    spec = {"seeds": [0], "parameters": {"target": {"value": "dos"}},
+            "blocks": [{"parameters": {"sigma": {"values": [0.1]}, "target": {"value": "dog"}}, "seeds": [3]}]}
+    (tmp_path / "sweeps" / "chapters" / "demo.smoke.yaml").write_text(yaml.safe_dump(spec))
+    data = book.chapter_spec("demo", "smoke", seeds=[1, 2], start=tmp_path, target=["gaussian"], sigma=None)
+    assert data["seeds"] == [1, 2] and "seeds" not in data["blocks"][0]
+    assert data["parameters"]["target"] == data["blocks"][0]["parameters"]["target"] == {"values": ["gaussian"]}
+    assert data["blocks"][0]["parameters"]["sigma"] == {"values": [0.1]}
+
+
+# ---- the profile box ----------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("profile", PROFILES)
+def test_profile_box_names_profile_runs_and_every_deviation(profile):
+    text = book.profile_box(profile, n_runs=7).data
+    assert f"<strong>{profile}</strong> profile: 7 trained networks" in text
+    for name, paper_value, value, _ in PROFILE_DEVIATIONS[profile]:
+        assert f"<code>{name}</code></td><td>{paper_value}</td><td>{value}</td>" in text
+    assert book.deviation_table(profile)["field"].tolist() == [d[0] for d in PROFILE_DEVIATIONS[profile]]
+
+
+def test_profile_box_rejects_bad_input():
+    assert "no trained networks" in book.profile_box_html("quick", 0)
+    assert "1 trained network<" in book.profile_box_html("quick", 1)
+    with pytest.raises(ConfigError, match="profile='fast' is invalid; allowed values: smoke, quick, paper"):
+        book.profile_box("fast", 1)
+    with pytest.raises(ConfigError, match="n_runs=-1 is invalid"):
+        book.profile_box("quick", -1)
+
+
+def test_missing_kernel_other_than_python3_is_an_error():
+    from gridbook.cli.main import UserError
+
+    assert book.ensure_kernel("python3") == "python3"
+    with pytest.raises(UserError, match="kernel='no-such-kernel' is not installed; available: .*python3"):
+        book.ensure_kernel("no-such-kernel")
+
+
+# ---- end to end ---------------------------------------------------------------------------------------------------
+def _book_copy(tmp_path: Path, extra_chapter: str | None = None) -> Path:
+    """A minimal checkout: book/ (without build outputs) and notebooks/, optionally one more chapter in the toc."""
+    root = tmp_path / "repo"
+    shutil.copytree(ROOT / "book", root / "book", ignore=shutil.ignore_patterns("_build", "*.ipynb"))
+    shutil.copytree(ROOT / "notebooks", root / "notebooks", ignore=shutil.ignore_patterns("*.ipynb"))
+    if extra_chapter:
+        toc = yaml.safe_load((root / "book" / "_toc.yml").read_text())
+        toc["parts"][0]["chapters"].append({"file": f"chapters/{extra_chapter}"})
+        (root / "book" / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False))
+    return root
+
+
+def test_unknown_chapter_and_parameter_are_rejected(tmp_path):
+    root = _book_copy(tmp_path)
+    with pytest.raises(ConfigError, match="chapter='nope' is invalid; allowed values: intro, methods"):
+        book.build_book("smoke", chapters=["nope"], root=root)
+    with pytest.raises(ConfigError, match="parameter 'sigmas' is not a parameter of chapter"):
+        book.build_book("smoke", chapters=["intro"], params={"sigmas": [0.1]}, root=root)
+
+
+@pytest.mark.slow
+def test_build_intro_at_smoke_profile_then_a_failing_chapter_keeps_the_pages(tmp_path):
+    root = _book_copy(tmp_path, extra_chapter="broken")
+    (root / "notebooks" / "broken.md").write_text(
+        "# Broken\n\n```{code-cell} ipython3\n:tags: [parameters]\n\nprofile = 'quick'\nstore = 'runs'\nseeds = [0]\n"
+        "```\n\n```{code-cell} ipython3\nraise ValueError(f'boom at {profile}')\n```\n")
+    index = book.build_book("smoke", chapters=["intro"], params={"seeds": [4]}, root=root, log=lambda _: None)
+
+    assert index == root / "book" / "_build" / "html" / "index.html" and index.is_file()
+    intro = nbformat.read(root / "book" / "chapters" / "intro.ipynb", as_version=4)
+    assert intro.metadata["gridbook"]["parameters"]["seeds"] == [4]
+    page = (root / "book" / "_build" / "html" / "chapters" / "intro.html").read_text()
+    assert "<strong>smoke</strong> profile" in page and "1. </span>Introduction" in page
+    assert "not been executed yet" in (root / "book" / "_build" / "html" / "chapters" / "methods.html").read_text()
+    assert (root / "book" / "_build" / "html" / "_static" / "mathjax" / "tex-chtml.js").is_file()
+
+    failure = r"chapter 'broken' failed in cell \[3\] \(raise ValueError.*\): ValueError: boom at smoke"
+    with pytest.raises(book.ChapterError, match=failure):
+        book.build_book("smoke", chapters=["broken"], root=root, log=lambda _: None)
+    assert (root / "book" / "_build" / "failed" / "broken.ipynb").is_file()
+    assert book.is_executed(root / "book" / "chapters" / "intro.ipynb")
+    assert not book.is_executed(root / "book" / "chapters" / "broken.ipynb")  # still the stub
+
+
+def test_train_ahead_trains_each_shared_run_once(tmp_path):
+    chapters = tmp_path / "sweeps" / "chapters"
+    chapters.mkdir(parents=True)
+    (chapters / "one.smoke.yaml").write_text("profile: smoke\nparameters:\n  target: {values: [dos, cartesian]}\n")
+    (chapters / "two.smoke.yaml").write_text("profile: smoke\nparameters:\n  target: {value: dos}\n")
+    lines = []
+    book._train_ahead(["one", "two", "three"], "smoke", tmp_path / "runs", tmp_path, log=lines.append)
+    assert re.match(r"gridbook book: 2 runs of 2 chapters ready \(2 trained now, 0 reused, 0 failed\)", lines[-1])
+    assert len(list((tmp_path / "runs").glob("*/DONE"))) == 2
+    book._train_ahead(["two"], "smoke", tmp_path / "runs", tmp_path, log=lines.append)
+    assert "(0 trained now, 1 reused, 0 failed)" in lines[-1]
