@@ -15,10 +15,12 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from gridbook.analysis.periods import grid_properties
 from gridbook.analysis.ratemaps import compute_ratemaps
-from gridbook.analysis.scores import grid_properties, grid_scores
+from gridbook.analysis.scores import grid_scores
 from gridbook.config import RunConfig
-from gridbook.nets.trainer import _Trainer, evaluate_networks
+from gridbook.nets.evaluate import evaluate_networks
+from gridbook.nets.trainer import _Trainer
 
 GRID_THRESHOLD = 0.8  # min-max grid score above which a unit counts as a grid unit (the paper's threshold)
 ERROR_GOAL_CM = 10.0  # "learned to path integrate" (PAPER.md section 2)

@@ -32,7 +32,8 @@ import torch
 from torch import nn
 
 from gridbook.config import profile_config
-from gridbook.nets.trainer import _Trainer, cpu_speedups
+from gridbook.nets.devices import cpu_speedups
+from gridbook.nets.trainer import _Trainer
 
 NP, BATCH, SEQ = 512, 200, 20
 CLOCK = {"wall": time.perf_counter, "cpu": time.process_time}

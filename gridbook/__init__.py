@@ -3,6 +3,7 @@
 The public API is re-exported here; see each module for details. Plot functions live in :mod:`gridbook.book.plotting`.
 """
 
+from gridbook.analysis.periods import GridProperties, grid_properties, mode_ratios, period_modes
 from gridbook.analysis.predictivity import (
     PredictivityResult,
     SimulatedPopulation,
@@ -12,15 +13,7 @@ from gridbook.analysis.predictivity import (
     simulate_mec_population,
 )
 from gridbook.analysis.ratemaps import RateMaps, bin_centres, compute_ratemaps, gaussian_smooth_nan
-from gridbook.analysis.scores import (
-    GridProperties,
-    GridScores,
-    grid_properties,
-    grid_scores,
-    mode_ratios,
-    period_modes,
-    spatial_autocorrelogram,
-)
+from gridbook.analysis.scores import GridScores, grid_scores, spatial_autocorrelogram
 from gridbook.analysis.theory import (
     dog_fourier_1d,
     dog_fourier_2d,
@@ -47,10 +40,14 @@ from gridbook.config import (
     TrainConfig,
     profile_config,
 )
+from gridbook.nets.checkpoints import TrainResult, load_checkpoint, save_checkpoint
+from gridbook.nets.evaluate import evaluate_networks
 from gridbook.nets.models import BatchedRecurrentNetworks
-from gridbook.nets.trainer import TrainResult, evaluate_networks, load_checkpoint, save_checkpoint, train_networks
-from gridbook.runs.spec import SweepSummary, expand_spec, run_sweep
-from gridbook.runs.store import RunRecord, RunStore, load_network, load_results, load_run, load_units
+from gridbook.nets.trainer import train_networks
+from gridbook.runs.load import load_network, load_results, load_run, load_units
+from gridbook.runs.spec import expand_spec
+from gridbook.runs.store import RunRecord, RunStore
+from gridbook.runs.sweep import SweepSummary, run_sweep
 from gridbook.task.targets import (
     CartesianTarget,
     DifferenceOfGaussians,

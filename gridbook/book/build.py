@@ -1,4 +1,4 @@
-"""The executable book: run the chapter notebooks and build the HTML (``gridbook book``).
+"""The executable book: run the chapter notebooks and build the HTML (the ``gridbook book`` command).
 
 Pipeline, per chapter: ``notebooks/NAME.md`` (a MyST-markdown notebook) -> jupytext -> papermill with the chapter's
 parameters (``profile``, ``store`` and any ``-p NAME VALUE``) -> ``book/chapters/NAME.ipynb``; then one
@@ -30,7 +30,7 @@ from typing import Any
 import yaml
 
 from gridbook.book.chapters import _check_profile, deviation_table, profile_box, profile_box_html  # noqa: F401 (API)
-from gridbook.config import PROFILES, ConfigError
+from gridbook.config import ConfigError
 
 CHAPTER_PREFIX = "chapters/"  # toc entries of executed chapters: book/chapters/NAME.ipynb
 REQUIRED_PARAMETERS = ("profile", "store", "seeds")
@@ -337,7 +337,7 @@ def _train_ahead(chapters: Sequence[str], profile: str, store: Path, root: Path,
     runs shared between chapters train once, and runs of one shape share balanced batched jobs across the cores.
     (Chapters given their own parameters are left out: they train their own runs.) A run that fails here is
     retried by its chapter, whose error then names it."""
-    from gridbook.runs.spec import run_sweep
+    from gridbook.runs.sweep import run_sweep
 
     specs = [p for p in (root / "sweeps" / "chapters" / f"{n}.{profile}.yaml" for n in chapters) if p.is_file()]
     if specs:
@@ -345,29 +345,3 @@ def _train_ahead(chapters: Sequence[str], profile: str, store: Path, root: Path,
         summary = run_sweep([str(p) for p in specs], profile=profile, store=store)
         log(f"gridbook book: {summary.total} runs of {len(specs)} chapters ready ({summary.done} trained now, "
             f"{summary.skipped} reused, {summary.failed} failed) in {time.perf_counter() - start:.1f} s")
-
-
-# ---- command line -------------------------------------------------------------------------------------------------
-def _run_cli(args) -> int:
-    try:
-        index = build_book(profile=args.profile, chapters=args.chapter, params=parse_params(args.param),
-                           store=args.store, kernel=args.kernel, html_output=not args.no_html)
-    except ChapterError as err:
-        raise _user_error(str(err)) from None
-    print(index)
-    return 0
-
-
-def register_cli(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "book", help="execute the chapters and build the HTML book",
-        description="Execute chapter notebooks (papermill) and build the book (jupyter-book); prints index.html.")
-    parser.add_argument("--profile", default="quick", choices=PROFILES, help="run profile (default: quick)")
-    parser.add_argument("--chapter", nargs="+", action="extend", metavar="NAME",
-                        help="execute only these chapters (default: every chapter of book/_toc.yml)")
-    parser.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "VALUE"),
-                        help='chapter parameter, value parsed as YAML (e.g. -p sigmas "[0.1, 0.11]")')
-    parser.add_argument("--store", help="run store directory (default: $GRIDBOOK_STORE or runs/ in the repository)")
-    parser.add_argument("--kernel", default=DEFAULT_KERNEL, help="Jupyter kernel (default: python3)")
-    parser.add_argument("--no-html", action="store_true", help="execute the chapters only, skip jupyter-book")
-    parser.set_defaults(func=_run_cli)

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from gridbook.analysis.scores import period_modes
+from gridbook.analysis.periods import period_modes
 from gridbook.analysis.theory import optimal_wavenumber, pattern_forms, predicted_grid_period
 from gridbook.config import PROFILE_DEVIATIONS, PROFILE_OVERRIDES, PROFILES, ConfigError
 
@@ -243,7 +243,7 @@ def predictivity_table(store, results, target_maps, label_fields: Sequence[str] 
     import pandas as pd
 
     from gridbook.analysis.predictivity import neural_predictivity, participation_ratio
-    from gridbook.runs.store import load_run
+    from gridbook.runs.load import load_run
 
     rows = []
     for row in results.to_dict("records"):

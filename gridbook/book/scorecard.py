@@ -255,7 +255,7 @@ def scorecard_from_store(store, profile: str, seeds=None):
     from gridbook import book
     from gridbook.analysis.predictivity import simulate_mec_population
     from gridbook.book import chapters
-    from gridbook.runs.store import load_results, load_units
+    from gridbook.runs.load import load_results, load_units
 
     res = {name: load_results(store, spec=book.chapter_spec(name, profile, seeds=seeds), profile=profile,
                               write=False) for name in SCORECARD_CHAPTERS}

@@ -14,7 +14,7 @@ import sys
 from gridbook.config import ConfigError
 
 # modules that contribute sub-commands, in the order they appear in --help
-COMMAND_MODULES = ("gridbook.cli.train", "gridbook.runs.spec", "gridbook.book.build")
+COMMAND_MODULES = ("gridbook.cli.train", "gridbook.cli.sweep", "gridbook.cli.book")
 
 
 class UserError(Exception):

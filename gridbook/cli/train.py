@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from gridbook.config import PROFILES, ConfigError, profile_config
-from gridbook.nets.trainer import evaluate_networks, pick_device, train_networks
+from gridbook.nets.devices import pick_device
+from gridbook.nets.evaluate import evaluate_networks
+from gridbook.nets.trainer import train_networks
 
 CLI_FIELDS = {  # option -> flat config field
     "target": "target", "sigma": "sigma", "surround_scale": "surround_scale", "arch": "arch",

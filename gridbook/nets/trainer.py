@@ -28,71 +28,28 @@ weights, optimizer state, hidden state, loss and gradients stay float32.
 from __future__ import annotations
 
 import math
-import os
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from gridbook.config import OPTIMIZERS, PROFILES, ConfigError, RunConfig, profile_config  # noqa: F401
-from gridbook.nets.cpu import cpu_speedups, keep_freed_memory  # noqa: F401 (re-exported)
+from gridbook.config import ConfigError, RunConfig
+from gridbook.nets.checkpoints import TrainResult, load_checkpoint, save_checkpoint
+from gridbook.nets.devices import cpu_speedups, pick_device
 from gridbook.nets.models import BatchedRecurrentNetworks, network_generator
-from gridbook.nets.optim import (  # noqa: F401 (re-exported)
-    OPTIMIZER_DEFAULTS,
-    BatchedOptimizer,
-    SoftCrossEntropy,
-    network_losses,
-    scheduled_lr,
-)
-from gridbook.task.targets import TargetEncoder, make_target
+from gridbook.nets.optim import BatchedOptimizer, network_losses, scheduled_lr
+from gridbook.task.targets import make_target
 from gridbook.task.trajectories import sample_trajectories
 
-__all__ = ["BatchedOptimizer", "TrainResult", "evaluate_networks", "load_checkpoint", "network_losses",
-           "pick_device", "save_checkpoint", "scheduled_lr", "train_networks"]
+__all__ = ["CHECKPOINT_SECONDS", "HISTORY_POINTS", "HISTORY_TRAJECTORIES", "train_networks"]
 
-CHECKPOINT_FORMAT = "gridbook.train.v1"
 HISTORY_POINTS = 200  # history records per run when eval_every = 0
 HISTORY_TRAJECTORIES = 50  # trajectories of the batch decoded for a history record (lookup decoding is costly)
 CHECKPOINT_SECONDS = 600.0  # with a checkpoint file, save at least this often (and every 10% of the steps)
-
-
-def pick_device(device: str | torch.device | None = None) -> torch.device:
-    """``device`` if given, else cuda if available, else mps, else cpu."""
-    if device is not None:
-        return torch.device(device)
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
-
-
-# ---- results ------------------------------------------------------------------------------------------------------
-@dataclass
-class TrainResult:
-    """K trained networks. ``history[k]`` = {"step", "loss", "error_cm"} lists (the training batch's loss, and the
-    decoding error on its first :data:`HISTORY_TRAJECTORIES` trajectories); ``optimizer_state`` and
-    ``generator_states`` (per network {"trajectories", "dropout"} generator states) make training resumable."""
-
-    configs: list[RunConfig]
-    networks: BatchedRecurrentNetworks
-    targets: list[TargetEncoder]
-    history: list[dict[str, list]]
-    diverged: list[bool]
-    train_seconds: float
-    device: str
-    steps_done: int
-    optimizer_state: dict[str, Any] = field(default_factory=dict, repr=False)
-    generator_states: list[dict[str, torch.Tensor]] = field(default_factory=list, repr=False)
-
-    def final_error_cm(self) -> list[float]:
-        """The last recorded training-batch decoding error of each network (cm; NaN if none)."""
-        return [h["error_cm"][-1] if h["error_cm"] else float("nan") for h in self.history]
 
 
 def _empty_history() -> dict[str, list]:
@@ -285,85 +242,3 @@ def train_networks(configs: Sequence[RunConfig], device: str | None = None, prog
     return result
 
 
-# ---- evaluation ---------------------------------------------------------------------------------------------------
-@torch.no_grad()
-def evaluate_networks(result: TrainResult, n_batches: int | None = None, seed: int = 12345,
-                      indices: Sequence[int] | None = None) -> list[dict]:
-    """Run networks on fresh trajectories (no dropout, no gradients); one dict per network (``indices``: a subset):
-    ``positions`` (N, 2) float32 m, ``activations`` (N, Ng) float32 hidden units h_t, ``decoding_error_cm``,
-    ``loss`` (target loss). N = n_batches * seq_len * batch_size; ``n_batches`` defaults to each network's
-    ``analysis.eval_batches``. Trajectories come from a generator seeded with ``seed`` (one per distinct task, so
-    networks with the same task see the same trajectories). The networks run in their training precision
-    (``TrainConfig.precision``: bfloat16 networks are evaluated with bfloat16 matrix products)."""
-    chosen = list(range(len(result.configs))) if indices is None else list(indices)
-    net = result.networks if indices is None else result.networks.subset(chosen)
-    configs, targets = [result.configs[i] for i in chosen], [result.targets[i] for i in chosen]
-    device = net.decoder.device
-    wanted = [n_batches or c.analysis.eval_batches for c in configs]
-    out = [{"positions": [], "activations": [], "errors": [], "losses": []} for _ in chosen]
-    was_training = net.training
-    net.eval()
-    with cpu_speedups(device):
-        _evaluate_batches(net, configs, targets, wanted, seed, out)
-    net.train(was_training)
-    return [{"positions": np.concatenate(o["positions"]).astype(np.float32),
-             "activations": np.concatenate(o["activations"]).astype(np.float32),
-             "decoding_error_cm": float(np.mean(o["errors"])), "loss": float(np.mean(o["losses"]))} for o in out]
-
-
-def _evaluate_batches(net: BatchedRecurrentNetworks, configs: list[RunConfig], targets: list[TargetEncoder],
-                      wanted: list[int], seed: int, out: list[dict[str, list]]) -> None:
-    device = net.decoder.device
-    task_keys = [repr(c.task) for c in configs]
-    tasks = {key: c.task for key, c in zip(task_keys, configs, strict=True)}
-    generators = {key: torch.Generator().manual_seed(seed) for key in tasks}
-    for batch in range(max(wanted)):
-        sampled = {key: sample_trajectories(task, generators[key], device=device) for key, task in tasks.items()}
-        walks = [sampled[key] for key in task_keys]
-        velocity = torch.stack([w.velocity for w in walks])  # (K, T, B, 2)
-        codes = torch.stack([t.encode(torch.cat([w.init_position[None], w.position]))
-                             for t, w in zip(targets, walks, strict=True)])  # (K, T + 1, B, Np)
-        hidden, output = net(velocity, codes[:, 0])
-        losses = network_losses(targets, output, codes[:, 1:])  # (K,)
-        for k, (target, walk) in enumerate(zip(targets, walks, strict=True)):
-            if batch >= wanted[k]:
-                continue
-            out[k]["positions"].append(walk.position.reshape(-1, 2).cpu().numpy())
-            out[k]["activations"].append(hidden[k].reshape(-1, net.n_hidden).float().cpu().numpy())
-            out[k]["errors"].append(float((target.decode(output[k]) - walk.position).norm(dim=-1).mean() * 100))
-            out[k]["losses"].append(float(losses[k]))
-
-
-# ---- checkpoints --------------------------------------------------------------------------------------------------
-def save_checkpoint(result: TrainResult, path: str | Path) -> Path:
-    """Write ``result`` (weights, optimizer state, step, history, generator states, each network's full config)
-    with ``torch.save``, atomically (temporary file + rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {
-        "format": CHECKPOINT_FORMAT, "configs": [c.to_dict() for c in result.configs],
-        "state_dict": {k: v.detach().cpu() for k, v in result.networks.state_dict().items()},
-        "optimizer": result.optimizer_state, "generators": result.generator_states, "steps_done": result.steps_done,
-        "history": result.history, "diverged": list(result.diverged), "train_seconds": result.train_seconds,
-        "device": result.device, "torch_version": str(torch.__version__),
-    }
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
-    return path
-
-
-def load_checkpoint(path: str | Path, device: str | torch.device | None = None) -> TrainResult:
-    """Read a :func:`save_checkpoint` file; targets are rebuilt from the configs' seeds (deterministic)."""
-    payload = torch.load(Path(path), map_location="cpu", weights_only=True)
-    if payload.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"{path} is not a gridbook training checkpoint (format {payload.get('format')!r}, "
-                         f"expected {CHECKPOINT_FORMAT!r})")
-    dev = pick_device(device)
-    configs = [RunConfig.from_dict(d) for d in payload["configs"]]
-    targets = [make_target(c.target, c.task, network_generator(c.train.seed, "target"), device=dev) for c in configs]
-    networks = BatchedRecurrentNetworks.from_configs(configs, initialise=False)
-    networks.load_state_dict(payload["state_dict"])
-    return TrainResult(configs, networks.to(dev), targets, payload["history"], list(payload["diverged"]),
-                       float(payload["train_seconds"]), str(dev), int(payload["steps_done"]), payload["optimizer"],
-                       payload["generators"])

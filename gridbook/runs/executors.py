@@ -30,7 +30,9 @@ from typing import Any
 import numpy as np
 
 from gridbook.config import ConfigError, RunConfig
-from gridbook.runs.store import RunRecord, RunStore, _utc_now
+from gridbook.runs.jobs import train_and_evaluate
+from gridbook.runs.planning import plan_groups
+from gridbook.runs.store import RunStore
 
 DASK_CONNECT_TIMEOUT_S = float(os.environ.get("GRIDBOOK_DASK_CONNECT_TIMEOUT", "5"))  # seconds
 
@@ -43,105 +45,6 @@ class RunGroupError(RuntimeError):
 class ExecutionOutcome:
     done: list[dict[str, Any]] = field(default_factory=list)  # one small summary per run written now
     failed: list[tuple[str, str]] = field(default_factory=list)  # (run_id, error line)
-
-
-# ---- planning: which runs train together -------------------------------------------------------------------------
-# Relative cost of one training step per network, by architecture (measured on CPU, Ng 256: gates multiply the
-# recurrent products). Used only to balance jobs across workers.
-ARCH_STEP_COST = {"rnn": 1.0, "srnn": 1.0, "ugrnn": 2.0, "gru": 2.6, "lstm": 3.3}
-PRECISION_STEP_COST = {"float32": 1.0, "bfloat16": 0.55}  # bf16 matrix products: ~1.9x faster steps (CPU, Ng 256)
-EVAL_COST_STEPS = 25  # evaluation and analysis of one run, in training steps
-
-
-def run_cost(config: RunConfig) -> float:
-    """Estimated relative cost of training and evaluating one run, in float32 RNN network-steps (weighted by
-    architecture and precision)."""
-    step = ARCH_STEP_COST.get(config.model.arch, 1.0) * PRECISION_STEP_COST.get(config.train.precision, 1.0)
-    return step * config.train.n_steps + EVAL_COST_STEPS
-
-
-def plan_groups(configs: Sequence[RunConfig], group_size: int = 32, workers: int = 1) -> list[list[RunConfig]]:
-    """Batched training jobs: runs sharing ``shape_key()``, at most ``group_size`` each.
-
-    With ``workers`` > 1 the jobs are also balanced: any job costing more than 1/(2 workers) of the whole
-    (:func:`run_cost`) is split into near-equal parts, and the jobs come most expensive first, so that no worker is
-    left with one long job while the others idle (on a CPU, per-network speed hardly depends on K beyond ~4).
-    """
-    if not isinstance(group_size, int) or group_size < 1:
-        raise ConfigError(f"group_size={group_size!r} is invalid; allowed values: an integer >= 1")
-    by_shape: dict[tuple, list[RunConfig]] = {}
-    for config in configs:
-        by_shape.setdefault(config.shape_key(), []).append(config)
-    groups = [runs[i:i + group_size] for runs in by_shape.values() for i in range(0, len(runs), group_size)]
-    if workers <= 1 or not groups:
-        return groups
-    costs = [[run_cost(c) for c in group] for group in groups]
-    share = sum(map(sum, costs)) / (2 * workers)
-    balanced = []  # (cost, job)
-    for group, cost in zip(groups, costs, strict=True):
-        parts = min(len(group), max(1, math.ceil(sum(cost) / share - 1e-9)))
-        bounds = np.linspace(0, len(group), parts + 1).round().astype(int)
-        balanced += [(sum(cost[a:b]), group[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
-    return [job for _, job in sorted(balanced, key=lambda pair: -pair[0])]
-
-
-# ---- the real train-and-evaluate job ---------------------------------------------------------------------------------
-def network_checkpoint(result: Any, k: int) -> bytes:
-    """Network ``k`` of a batched TrainResult as a one-network checkpoint in the trainer's format (bytes), so that
-    ``gridbook.nets.trainer.load_checkpoint`` reads it back. The optimizer state is not kept (stored runs are finished)."""
-    from gridbook.nets.trainer import TrainResult, save_checkpoint
-
-    single = TrainResult(configs=[result.configs[k]], networks=result.networks.subset([k]),
-                         targets=[result.targets[k]], history=[result.history[k]], diverged=[bool(result.diverged[k])],
-                         train_seconds=result.train_seconds / len(result.configs), device=str(result.device),
-                         steps_done=int(result.steps_done), optimizer_state={},
-                         generator_states=[result.generator_states[k]] if result.generator_states else [])
-    with tempfile.TemporaryDirectory() as tmp:
-        return save_checkpoint(single, Path(tmp) / "checkpoint.pt").read_bytes()
-
-
-def _participation_ratio(maps: np.ndarray) -> float:
-    from gridbook.analysis.predictivity import participation_ratio
-
-    if not np.isfinite(maps).any() or np.isinf(maps).any():  # a diverged network
-        return float("nan")
-    try:
-        return float(participation_ratio(maps))
-    except ValueError:  # fewer than two bins visited by every unit
-        return float("nan")
-
-
-def train_and_evaluate(configs: Sequence[RunConfig], device: str | None = None) -> list[RunRecord]:
-    """Train same-shape configs as one batched job, then evaluate each network: rate maps, grid scores,
-    periods and orientations, participation ratio. The default ``run_group`` of a sweep."""
-    from gridbook.analysis.ratemaps import compute_ratemaps
-    from gridbook.analysis.scores import grid_properties, grid_scores
-    from gridbook.nets.trainer import evaluate_networks, train_networks
-
-    started = _utc_now()
-    with contextlib.redirect_stdout(io.StringIO()):  # the trainer's per-10% lines; the sweep reports progress
-        result = train_networks(list(configs), device=device, progress=False)
-    evaluations = evaluate_networks(result)
-    records = []
-    for k, (config, evaluation) in enumerate(zip(configs, evaluations, strict=True)):
-        maps = compute_ratemaps(evaluation["positions"], evaluation["activations"], n_bins=config.analysis.n_bins,
-                                box=(config.task.box_width, config.task.box_height),
-                                smooth_sigma_bins=config.analysis.smooth_sigma_bins)
-        scores = grid_scores(maps.maps)
-        properties = grid_properties(maps.maps, bin_size_m=maps.bin_size_m[0])
-        units = {"score60_mean": scores.score60_mean, "score60_min_max": scores.score60_min_max,
-                 "score90": scores.score90, "period_m": properties.period_m,
-                 "orientation_deg": properties.orientation_deg}
-        metrics = {
-            "decoding_error_cm": float(evaluation["decoding_error_cm"]), "loss": float(evaluation["loss"]),
-            "diverged": bool(result.diverged[k]), "participation_ratio": _participation_ratio(maps.maps),
-            "train_seconds": result.train_seconds / len(configs), "group_train_seconds": result.train_seconds,
-            "group_size": len(configs), "steps_done": int(result.steps_done), "device": str(result.device),
-            "started_at": started, "finished_at": _utc_now(),
-        }
-        records.append(RunRecord(config=config, metrics=metrics, ratemaps=maps, units=units,
-                                 checkpoint=network_checkpoint(result, k)))
-    return records
 
 
 # ---- one job, wherever it runs --------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Sweep specifications (Weights & Biases shape), their expansion into runs, and ``gridbook sweep``.
+"""Sweep specifications (Weights & Biases shape) and their expansion into runs.
 
 A spec is a YAML file (or dict)::
 
@@ -40,7 +40,6 @@ import numpy as np
 import yaml
 
 from gridbook.config import FIELD_SECTION, PROFILES, SECTIONS, ConfigError, RunConfig, profile_config
-from gridbook.runs.executors import plan_groups  # noqa: F401  (re-exported: part of the sweep API)
 
 METHODS = ("grid", "random")
 DISTRIBUTIONS = ("uniform", "log_uniform", "int_uniform")
@@ -244,128 +243,3 @@ def varying_parameters(configs: list[RunConfig]) -> list[str]:
     """The flat field names whose values differ between the configs (spec order of fields)."""
     flats = [c.to_flat() for c in configs]
     return [k for k in (flats[0] if flats else {}) if len({repr(f[k]) for f in flats}) > 1]
-
-
-# ---- running ----------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class SweepSummary:
-    """What one ``run_sweep`` call did. ``done``: trained now; ``skipped``: already finished in the store."""
-
-    total: int
-    done: int
-    skipped: int
-    failed: int
-    diverged: int
-    wall_seconds: float
-    store: str
-    failed_runs: tuple[tuple[str, str], ...] = field(default=())  # (run_id, error line)
-
-    def table(self) -> str:
-        wall = time.strftime("%H:%M:%S", time.gmtime(self.wall_seconds))
-        head = f"{'runs':>6} {'done':>6} {'skipped':>8} {'failed':>7} {'diverged':>9}  {'wall time':>9}"
-        row = f"{self.total:>6} {self.done:>6} {self.skipped:>8} {self.failed:>7} {self.diverged:>9}  {wall:>9}"
-        lines = [head, row, f"store: {self.store}"]
-        lines += [f"failed {run_id}: {error}" for run_id, error in self.failed_runs]
-        return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.table()
-
-
-def run_sweep(spec: str | Path | Mapping[str, Any] | list, profile: str | None = None, store: Any = None,
-              executor: str = "local", workers: int | None = None, scheduler: str | None = None,
-              group_size: int = 32, device: str | None = None, progress: bool | None = None,
-              run_group: Callable | str | None = None, verify: bool = False) -> SweepSummary:
-    """Train and evaluate every run of ``spec`` that the store does not hold yet; returns a :class:`SweepSummary`.
-
-    ``spec`` may also be a list of specs: their runs (deduplicated by run id) then train as one sweep, so runs of
-    the same shape from different specs share batched jobs.
-
-    ``executor``: "local" (processes on this machine; ``workers`` defaults to min(cores, jobs), 1 on a GPU) or
-    "dask" (``scheduler`` address, or a LocalCluster of ``workers``). ``run_group``: the function (or
-    "module:function" path) that trains and evaluates a list of same-shape configs into RunRecords; default
-    :func:`gridbook.runs.executors.train_and_evaluate`. ``verify``: checksum every stored file before skipping a run.
-    Runs that raise are recorded in the store (failed.json) and retried by the next sweep.
-    """
-    from gridbook.runs.executors import execute_groups
-    from gridbook.runs.store import RunStore
-
-    start = time.perf_counter()
-    if executor not in EXECUTORS:
-        raise ConfigError(f"executor={executor!r} is invalid; allowed values: {', '.join(EXECUTORS)}")
-    if workers is not None and (not isinstance(workers, int) or workers < 1):
-        raise ConfigError(f"workers={workers!r} is invalid; allowed values: an integer >= 1")
-    specs = spec if isinstance(spec, list) else [spec]
-    configs = list({c.run_id(): c for s in specs for c in expand_spec(s, profile)}.values())
-    store = store if isinstance(store, RunStore) else RunStore(store)
-    pending = [c for c in configs if store.status(c.run_id(), deep=verify) != "done"]
-    outcome = execute_groups(pending, store, executor=executor, workers=workers, scheduler=scheduler,
-                             group_size=group_size, device=device, progress=progress, run_group=run_group)
-    return SweepSummary(total=len(configs), done=len(outcome.done), skipped=len(configs) - len(pending),
-                        failed=len(outcome.failed), diverged=sum(bool(d.get("diverged")) for d in outcome.done),
-                        wall_seconds=time.perf_counter() - start, store=str(store.root),
-                        failed_runs=tuple(outcome.failed))
-
-
-# ---- command line -------------------------------------------------------------------------------------------------
-def _dry_run(spec: str, profile: str | None, store_root: str | None, group_size: int) -> int:
-    from gridbook.runs.store import RunStore
-
-    configs = expand_spec(spec, profile)
-    store = RunStore(store_root)
-    shown = varying_parameters(configs)
-    states = [store.status(c.run_id()) for c in configs]
-    n_jobs = len(plan_groups(configs, group_size))
-    print(f"{spec}: {len(configs)} runs in {n_jobs} batched job{'s' if n_jobs != 1 else ''} "
-          f"({sum(s == 'done' for s in states)} already done in {store.root})")
-    rows = [["run_id", "status", *shown]]
-    for config, state in zip(configs, states, strict=True):
-        rows.append([config.run_id(), state, *(str(config.to_flat()[k]) for k in shown)])
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    try:
-        for row in rows:
-            print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
-        sys.stdout.flush()
-    except BrokenPipeError:  # `gridbook sweep ... --dry-run | head`
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    return 0
-
-
-def _command(args: argparse.Namespace) -> int:
-    from gridbook.cli.main import UserError
-
-    if args.executor not in EXECUTORS:
-        raise UserError(f"unknown executor {args.executor!r}; allowed values: {', '.join(EXECUTORS)}")
-    if args.scheduler and args.executor != "dask":
-        raise UserError("--scheduler needs --executor dask")
-    if args.dry_run:
-        return _dry_run(args.spec, args.profile, args.store, args.group_size)
-    summary = run_sweep(args.spec, profile=args.profile, store=args.store, executor=args.executor,
-                        workers=args.workers, scheduler=args.scheduler, group_size=args.group_size,
-                        device=args.device, run_group=args.run_group, verify=args.verify)
-    print(summary.table())
-    return 1 if summary.failed else 0
-
-
-def register_cli(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "sweep", help="train and evaluate every run of a sweep spec into the run store",
-        description="Train and evaluate every run of a sweep spec (YAML) that the run store does not hold yet. "
-                    "Finished runs are skipped, so an interrupted sweep resumes where it stopped.")
-    parser.add_argument("spec", help="sweep spec YAML file (see sweeps/)")
-    parser.add_argument("--profile", default=None, help=f"override the spec's profile ({', '.join(PROFILES)})")
-    parser.add_argument("--store", default=None, help="run store directory (default: $GRIDBOOK_STORE or ./runs)")
-    parser.add_argument("--executor", default="local", help=f"{' or '.join(EXECUTORS)} (default local)")
-    parser.add_argument("--scheduler", default=None, help="Dask scheduler address (default: a LocalCluster)")
-    parser.add_argument("--workers", type=int, default=None, help="worker processes (default: min(cores, jobs))")
-    parser.add_argument("--group-size", type=int, default=32, help="networks per batched training job (32)")
-    parser.add_argument("--device", default=None, help="torch device for training (default: cuda if available)")
-    parser.add_argument("--verify", action="store_true", help="checksum every stored file before skipping a run")
-    parser.add_argument("--dry-run", action="store_true", help="list the runs and their status; train nothing")
-    parser.add_argument("--run-group", default=None, metavar="MODULE:FUNCTION",
-                        help="advanced: a custom train-and-evaluate function (configs -> RunRecords)")
-    parser.set_defaults(func=_command)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit("use: gridbook sweep SPEC.yaml")

@@ -8,19 +8,15 @@ import scipy.ndimage as ndi
 import torch
 from reference_scores import reference_ring_masks, reference_sac, reference_scores, reference_scores_from_sac
 
+from gridbook.analysis.periods import grid_properties, mode_ratios, period_mode, period_modes, summarize_units
 from gridbook.analysis.scores import (
     ANGLES,
     GridScores,
     _scoring_operators,
-    grid_properties,
     grid_scores,
     grid_scores_from_sacs,
-    mode_ratios,
-    period_mode,
-    period_modes,
     ring_masks,
     spatial_autocorrelogram,
-    summarize_units,
 )
 
 

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from gridbook.analysis.scores import grid_properties, grid_scores
+from gridbook.analysis.periods import grid_properties
+from gridbook.analysis.scores import grid_scores
 from gridbook.analysis.theory import (
     FourierPower,
     dog_fourier_1d,

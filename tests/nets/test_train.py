@@ -10,17 +10,12 @@ import torch
 
 from gridbook.cli.main import main as cli_main
 from gridbook.config import OPTIMIZERS, ConfigError, profile_config
+from gridbook.nets.checkpoints import load_checkpoint, save_checkpoint
+from gridbook.nets.devices import pick_device
+from gridbook.nets.evaluate import evaluate_networks
 from gridbook.nets.models import GATES, BatchedRecurrentNetworks, network_generator
-from gridbook.nets.trainer import (
-    BatchedOptimizer,
-    evaluate_networks,
-    load_checkpoint,
-    network_losses,
-    pick_device,
-    save_checkpoint,
-    scheduled_lr,
-    train_networks,
-)
+from gridbook.nets.optim import BatchedOptimizer, network_losses, scheduled_lr
+from gridbook.nets.trainer import train_networks
 from gridbook.task.targets import make_target
 
 

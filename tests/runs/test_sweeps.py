@@ -14,9 +14,12 @@ from test_store import fake_record
 
 from gridbook.cli.main import main
 from gridbook.config import ConfigError, profile_config
-from gridbook.runs.store import RunStore, load_network, load_results, load_run
-from gridbook.runs.spec import expand_spec, plan_groups, run_sweep, stated_run_count
-from gridbook.nets.trainer import evaluate_networks
+from gridbook.runs.load import load_network, load_results, load_run
+from gridbook.runs.store import RunStore
+from gridbook.runs.planning import plan_groups
+from gridbook.runs.spec import expand_spec, stated_run_count
+from gridbook.runs.sweep import run_sweep
+from gridbook.nets.evaluate import evaluate_networks
 
 REPO = Path(__file__).resolve().parents[2]
 SPECS = sorted((REPO / "sweeps").glob("*.yaml")) + sorted((REPO / "sweeps" / "chapters").glob("*.yaml"))
@@ -44,7 +47,7 @@ def fake_run_group(configs):
 
 def counting_trainer(configs):
     """The real train-and-evaluate, counting what it trains in GRIDBOOK_FAKE_COUNTER (and 0.1 s slower per run)."""
-    from gridbook.runs.executors import train_and_evaluate
+    from gridbook.runs.jobs import train_and_evaluate
 
     with open(os.environ["GRIDBOOK_FAKE_COUNTER"], "a") as handle:
         handle.write("".join(c.run_id() + "\n" for c in configs))
@@ -154,7 +157,7 @@ def test_shipped_specs_exist_and_state_their_run_counts():
 def test_quick_chapters_share_runs_and_fit_the_book_budget():
     """The quick book trains the union of its chapters' runs once (gridbook book trains them ahead): at most the
     cost of 20 float32 RNN networks (GRU steps weigh 2.6, bf16 0.55), i.e. ~27 min on 2 cores (RESULTS.md)."""
-    from gridbook.runs.executors import run_cost
+    from gridbook.runs.planning import run_cost
 
     runs = {c.run_id(): c for p in SPECS if p.name.endswith(".quick.yaml") for c in expand_spec(p)}
     n_steps = profile_config("quick").train.n_steps
@@ -164,7 +167,7 @@ def test_quick_chapters_share_runs_and_fit_the_book_budget():
 
 
 def test_groups_are_balanced_across_workers_most_expensive_first():
-    from gridbook.runs.executors import run_cost
+    from gridbook.runs.planning import run_cost
 
     rnn = [profile_config("quick", seed=s) for s in range(17)]
     gru = [profile_config("quick", arch="gru", seed=0)]

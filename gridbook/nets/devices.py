@@ -1,6 +1,7 @@
-"""CPU tuning for training: malloc that keeps freed memory for reuse, and denormal floats flushed to zero.
+"""Devices: which one to train on (:func:`pick_device`), and CPU tuning for training: malloc that keeps freed memory
+for reuse, and denormal floats flushed to zero.
 
-Both are deterministic, so a seed still gives the same network on every run.
+Both tunings are deterministic, so a seed still gives the same network on every run.
 """
 
 from __future__ import annotations
@@ -50,3 +51,14 @@ def cpu_speedups(device: torch.device):
     finally:
         if flushing:
             torch.set_flush_denormal(False)
+
+
+def pick_device(device: str | torch.device | None = None) -> torch.device:
+    """``device`` if given, else cuda if available, else mps, else cpu."""
+    if device is not None:
+        return torch.device(device)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")

@@ -1,0 +1,158 @@
+"""Grid period and orientation from the autocorrelogram's six peaks, and modes of a period distribution.
+
+Periods are measured on units that score as grid-like (PAPER.md section 5: score > 0.3); the modes of the period
+distribution (kernel density) are the candidate grid modules, and their ratios are compared with the ~1.4 of rodents.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.ndimage as ndi
+import scipy.stats
+
+from gridbook.analysis.sac import spatial_autocorrelogram
+
+__all__ = ["GridProperties", "grid_properties", "mode_ratios", "period_mode", "period_modes", "summarize_units"]
+
+
+@dataclass(frozen=True)
+class GridProperties:
+    """Grid geometry from the six SAC peaks nearest the centre; NaN where fewer than six peaks were found."""
+
+    period_bins: np.ndarray  # (U,) mean distance of the six peaks from the SAC centre, bins
+    period_m: np.ndarray  # (U,) the same in metres
+    orientation_deg: np.ndarray  # (U,) circular mean of the peak angles modulo 60, in [0, 60)
+    period_spread_bins: np.ndarray  # (U,) std of the six distances, bins
+    orientation_spread_deg: np.ndarray  # (U,) std of the peak angles about the orientation (mod 60), degrees
+
+
+# ---- grid period and orientation -----------------------------------------------------------------------------
+def _refine(values: np.ndarray) -> np.ndarray:
+    """Sub-bin offset of a peak from three samples (left, centre, right) by a parabola, clipped to +-0.5."""
+    left, centre, right = values
+    curvature = left - 2 * centre + right
+    with np.errstate(divide="ignore", invalid="ignore"):
+        offset = np.where(curvature < 0, 0.5 * (left - right) / curvature, 0.0)
+    return np.clip(offset, -0.5, 0.5)
+
+
+def grid_properties(maps, bin_size_m: float, sacs=None, device=None) -> GridProperties:
+    """Grid period, orientation and their spreads from the six SAC peaks nearest the centre, for every unit.
+
+    Peaks are the SAC's strict local maxima over their 3 x 3 neighbourhood with positive correlation, excluding the
+    central peak and the SAC border, refined to sub-bin position by a parabola through each axis' neighbours.
+    period = mean distance of the six nearest peaks (bins, and metres via ``bin_size_m``); orientation = circular mean
+    of their angles modulo 60 degrees, in [0, 60), angles counter-clockwise from the +x (column) axis with y along
+    rows (``imshow(origin="lower")``). Spreads are the standard deviations of the six distances and of the angles'
+    residuals about the orientation. Every value is NaN for a unit with fewer than six peaks. Pass ``sacs`` to reuse
+    spatial_autocorrelogram's output. Score units first (the paper: score > 0.3); noise maps have peaks too.
+    """
+    if not (isinstance(bin_size_m, (int, float, np.floating)) and bin_size_m > 0 and math.isfinite(bin_size_m)):
+        raise ValueError(f"bin_size_m={bin_size_m!r} is invalid; allowed values: a bin width in metres > 0")
+    sacs = spatial_autocorrelogram(maps, device=device) if sacs is None else np.asarray(sacs, dtype=np.float64)
+    if sacs.ndim != 3 or sacs.shape[1] != sacs.shape[2] or sacs.shape[1] % 2 == 0:
+        raise ValueError(f"sacs must have shape (units, 2n-1, 2n-1), got {sacs.shape}")
+    units, size = sacs.shape[0], sacs.shape[1]
+    centre = (size - 1) // 2
+    is_peak = (sacs == ndi.maximum_filter(sacs, size=(1, 3, 3), mode="constant", cval=-np.inf)) & (sacs > 0)
+    is_peak[:, centre, centre] = False
+    is_peak[:, [0, -1], :] = False
+    is_peak[:, :, [0, -1]] = False
+    unit, row, col = np.nonzero(is_peak)
+    # strictness: a plateau (equal neighbour) is not a peak
+    strict = np.ones(unit.size, dtype=bool)
+    for dr, dc in ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)):
+        strict &= sacs[unit, row + dr, col + dc] < sacs[unit, row, col]
+    unit, row, col = unit[strict], row[strict], col[strict]
+    dy = row - centre + _refine(np.stack([sacs[unit, row - 1, col], sacs[unit, row, col], sacs[unit, row + 1, col]]))
+    dx = col - centre + _refine(np.stack([sacs[unit, row, col - 1], sacs[unit, row, col], sacs[unit, row, col + 1]]))
+    distance = np.hypot(dx, dy)
+    angle = np.degrees(np.arctan2(dy, dx))
+
+    out = {name: np.full(units, np.nan) for name in ("period", "orientation", "period_spread", "orientation_spread")}
+    order = np.lexsort((distance, unit))  # by unit, then by distance
+    starts = np.searchsorted(unit[order], np.arange(units))
+    stops = np.searchsorted(unit[order], np.arange(units), side="right")
+    for u in np.nonzero(stops - starts >= 6)[0]:
+        nearest = order[starts[u] : starts[u] + 6]
+        d, theta = distance[nearest], angle[nearest]
+        phase = np.angle(np.mean(np.exp(1j * np.radians(6 * theta))))  # circular mean of 6 theta
+        orientation = np.degrees(phase) / 6 % 60
+        residual = (theta - orientation + 30) % 60 - 30
+        out["period"][u], out["period_spread"][u] = d.mean(), d.std()
+        out["orientation"][u], out["orientation_spread"][u] = orientation, residual.std()
+    return GridProperties(
+        period_bins=out["period"],
+        period_m=out["period"] * float(bin_size_m),
+        orientation_deg=out["orientation"],
+        period_spread_bins=out["period_spread"],
+        orientation_spread_deg=out["orientation_spread"],
+    )
+
+
+# ---- period distributions ------------------------------------------------------------------------------------
+def period_modes(periods, bandwidth=None, grid_points: int = 2048, min_density: float = 0.05) -> np.ndarray:
+    """Modes (ascending) of the Gaussian kernel density of ``periods`` (NaN ignored).
+
+    bandwidth: scipy.stats.gaussian_kde's ``bw_method`` (None = Scott's rule, a float = factor, or a callable).
+    Modes are local maxima of the density on ``grid_points`` points spanning the data +- 3 kernel widths; maxima
+    below ``min_density`` times the highest are dropped as ripples.
+    """
+    values = np.asarray(periods, dtype=np.float64).ravel()
+    values = values[np.isfinite(values)]
+    if values.size < 2 or np.ptp(values) == 0:
+        raise ValueError(f"periods must hold at least 2 distinct finite values, got {values.size} finite values")
+    if grid_points < 3:
+        raise ValueError(f"grid_points={grid_points!r} is invalid; allowed values: >= 3")
+    kde = scipy.stats.gaussian_kde(values, bw_method=bandwidth)
+    width = 3 * math.sqrt(float(kde.covariance[0, 0]))
+    grid = np.linspace(values.min() - width, values.max() + width, grid_points)
+    density = kde(grid)
+    inner = density[1:-1]
+    is_mode = (inner > density[:-2]) & (inner >= density[2:]) & (inner >= min_density * density.max())
+    return grid[1:-1][is_mode]
+
+
+def mode_ratios(modes) -> np.ndarray:
+    """Ratios of consecutive modes, modes[k + 1] / modes[k] (the grid-module scale ratios; ~1.4 in rodents)."""
+    modes = np.sort(np.asarray(modes, dtype=np.float64).ravel())
+    if modes.size and not (modes > 0).all():
+        raise ValueError("modes must be positive (periods) to take their ratios")
+    return modes[1:] / modes[:-1]
+
+
+# ---- per-run summaries of the per-unit table (the run store's results columns) ----------------------------------
+SCORE_THRESHOLDS = (0.3, 0.8, 1.2)  # the paper's thresholds on the min-max score60
+PERIOD_SCORE_THRESHOLD = 0.3  # periods are measured on units scoring above this (PAPER.md section 5)
+
+
+def period_mode(periods: np.ndarray) -> float:
+    """The most common grid period (m): the peak of a Gaussian kernel density of the finite periods (NaN if none)."""
+    periods = np.asarray(periods, dtype=float)
+    periods = periods[np.isfinite(periods)]
+    if periods.size == 0:
+        return float("nan")
+    if periods.size < 3 or np.ptp(periods) == 0:
+        return float(np.median(periods))
+    grid = np.linspace(periods.min(), periods.max(), 512)
+    return float(grid[np.argmax(scipy.stats.gaussian_kde(periods)(grid))])
+
+
+def summarize_units(units: Mapping[str, np.ndarray]) -> dict[str, float]:
+    """The per-run summary columns of :func:`gridbook.runs.store.load_results` from a per-unit table."""
+    min_max = np.asarray(units["score60_min_max"], dtype=float)  # (U,)
+    mean = np.asarray(units["score60_mean"], dtype=float)  # (U,)
+    finite = np.isfinite(min_max)
+    summary = {
+        "best_score60_min_max": float(np.nanmax(min_max)) if finite.any() else float("nan"),
+        "best_score60_mean": float(np.nanmax(mean)) if np.isfinite(mean).any() else float("nan"),
+    }
+    for threshold in SCORE_THRESHOLDS:
+        summary[f"frac_units_above_{threshold}"] = float(np.mean(min_max[finite] > threshold)) if finite.any() else 0.0
+    scored = finite & (min_max > PERIOD_SCORE_THRESHOLD)
+    summary["period_mode_m"] = period_mode(np.asarray(units["period_m"], dtype=float)[scored])
+    return summary

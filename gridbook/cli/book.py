@@ -1,0 +1,32 @@
+"""``gridbook book``: execute the chapter notebooks and build the HTML book."""
+
+from __future__ import annotations
+
+from gridbook.book.build import DEFAULT_KERNEL, ChapterError, build_book, parse_params
+from gridbook.cli.main import UserError
+from gridbook.config import PROFILES
+
+
+def _run_cli(args) -> int:
+    try:
+        index = build_book(profile=args.profile, chapters=args.chapter, params=parse_params(args.param),
+                           store=args.store, kernel=args.kernel, html_output=not args.no_html)
+    except ChapterError as err:
+        raise UserError(str(err)) from None
+    print(index)
+    return 0
+
+
+def register_cli(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "book", help="execute the chapters and build the HTML book",
+        description="Execute chapter notebooks (papermill) and build the book (jupyter-book); prints index.html.")
+    parser.add_argument("--profile", default="quick", choices=PROFILES, help="run profile (default: quick)")
+    parser.add_argument("--chapter", nargs="+", action="extend", metavar="NAME",
+                        help="execute only these chapters (default: every chapter of book/_toc.yml)")
+    parser.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "VALUE"),
+                        help='chapter parameter, value parsed as YAML (e.g. -p sigmas "[0.1, 0.11]")')
+    parser.add_argument("--store", help="run store directory (default: $GRIDBOOK_STORE or runs/ in the repository)")
+    parser.add_argument("--kernel", default=DEFAULT_KERNEL, help="Jupyter kernel (default: python3)")
+    parser.add_argument("--no-html", action="store_true", help="execute the chapters only, skip jupyter-book")
+    parser.set_defaults(func=_run_cli)

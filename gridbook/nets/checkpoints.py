@@ -1,0 +1,81 @@
+"""Checkpoints: a training result (weights, optimizer state, history, generator states, configs) saved and loaded.
+
+A :class:`TrainResult` is what :func:`gridbook.nets.trainer.train_networks` returns; :func:`save_checkpoint` writes it
+and :func:`load_checkpoint` reads it back (targets are rebuilt from the configs' seeds, which is deterministic).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from gridbook.config import RunConfig
+from gridbook.nets.devices import pick_device
+from gridbook.nets.models import BatchedRecurrentNetworks, network_generator
+from gridbook.task.targets import TargetEncoder, make_target
+
+__all__ = ["CHECKPOINT_FORMAT", "TrainResult", "load_checkpoint", "save_checkpoint"]
+
+CHECKPOINT_FORMAT = "gridbook.train.v1"  # stored in every checkpoint file: do not change (stored runs hold it)
+
+
+# ---- results ------------------------------------------------------------------------------------------------------
+@dataclass
+class TrainResult:
+    """K trained networks. ``history[k]`` = {"step", "loss", "error_cm"} lists (the training batch's loss, and the
+    decoding error on its first :data:`HISTORY_TRAJECTORIES` trajectories); ``optimizer_state`` and
+    ``generator_states`` (per network {"trajectories", "dropout"} generator states) make training resumable."""
+
+    configs: list[RunConfig]
+    networks: BatchedRecurrentNetworks
+    targets: list[TargetEncoder]
+    history: list[dict[str, list]]
+    diverged: list[bool]
+    train_seconds: float
+    device: str
+    steps_done: int
+    optimizer_state: dict[str, Any] = field(default_factory=dict, repr=False)
+    generator_states: list[dict[str, torch.Tensor]] = field(default_factory=list, repr=False)
+
+    def final_error_cm(self) -> list[float]:
+        """The last recorded training-batch decoding error of each network (cm; NaN if none)."""
+        return [h["error_cm"][-1] if h["error_cm"] else float("nan") for h in self.history]
+
+
+# ---- checkpoints --------------------------------------------------------------------------------------------------
+def save_checkpoint(result: TrainResult, path: str | Path) -> Path:
+    """Write ``result`` (weights, optimizer state, step, history, generator states, each network's full config)
+    with ``torch.save``, atomically (temporary file + rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "format": CHECKPOINT_FORMAT, "configs": [c.to_dict() for c in result.configs],
+        "state_dict": {k: v.detach().cpu() for k, v in result.networks.state_dict().items()},
+        "optimizer": result.optimizer_state, "generators": result.generator_states, "steps_done": result.steps_done,
+        "history": result.history, "diverged": list(result.diverged), "train_seconds": result.train_seconds,
+        "device": result.device, "torch_version": str(torch.__version__),
+    }
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(payload, tmp)
+    os.replace(tmp, path)
+    return path
+
+
+def load_checkpoint(path: str | Path, device: str | torch.device | None = None) -> TrainResult:
+    """Read a :func:`save_checkpoint` file; targets are rebuilt from the configs' seeds (deterministic)."""
+    payload = torch.load(Path(path), map_location="cpu", weights_only=True)
+    if payload.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError(f"{path} is not a gridbook training checkpoint (format {payload.get('format')!r}, "
+                         f"expected {CHECKPOINT_FORMAT!r})")
+    dev = pick_device(device)
+    configs = [RunConfig.from_dict(d) for d in payload["configs"]]
+    targets = [make_target(c.target, c.task, network_generator(c.train.seed, "target"), device=dev) for c in configs]
+    networks = BatchedRecurrentNetworks.from_configs(configs, initialise=False)
+    networks.load_state_dict(payload["state_dict"])
+    return TrainResult(configs, networks.to(dev), targets, payload["history"], list(payload["diverged"]),
+                       float(payload["train_seconds"]), str(dev), int(payload["steps_done"]), payload["optimizer"],
+                       payload["generators"])

@@ -1,0 +1,52 @@
+"""Planning a sweep: which runs train together as one batched job, and how the jobs are balanced across workers."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from gridbook.config import ConfigError, RunConfig
+
+__all__ = ["ARCH_STEP_COST", "EVAL_COST_STEPS", "PRECISION_STEP_COST", "plan_groups", "run_cost"]
+
+
+# ---- planning: which runs train together -------------------------------------------------------------------------
+# Relative cost of one training step per network, by architecture (measured on CPU, Ng 256: gates multiply the
+# recurrent products). Used only to balance jobs across workers.
+ARCH_STEP_COST = {"rnn": 1.0, "srnn": 1.0, "ugrnn": 2.0, "gru": 2.6, "lstm": 3.3}
+PRECISION_STEP_COST = {"float32": 1.0, "bfloat16": 0.55}  # bf16 matrix products: ~1.9x faster steps (CPU, Ng 256)
+EVAL_COST_STEPS = 25  # evaluation and analysis of one run, in training steps
+
+
+def run_cost(config: RunConfig) -> float:
+    """Estimated relative cost of training and evaluating one run, in float32 RNN network-steps (weighted by
+    architecture and precision)."""
+    step = ARCH_STEP_COST.get(config.model.arch, 1.0) * PRECISION_STEP_COST.get(config.train.precision, 1.0)
+    return step * config.train.n_steps + EVAL_COST_STEPS
+
+
+def plan_groups(configs: Sequence[RunConfig], group_size: int = 32, workers: int = 1) -> list[list[RunConfig]]:
+    """Batched training jobs: runs sharing ``shape_key()``, at most ``group_size`` each.
+
+    With ``workers`` > 1 the jobs are also balanced: any job costing more than 1/(2 workers) of the whole
+    (:func:`run_cost`) is split into near-equal parts, and the jobs come most expensive first, so that no worker is
+    left with one long job while the others idle (on a CPU, per-network speed hardly depends on K beyond ~4).
+    """
+    if not isinstance(group_size, int) or group_size < 1:
+        raise ConfigError(f"group_size={group_size!r} is invalid; allowed values: an integer >= 1")
+    by_shape: dict[tuple, list[RunConfig]] = {}
+    for config in configs:
+        by_shape.setdefault(config.shape_key(), []).append(config)
+    groups = [runs[i:i + group_size] for runs in by_shape.values() for i in range(0, len(runs), group_size)]
+    if workers <= 1 or not groups:
+        return groups
+    costs = [[run_cost(c) for c in group] for group in groups]
+    share = sum(map(sum, costs)) / (2 * workers)
+    balanced = []  # (cost, job)
+    for group, cost in zip(groups, costs, strict=True):
+        parts = min(len(group), max(1, math.ceil(sum(cost) / share - 1e-9)))
+        bounds = np.linspace(0, len(group), parts + 1).round().astype(int)
+        balanced += [(sum(cost[a:b]), group[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    return [job for _, job in sorted(balanced, key=lambda pair: -pair[0])]

@@ -1,0 +1,75 @@
+"""Running a sweep: train and evaluate every run of one or more specs that the store lacks (:func:`run_sweep`)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gridbook.config import ConfigError
+from gridbook.runs.spec import EXECUTORS, expand_spec
+
+__all__ = ["SweepSummary", "run_sweep"]
+
+
+# ---- running ----------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SweepSummary:
+    """What one ``run_sweep`` call did. ``done``: trained now; ``skipped``: already finished in the store."""
+
+    total: int
+    done: int
+    skipped: int
+    failed: int
+    diverged: int
+    wall_seconds: float
+    store: str
+    failed_runs: tuple[tuple[str, str], ...] = field(default=())  # (run_id, error line)
+
+    def table(self) -> str:
+        wall = time.strftime("%H:%M:%S", time.gmtime(self.wall_seconds))
+        head = f"{'runs':>6} {'done':>6} {'skipped':>8} {'failed':>7} {'diverged':>9}  {'wall time':>9}"
+        row = f"{self.total:>6} {self.done:>6} {self.skipped:>8} {self.failed:>7} {self.diverged:>9}  {wall:>9}"
+        lines = [head, row, f"store: {self.store}"]
+        lines += [f"failed {run_id}: {error}" for run_id, error in self.failed_runs]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.table()
+
+
+def run_sweep(spec: str | Path | Mapping[str, Any] | list, profile: str | None = None, store: Any = None,
+              executor: str = "local", workers: int | None = None, scheduler: str | None = None,
+              group_size: int = 32, device: str | None = None, progress: bool | None = None,
+              run_group: Callable | str | None = None, verify: bool = False) -> SweepSummary:
+    """Train and evaluate every run of ``spec`` that the store does not hold yet; returns a :class:`SweepSummary`.
+
+    ``spec`` may also be a list of specs: their runs (deduplicated by run id) then train as one sweep, so runs of
+    the same shape from different specs share batched jobs.
+
+    ``executor``: "local" (processes on this machine; ``workers`` defaults to min(cores, jobs), 1 on a GPU) or
+    "dask" (``scheduler`` address, or a LocalCluster of ``workers``). ``run_group``: the function (or
+    "module:function" path) that trains and evaluates a list of same-shape configs into RunRecords; default
+    :func:`gridbook.runs.jobs.train_and_evaluate`. ``verify``: checksum every stored file before skipping a run.
+    Runs that raise are recorded in the store (failed.json) and retried by the next sweep.
+    """
+    from gridbook.runs.executors import execute_groups
+    from gridbook.runs.store import RunStore
+
+    start = time.perf_counter()
+    if executor not in EXECUTORS:
+        raise ConfigError(f"executor={executor!r} is invalid; allowed values: {', '.join(EXECUTORS)}")
+    if workers is not None and (not isinstance(workers, int) or workers < 1):
+        raise ConfigError(f"workers={workers!r} is invalid; allowed values: an integer >= 1")
+    specs = spec if isinstance(spec, list) else [spec]
+    configs = list({c.run_id(): c for s in specs for c in expand_spec(s, profile)}.values())
+    store = store if isinstance(store, RunStore) else RunStore(store)
+    pending = [c for c in configs if store.status(c.run_id(), deep=verify) != "done"]
+    outcome = execute_groups(pending, store, executor=executor, workers=workers, scheduler=scheduler,
+                             group_size=group_size, device=device, progress=progress, run_group=run_group)
+    return SweepSummary(total=len(configs), done=len(outcome.done), skipped=len(configs) - len(pending),
+                        failed=len(outcome.failed), diverged=sum(bool(d.get("diverged")) for d in outcome.done),
+                        wall_seconds=time.perf_counter() - start, store=str(store.root),
+                        failed_runs=tuple(outcome.failed))
