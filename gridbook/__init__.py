@@ -27,12 +27,11 @@ from gridbook.analysis.theory import (
     radial_average,
 )
 from gridbook.book import plotting
-from gridbook.book.build import ChapterError, build_book, deviation_table, profile_box
+from gridbook.book.build import build_book, deviation_table, profile_box
 from gridbook.config import (
     PROFILE_DEVIATIONS,
     PROFILES,
     AnalysisConfig,
-    ConfigError,
     ModelConfig,
     RunConfig,
     TargetConfig,
@@ -40,6 +39,7 @@ from gridbook.config import (
     TrainConfig,
     profile_config,
 )
+from gridbook.errors import ChapterError, ConfigError
 from gridbook.nets.checkpoints import TrainResult, load_checkpoint, save_checkpoint
 from gridbook.nets.evaluate import evaluate_networks
 from gridbook.nets.models import BatchedRecurrentNetworks

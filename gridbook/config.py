@@ -20,6 +20,8 @@ import math
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from gridbook.errors import ConfigError, check_choice, check_int, check_positive, check_range
+
 TARGETS = (
     "cartesian",  # (x, y), MSE
     "hd_cartesian",  # Np random affine functions of (x, y), MSE
@@ -42,10 +44,6 @@ PRECISIONS = ("float32", "bfloat16")  # TrainConfig.precision: the dtype of the 
 
 # Bump when the *value* of any field's default changes: run ids hash only non-default fields (``RunConfig.run_id``).
 DEFAULTS_VERSION = 1
-
-
-class ConfigError(ValueError):
-    """A configuration value or key is invalid. The message names the field and the allowed values."""
 
 
 @dataclass(frozen=True)
@@ -133,25 +131,6 @@ FIELD_SECTION: dict[str, str] = {f.name: s for s, cls in SECTIONS.items() for f 
 assert len(FIELD_SECTION) == sum(len(fields(c)) for c in SECTIONS.values()), "field names must be unique"
 
 
-def _check_choice(name: str, value: Any, allowed: tuple) -> None:
-    if value not in allowed:
-        raise ConfigError(f"{name}={value!r} is invalid; allowed values: {', '.join(map(str, allowed))}")
-
-
-def _check_positive(name: str, value: float, strict: bool = True) -> None:
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
-        raise ConfigError(f"{name}={value!r} is invalid; allowed values: a finite number")
-    if (value <= 0) if strict else (value < 0):
-        raise ConfigError(f"{name}={value!r} is invalid; allowed values: {'> 0' if strict else '>= 0'}")
-
-
-def _check_range(name: str, value: Any, low: float = 0.0) -> None:
-    if value is None:
-        return
-    if len(value) != 2 or not (low < value[0] <= value[1]):
-        raise ConfigError(f"{name}={value!r} is invalid; allowed values: None or (a, b) with {low} < a <= b")
-
-
 @dataclass(frozen=True)
 class RunConfig:
     """Everything that defines one trained network. Its :meth:`run_id` names its directory in the run store."""
@@ -169,46 +148,46 @@ class RunConfig:
     def validate(self) -> None:
         t, g, m, o, a = self.task, self.target, self.model, self.train, self.analysis
         for name in ("box_width", "box_height", "dt", "speed_scale", "velocity_input_scale"):
-            _check_positive(name, getattr(t, name))
+            check_positive(name, getattr(t, name))
         for name in ("turn_sigma", "border_region"):
-            _check_positive(name, getattr(t, name), strict=False)
+            check_positive(name, getattr(t, name), strict=False)
         if not 0 <= t.border_slowdown <= 1:
             raise ConfigError(f"border_slowdown={t.border_slowdown!r} is invalid; allowed values: 0..1")
         for name in ("seq_len", "batch_size"):
-            _check_int(name, getattr(t, name), 1)
-        _check_choice("target", g.target, TARGETS)
-        _check_int("n_place_cells", g.n_place_cells, 2 if g.target in ("hd_cartesian", "hd_polar") else 1)
-        _check_positive("sigma", g.sigma)
-        _check_choice("surround_convention", g.surround_convention, SURROUND_CONVENTIONS)
+            check_int(name, getattr(t, name), 1)
+        check_choice("target", g.target, TARGETS)
+        check_int("n_place_cells", g.n_place_cells, 2 if g.target in ("hd_cartesian", "hd_polar") else 1)
+        check_positive("sigma", g.sigma)
+        check_choice("surround_convention", g.surround_convention, SURROUND_CONVENTIONS)
         if g.target in ("dos", "dog", "sod", "general_dog") and not g.surround_scale > 1:
             raise ConfigError(f"surround_scale={g.surround_scale!r} is invalid for target {g.target!r}; "
                               "allowed values: > 1")
         for name in ("a_e", "a_i", "von_mises_kappa"):
-            _check_positive(name, getattr(g, name), strict=False)
-        _check_range("sigma_range", g.sigma_range)
-        _check_range("surround_range", g.surround_range, low=1.0)
-        _check_positive("fields_lambda", g.fields_lambda, strict=False)
-        _check_int("decode_top_k", g.decode_top_k, 1)
-        _check_choice("arch", m.arch, ARCHITECTURES)
-        _check_int("n_hidden", m.n_hidden, 1)
-        _check_choice("activation", m.activation, ACTIVATIONS)
-        _check_choice("initializer", m.initializer, INITIALIZERS)
+            check_positive(name, getattr(g, name), strict=False)
+        check_range("sigma_range", g.sigma_range)
+        check_range("surround_range", g.surround_range, low=1.0)
+        check_positive("fields_lambda", g.fields_lambda, strict=False)
+        check_int("decode_top_k", g.decode_top_k, 1)
+        check_choice("arch", m.arch, ARCHITECTURES)
+        check_int("n_hidden", m.n_hidden, 1)
+        check_choice("activation", m.activation, ACTIVATIONS)
+        check_choice("initializer", m.initializer, INITIALIZERS)
         for name in ("input_dropout", "recurrent_dropout"):
             if not 0 <= getattr(m, name) < 1:
                 raise ConfigError(f"{name}={getattr(m, name)!r} is invalid; allowed values: 0 <= p < 1")
-        _check_positive("encoder_init_scale", m.encoder_init_scale)
-        _check_choice("optimizer", o.optimizer, OPTIMIZERS)
-        _check_positive("lr", o.lr)
-        _check_positive("lr_final", o.lr_final, strict=False)
-        _check_positive("weight_decay", o.weight_decay, strict=False)
-        _check_int("n_steps", o.n_steps, 0)
-        _check_positive("grad_clip", o.grad_clip, strict=False)
-        _check_int("seed", o.seed, 0)
-        _check_choice("precision", o.precision, PRECISIONS)
-        _check_int("n_bins", a.n_bins, 4)
-        _check_int("eval_batches", a.eval_batches, 1)
-        _check_choice("score_form", a.score_form, SCORE_FORMS)
-        _check_positive("smooth_sigma_bins", a.smooth_sigma_bins, strict=False)
+        check_positive("encoder_init_scale", m.encoder_init_scale)
+        check_choice("optimizer", o.optimizer, OPTIMIZERS)
+        check_positive("lr", o.lr)
+        check_positive("lr_final", o.lr_final, strict=False)
+        check_positive("weight_decay", o.weight_decay, strict=False)
+        check_int("n_steps", o.n_steps, 0)
+        check_positive("grad_clip", o.grad_clip, strict=False)
+        check_int("seed", o.seed, 0)
+        check_choice("precision", o.precision, PRECISIONS)
+        check_int("n_bins", a.n_bins, 4)
+        check_int("eval_batches", a.eval_batches, 1)
+        check_choice("score_form", a.score_form, SCORE_FORMS)
+        check_positive("smooth_sigma_bins", a.smooth_sigma_bins, strict=False)
 
     # ---- views and round trips --------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, dict[str, Any]]:
@@ -272,11 +251,6 @@ class RunConfig:
 @functools.cache
 def _default_dict() -> dict[str, dict[str, Any]]:
     return RunConfig().to_dict()
-
-
-def _check_int(name: str, value: Any, low: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < low:
-        raise ConfigError(f"{name}={value!r} is invalid; allowed values: an integer >= {low}")
 
 
 def _resolve_key(key: str) -> tuple[str, str]:
@@ -356,5 +330,5 @@ PROFILE_DEVIATIONS: dict[str, list[tuple[str, Any, Any, str]]] = {
 
 def profile_config(profile: str = "quick", **overrides: Any) -> RunConfig:
     """The :class:`RunConfig` of a named profile, with optional flat overrides on top."""
-    _check_choice("profile", profile, PROFILES)
+    check_choice("profile", profile, PROFILES)
     return RunConfig().replace(**{**PROFILE_OVERRIDES[profile], **overrides})

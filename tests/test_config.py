@@ -1,13 +1,7 @@
 import pytest
 
-from gridbook.config import (
-    FIELD_SECTION,
-    PROFILE_DEVIATIONS,
-    PROFILE_OVERRIDES,
-    ConfigError,
-    RunConfig,
-    profile_config,
-)
+from gridbook.config import FIELD_SECTION, PROFILE_DEVIATIONS, PROFILE_OVERRIDES, RunConfig, profile_config
+from gridbook.errors import ConfigError
 
 
 def test_defaults_are_the_papers():

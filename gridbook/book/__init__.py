@@ -1,14 +1,14 @@
 """The executable book: building it, what its chapters share, the scorecard and the figures."""
 
 from gridbook.book.build import (
-    PAPER_TASK_SUCCESS,
-    ChapterError,
-    build_book,
-    chapter_spec,
-    deviation_table,
-    profile_box,
-    profile_box_html,
+           PAPER_TASK_SUCCESS,
+           build_book,
+           chapter_spec,
+           deviation_table,
+           profile_box,
+           profile_box_html,
 )
+from gridbook.errors import ChapterError
 
 __all__ = ["PAPER_TASK_SUCCESS", "ChapterError", "build_book", "chapter_spec", "deviation_table", "profile_box",
            "profile_box_html"]

@@ -29,8 +29,9 @@ from typing import Any
 
 import yaml
 
-from gridbook.book.chapters import _check_profile, deviation_table, profile_box, profile_box_html  # noqa: F401 (API)
-from gridbook.config import ConfigError
+from gridbook.book.chapters import deviation_table, profile_box, profile_box_html  # noqa: F401 (API)
+from gridbook.config import PROFILES
+from gridbook.errors import ChapterError, ConfigError, UserError, check_choice
 
 CHAPTER_PREFIX = "chapters/"  # toc entries of executed chapters: book/chapters/NAME.ipynb
 REQUIRED_PARAMETERS = ("profile", "store", "seeds")
@@ -48,16 +49,6 @@ PAPER_TASK_SUCCESS: dict[str, list[float]] = {
     "dos": [1689, 0.93, 0.91],
     "sod": [71, 1.0, 0.04],
 }
-
-
-class ChapterError(Exception):
-    """A chapter notebook failed to execute; the message names the chapter and the failing cell's error."""
-
-
-def _user_error(message: str) -> Exception:
-    from gridbook.cli.main import UserError  # late import: cli imports this module
-
-    return UserError(message)
 
 
 # ---- locations --------------------------------------------------------------------------------------------------
@@ -80,7 +71,7 @@ def repo_path(relative: str | Path, start: str | Path | None = None) -> Path:
 
 def sweep_spec(chapter: str, profile: str, start: str | Path | None = None) -> Path:
     """The sweep spec of a chapter at a profile: ``sweeps/chapters/<chapter>.<profile>.yaml``."""
-    _check_profile(profile)
+    check_choice("profile", profile, PROFILES)
     return repo_path(f"sweeps/chapters/{chapter}.{profile}.yaml", start)
 
 
@@ -199,7 +190,7 @@ def ensure_kernel(name: str = DEFAULT_KERNEL) -> str:
     except NoSuchKernel:
         if name != DEFAULT_KERNEL:
             available = ", ".join(sorted(KernelSpecManager().find_kernel_specs()))
-            raise _user_error(f"kernel={name!r} is not installed; available: {available or 'none'}") from None
+            raise UserError(f"kernel={name!r} is not installed; available: {available or 'none'}") from None
         subprocess.run([sys.executable, "-m", "ipykernel", "install", "--sys-prefix", "--name", name],
                        check=True, capture_output=True)
     return name
@@ -265,7 +256,7 @@ def build_html(root: Path, quiet: bool = True) -> Path:
     import importlib.util
 
     if importlib.util.find_spec(MATHJAX_EXTENSION) is None:
-        raise _user_error(f"the book serves MathJax offline from the pip package {MATHJAX_EXTENSION!r}: "
+        raise UserError(f"the book serves MathJax offline from the pip package {MATHJAX_EXTENSION!r}: "
                           f"pip install {MATHJAX_EXTENSION}")
     command = [str(Path(sys.executable).with_name("jupyter-book")), "build", str(root / "book"), "-W", "-n",
                "--keep-going"]
@@ -277,7 +268,7 @@ def build_html(root: Path, quiet: bool = True) -> Path:
         done = subprocess.run(command, cwd=root, capture_output=quiet, text=True)
     if done.returncode != 0:
         detail = (done.stdout + done.stderr).strip()[-4000:] if quiet else "see the messages above"
-        raise _user_error(f"jupyter-book build failed (warnings count as errors):\n{detail}")
+        raise UserError(f"jupyter-book build failed (warnings count as errors):\n{detail}")
     return root / "book" / "_build" / "html" / "index.html"
 
 
@@ -288,14 +279,14 @@ def build_book(profile: str = "quick", chapters: Sequence[str] | None = None, pa
     build the HTML; returns the path of ``index.html``. ``params`` go to the chapters whose parameters cell names
     them; a name no chosen chapter knows is an error. ``store`` defaults to ``$GRIDBOOK_STORE``, else ``runs/`` in
     the repository root."""
-    _check_profile(profile)
+    check_choice("profile", profile, PROFILES)
     root = find_root(root)
     params = dict(params or {})
     available = toc_chapters(root)
     chosen = list(available if chapters is None else dict.fromkeys(chapters))
     for name in chosen:
         if name not in available:
-            raise ConfigError(f"chapter={name!r} is invalid; allowed values: {', '.join(available)}")
+            check_choice("chapter", name, available)
     sources = {name: root / "notebooks" / f"{name}.md" for name in available}
     for name, source in sources.items():
         if not source.is_file():

@@ -17,32 +17,27 @@ import numpy as np
 
 from gridbook.analysis.periods import period_modes
 from gridbook.analysis.theory import optimal_wavenumber, pattern_forms, predicted_grid_period
-from gridbook.config import PROFILE_DEVIATIONS, PROFILE_OVERRIDES, PROFILES, ConfigError
+from gridbook.config import PROFILE_DEVIATIONS, PROFILE_OVERRIDES, PROFILES
+from gridbook.errors import check_choice, check_int
 
 PAPER_SPIKE_SIGMA = 0.12  # m: the paper's grid-producing width; 0.11 and 0.13 give none (R3)
 BIOLOGICAL_MODULE_RATIO = 1.4  # ratio of neighbouring grid-module periods in rodents (R4)
 
 
 # ---- the profile box ----------------------------------------------------------------------------------------------
-def _check_profile(profile: str) -> None:
-    if profile not in PROFILES:
-        raise ConfigError(f"profile={profile!r} is invalid; allowed values: {', '.join(PROFILES)}")
-
-
 def deviation_table(profile: str):
     """Where ``profile`` departs from the paper, as a DataFrame (field, paper, this profile, why)."""
     import pandas as pd
 
-    _check_profile(profile)
+    check_choice("profile", profile, PROFILES)
     rows = [(f, str(p), str(v), why) for f, p, v, why in PROFILE_DEVIATIONS[profile]]
     return pd.DataFrame(rows, columns=["field", "paper", f"{profile} profile", "why"])
 
 
 def profile_box_html(profile: str, n_runs: int) -> str:
     """The HTML of :func:`profile_box` (an admonition the book theme styles)."""
-    _check_profile(profile)
-    if not isinstance(n_runs, int) or isinstance(n_runs, bool) or n_runs < 0:
-        raise ConfigError(f"n_runs={n_runs!r} is invalid; allowed values: an integer >= 0")
+    check_choice("profile", profile, PROFILES)
+    check_int("n_runs", n_runs, 0)
     runs = "no trained networks" if n_runs == 0 else f"{n_runs} trained network{'s' * (n_runs != 1)}"
     rows = "".join(
         f"<tr><td><code>{html.escape(str(f))}</code></td><td>{html.escape(str(p))}</td>"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from gridbook.book.build import DEFAULT_KERNEL, ChapterError, build_book, parse_params
-from gridbook.cli.main import UserError
+from gridbook.book.build import DEFAULT_KERNEL, build_book, parse_params
 from gridbook.config import PROFILES
+from gridbook.errors import ChapterError, UserError
 
 
 def _run_cli(args) -> int:

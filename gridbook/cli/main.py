@@ -11,14 +11,10 @@ import argparse
 import importlib
 import sys
 
-from gridbook.config import ConfigError
+from gridbook.errors import ConfigError, UserError
 
 # modules that contribute sub-commands, in the order they appear in --help
 COMMAND_MODULES = ("gridbook.cli.train", "gridbook.cli.sweep", "gridbook.cli.book")
-
-
-class UserError(Exception):
-    """An error caused by the user's input; printed as one line without a traceback."""
 
 
 def build_parser() -> argparse.ArgumentParser:

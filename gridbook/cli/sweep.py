@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from gridbook.config import PROFILES
+from gridbook.errors import UserError
 from gridbook.runs.planning import plan_groups
 from gridbook.runs.spec import EXECUTORS, expand_spec, varying_parameters
 from gridbook.runs.sweep import run_sweep
@@ -38,8 +39,6 @@ def _dry_run(spec: str, profile: str | None, store_root: str | None, group_size:
 
 
 def _command(args: argparse.Namespace) -> int:
-    from gridbook.cli.main import UserError
-
     if args.executor not in EXECUTORS:
         raise UserError(f"unknown executor {args.executor!r}; allowed values: {', '.join(EXECUTORS)}")
     if args.scheduler and args.executor != "dask":

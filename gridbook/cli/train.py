@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from gridbook.config import PROFILES, ConfigError, profile_config
+from gridbook.config import PROFILES, profile_config
+from gridbook.errors import ConfigError
 from gridbook.nets.devices import pick_device
 from gridbook.nets.evaluate import evaluate_networks
 from gridbook.nets.trainer import train_networks

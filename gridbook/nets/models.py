@@ -51,7 +51,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from gridbook.config import ACTIVATIONS, INITIALIZERS, ConfigError, ModelConfig, RunConfig, TargetConfig
+from gridbook.config import ACTIVATIONS, INITIALIZERS, ModelConfig, RunConfig, TargetConfig
+from gridbook.errors import ConfigError, check_choice
 from gridbook.nets.recurrence import MATMUL_DTYPES, ElmanRecurrence, _bmm
 
 __all__ = ["GATES", "MATMUL_DTYPES", "RANDOM_STREAMS", "BatchedRecurrentNetworks", "ElmanRecurrence", "init_matrix",
@@ -100,8 +101,7 @@ def init_matrix(shape: tuple[int, int], initializer: str, generator: torch.Gener
     sqrt(2 / (fan_in + fan_out)) / 0.8796 truncated at two standard deviations. ``orthogonal``: QR of a standard
     normal matrix with the sign correction of Saxe et al. (orthonormal rows or columns).
     """
-    if initializer not in INITIALIZERS:
-        raise ConfigError(f"initializer={initializer!r} is invalid; allowed values: {', '.join(INITIALIZERS)}")
+    check_choice("initializer", initializer, INITIALIZERS)
     fan_in, fan_out = shape
     weight = torch.empty(shape, dtype=torch.float32)
     if initializer == "glorot_uniform":
@@ -142,10 +142,8 @@ class BatchedRecurrentNetworks(nn.Module):
             if len(values) > 1:
                 raise ConfigError(f"{name} differs between networks ({', '.join(values)}); networks trained "
                                   "together must share arch, n_hidden and activation")
-        if first.arch not in GATES:
-            raise ConfigError(f"arch={first.arch!r} is invalid; allowed values: {', '.join(GATES)}")
-        if first.activation not in ACTIVATIONS:
-            raise ConfigError(f"activation={first.activation!r} is invalid; allowed values: {', '.join(ACTIVATIONS)}")
+        check_choice("arch", first.arch, GATES)
+        check_choice("activation", first.activation, ACTIVATIONS)
         if generators is not None and len(generators) != len(configs):
             raise ValueError(f"got {len(generators)} generators for {len(configs)} networks")
         self.configs = configs

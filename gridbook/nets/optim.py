@@ -13,7 +13,8 @@ from typing import Any
 
 import torch
 
-from gridbook.config import OPTIMIZERS, ConfigError
+from gridbook.config import OPTIMIZERS
+from gridbook.errors import check_choice
 from gridbook.task.targets import TargetEncoder
 
 __all__ = ["OPTIMIZER_DEFAULTS", "BatchedOptimizer", "SoftCrossEntropy", "network_losses", "scheduled_lr"]
@@ -77,8 +78,7 @@ class BatchedOptimizer:
     """
 
     def __init__(self, name: str, params: Sequence[torch.Tensor]) -> None:
-        if name not in OPTIMIZERS:
-            raise ConfigError(f"optimizer={name!r} is invalid; allowed values: {', '.join(OPTIMIZERS)}")
+        check_choice("optimizer", name, OPTIMIZERS)
         self.name, self.params, self.step_count = name, list(params), 0
         buffers = {"adam": ("exp_avg", "exp_avg_sq"), "rmsprop": ("square_avg",), "adagrad": ("sum",), "sgd": ()}
         self.state = [{b: torch.zeros_like(p, memory_format=torch.contiguous_format) for b in buffers[name]}

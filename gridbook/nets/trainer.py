@@ -37,7 +37,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from gridbook.config import ConfigError, RunConfig
+from gridbook.config import RunConfig
+from gridbook.errors import ConfigError
 from gridbook.nets.checkpoints import TrainResult, load_checkpoint, save_checkpoint
 from gridbook.nets.devices import cpu_speedups, pick_device
 from gridbook.nets.models import BatchedRecurrentNetworks, network_generator

@@ -11,34 +11,24 @@ failed (error and traceback in failed.json) and the sweep goes on.
 from __future__ import annotations
 
 import concurrent.futures as cf
-import contextlib
 import importlib
-import io
-import math
 import multiprocessing
 import os
 import sys
-import tempfile
 import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from gridbook.config import ConfigError, RunConfig
+from gridbook.config import RunConfig
+from gridbook.errors import RunGroupError, UserError
 from gridbook.runs.jobs import train_and_evaluate
 from gridbook.runs.planning import plan_groups
 from gridbook.runs.store import RunStore
 
 DASK_CONNECT_TIMEOUT_S = float(os.environ.get("GRIDBOOK_DASK_CONNECT_TIMEOUT", "5"))  # seconds
-
-
-class RunGroupError(RuntimeError):
-    """A job raised; ``args = (message, traceback text)`` so the traceback survives pickling to the client."""
 
 
 @dataclass
@@ -154,8 +144,6 @@ class _DaskPool:
         import logging
 
         from distributed import Client, LocalCluster
-
-        from gridbook.cli.main import UserError
 
         self.cluster = None
         timeout = DASK_CONNECT_TIMEOUT_S if timeout is None else timeout

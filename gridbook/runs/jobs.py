@@ -22,7 +22,8 @@ __all__ = ["network_checkpoint", "train_and_evaluate"]
 # ---- the real train-and-evaluate job ---------------------------------------------------------------------------------
 def network_checkpoint(result: Any, k: int) -> bytes:
     """Network ``k`` of a batched TrainResult as a one-network checkpoint in the trainer's format (bytes), so that
-    ``gridbook.nets.trainer.load_checkpoint`` reads it back. The optimizer state is not kept (stored runs are finished)."""
+    :func:`gridbook.nets.checkpoints.load_checkpoint` reads it back. The optimizer state is not kept (stored runs are
+    finished)."""
     from gridbook.nets.checkpoints import TrainResult, save_checkpoint
 
     single = TrainResult(configs=[result.configs[k]], networks=result.networks.subset([k]),
@@ -48,8 +49,8 @@ def _participation_ratio(maps: np.ndarray) -> float:
 def train_and_evaluate(configs: Sequence[RunConfig], device: str | None = None) -> list[RunRecord]:
     """Train same-shape configs as one batched job, then evaluate each network: rate maps, grid scores,
     periods and orientations, participation ratio. The default ``run_group`` of a sweep."""
-    from gridbook.analysis.ratemaps import compute_ratemaps
     from gridbook.analysis.periods import grid_properties
+    from gridbook.analysis.ratemaps import compute_ratemaps
     from gridbook.analysis.scores import grid_scores
     from gridbook.nets.evaluate import evaluate_networks
     from gridbook.nets.trainer import train_networks

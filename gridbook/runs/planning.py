@@ -7,7 +7,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from gridbook.config import ConfigError, RunConfig
+from gridbook.config import RunConfig
+from gridbook.errors import ConfigError
 
 __all__ = ["ARCH_STEP_COST", "EVAL_COST_STEPS", "PRECISION_STEP_COST", "plan_groups", "run_cost"]
 

@@ -24,22 +24,18 @@ override the profile, so a paper spec run with ``--profile smoke`` keeps the val
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import math
-import os
 import re
-import sys
-import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import yaml
 
-from gridbook.config import FIELD_SECTION, PROFILES, SECTIONS, ConfigError, RunConfig, profile_config
+from gridbook.config import FIELD_SECTION, PROFILES, SECTIONS, RunConfig, profile_config
+from gridbook.errors import ConfigError
 
 METHODS = ("grid", "random")
 DISTRIBUTIONS = ("uniform", "log_uniform", "int_uniform")

@@ -25,8 +25,7 @@ import os
 import re
 import shutil
 import traceback as _traceback
-import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,9 @@ from typing import Any
 import numpy as np
 import yaml
 
+from gridbook.analysis.periods import summarize_units
+from gridbook.config import RunConfig
+from gridbook.errors import CorruptRunError
 from gridbook.files import (
     _jsonable,
     _sha256,
@@ -44,8 +46,6 @@ from gridbook.files import (
     git_commit,
     package_versions,
 )
-from gridbook.config import RunConfig
-from gridbook.analysis.periods import SCORE_THRESHOLDS, summarize_units
 
 RUN_FILES = ("config.yaml", "checkpoint.pt", "metrics.json", "ratemaps.npz", "units.parquet")
 SMALL_FILES = ("config.yaml", "metrics.json", "units.parquet")  # checksummed on every status check
@@ -56,18 +56,15 @@ STORE_ENV = "GRIDBOOK_STORE"
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class CorruptRunError(ValueError):
-    """A run directory exists with a DONE marker but its files do not load or do not match the marker."""
-
-
 @dataclass(frozen=True)
 class RunRecord:
     """Everything a sweep stores about one trained and evaluated network.
 
     ``metrics`` holds at least decoding_error_cm, loss, diverged, train_seconds, device and participation_ratio;
-    ``units`` maps each of :data:`UNIT_COLUMNS` to a (U,) array; ``ratemaps`` is a :class:`gridbook.analysis.ratemaps.RateMaps`
-    (or anything with maps/occupancy/x_edges/y_edges); ``checkpoint`` is the checkpoint file's bytes (the trainer's
-    format, see :func:`gridbook.runs.jobs.network_checkpoint`) or a ``torch.save``-able dict.
+    ``units`` maps each of :data:`UNIT_COLUMNS` to a (U,) array; ``ratemaps`` is a
+    :class:`gridbook.analysis.ratemaps.RateMaps` (or anything with maps/occupancy/x_edges/y_edges); ``checkpoint`` is
+    the checkpoint file's bytes (the trainer's format, see :func:`gridbook.runs.jobs.network_checkpoint`) or a
+    ``torch.save``-able dict.
     """
 
     config: RunConfig

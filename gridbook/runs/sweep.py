@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gridbook.config import ConfigError
+from gridbook.errors import ConfigError
 from gridbook.runs.spec import EXECUTORS, expand_spec
 
 __all__ = ["SweepSummary", "run_sweep"]

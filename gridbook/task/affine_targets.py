@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-from gridbook.config import _check_int, _check_positive
+from gridbook.errors import check_int, check_positive
 from gridbook.task.encoder import TargetEncoder, _as_positions
 
 __all__ = ["CartesianTarget", "HighDimCartesianTarget", "HighDimPolarTarget"]
@@ -38,7 +38,7 @@ class HighDimCartesianTarget(TargetEncoder):
 
     def __init__(self, n_outputs: int, generator: torch.Generator, device: str | torch.device | None = None) -> None:
         super().__init__(device)
-        _check_int("n_place_cells", n_outputs, 2)
+        check_int("n_place_cells", n_outputs, 2)
         self.n_outputs = n_outputs
         draw = torch.randn((n_outputs, 3), generator=generator, dtype=torch.float64, device=generator.device).cpu()
         self.weights = draw[:, :2].float().to(self.device)  # (n, 2) 1/m
@@ -68,8 +68,8 @@ class HighDimPolarTarget(TargetEncoder):
     def __init__(self, n_outputs: int, generator: torch.Generator, von_mises_kappa: float = 1.0,
                  device: str | torch.device | None = None) -> None:
         super().__init__(device)
-        _check_int("n_place_cells", n_outputs, 2)
-        _check_positive("von_mises_kappa", von_mises_kappa, strict=False)
+        check_int("n_place_cells", n_outputs, 2)
+        check_positive("von_mises_kappa", von_mises_kappa, strict=False)
         self.n_outputs, self.kappa = n_outputs, float(von_mises_kappa)
         self.n_radial = n_outputs // 2
         n_angular = n_outputs - self.n_radial

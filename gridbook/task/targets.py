@@ -17,17 +17,8 @@ from typing import Any
 
 import torch
 
-from gridbook.config import (
-    SURROUND_CONVENTIONS,
-    TARGETS,
-    ConfigError,
-    TargetConfig,
-    TaskConfig,
-    _check_choice,
-    _check_int,
-    _check_positive,
-    _check_range,
-)
+from gridbook.config import SURROUND_CONVENTIONS, TARGETS, TargetConfig, TaskConfig
+from gridbook.errors import ConfigError, check_choice, check_int, check_positive, check_range
 from gridbook.task.affine_targets import CartesianTarget, HighDimCartesianTarget, HighDimPolarTarget
 from gridbook.task.encoder import TargetEncoder, _as_positions
 
@@ -46,7 +37,7 @@ def surround_sigma(sigma: Any, surround_scale: Any, convention: str = "variance_
     ``"std_ratio"`` (the paper's final code): s is a width ratio, ``sigma_s = s sigma``.
     Works on floats and tensors alike.
     """
-    _check_choice("surround_convention", convention, SURROUND_CONVENTIONS)
+    check_choice("surround_convention", convention, SURROUND_CONVENTIONS)
     return sigma * surround_scale if convention == "std_ratio" else sigma * surround_scale**0.5
 
 
@@ -82,24 +73,24 @@ class PlaceCellTarget(TargetEncoder):
                  surround_range: tuple[float, float] | None = None, decode_top_k: int = 3,
                  decode_method: str | None = None, device: str | torch.device | None = None) -> None:
         super().__init__(device)
-        _check_int("n_place_cells", n_place_cells, 1)
-        _check_positive("sigma", sigma)
-        _check_positive("box_width", box[0])
-        _check_positive("box_height", box[1])
-        _check_range("sigma_range", sigma_range)
-        _check_positive("fields_lambda", fields_lambda, strict=False)
-        _check_int("decode_top_k", decode_top_k, 1)
+        check_int("n_place_cells", n_place_cells, 1)
+        check_positive("sigma", sigma)
+        check_positive("box_width", box[0])
+        check_positive("box_height", box[1])
+        check_range("sigma_range", sigma_range)
+        check_positive("fields_lambda", fields_lambda, strict=False)
+        check_int("decode_top_k", decode_top_k, 1)
         if decode_top_k > n_place_cells:
             raise ConfigError(f"decode_top_k={decode_top_k!r} is invalid; allowed values: 1..n_place_cells "
                               f"({n_place_cells})")
         if decode_method is not None:
-            _check_choice("decode_method", decode_method, ("top_k", "lookup"))
+            check_choice("decode_method", decode_method, ("top_k", "lookup"))
         if self.has_surround:
-            _check_choice("surround_convention", surround_convention, SURROUND_CONVENTIONS)
+            check_choice("surround_convention", surround_convention, SURROUND_CONVENTIONS)
             if not (isinstance(surround_scale, (int, float)) and surround_scale > 1):
                 raise ConfigError(f"surround_scale={surround_scale!r} is invalid for target {self.name!r}; "
                                   "allowed values: > 1")
-            _check_range("surround_range", surround_range, low=1.0)
+            check_range("surround_range", surround_range, low=1.0)
         self.n_outputs = n_place_cells
         self.box = (float(box[0]), float(box[1]))
         self.periodic = bool(periodic)
@@ -265,8 +256,8 @@ class DifferenceOfGaussians(PlaceCellTarget):
 
     def __init__(self, n_place_cells: int, sigma: float, generator: torch.Generator, *, a_e: float = 1.0,
                  a_i: float = 1.0, **options: Any) -> None:
-        _check_positive("a_e", a_e, strict=False)
-        _check_positive("a_i", a_i, strict=False)
+        check_positive("a_e", a_e, strict=False)
+        check_positive("a_i", a_i, strict=False)
         self.a_e, self.a_i = float(a_e), float(a_i)
         if (self.a_e, self.a_i) != (1.0, 1.0):
             self.name = "general_dog"
@@ -306,7 +297,7 @@ def make_target(target: TargetConfig, task: TaskConfig, generator: torch.Generat
     ``"dog"`` is the true DoG (a_e = a_i = 1 whatever the config's amplitudes); ``"general_dog"`` uses ``a_e, a_i``.
     Place-cell targets live in the task's box (and use minimum-image distances when ``task.periodic``).
     """
-    _check_choice("target", target.target, TARGETS)
+    check_choice("target", target.target, TARGETS)
     n = target.n_place_cells
     if target.target == "cartesian":
         return CartesianTarget(device)

@@ -36,7 +36,8 @@ from dataclasses import dataclass
 
 import torch
 
-from gridbook.config import ConfigError, RunConfig, TaskConfig
+from gridbook.config import RunConfig, TaskConfig
+from gridbook.errors import check_int
 
 __all__ = ["Trajectories", "sample_trajectories", "wall_avoidance"]
 
@@ -94,12 +95,6 @@ def wall_avoidance(position: torch.Tensor, heading: torch.Tensor, box_width: flo
     return is_near_wall, turn
 
 
-def _check_count(name: str, value: int) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ConfigError(f"{name}={value!r} is invalid; allowed values: an integer >= 1")
-    return value
-
-
 def sample_trajectories(task: TaskConfig, generator: torch.Generator, batch_size: int | None = None,
                         seq_len: int | None = None, device: str | torch.device | None = None) -> Trajectories:
     """Sample ``batch_size`` random walks of ``seq_len`` steps (defaults: the task's), on ``device`` (default CPU).
@@ -108,8 +103,10 @@ def sample_trajectories(task: TaskConfig, generator: torch.Generator, batch_size
     See the module docstring for the burn-in step, clamping and periodic conventions.
     """
     RunConfig(task=task)  # validates the task section (raises ConfigError naming the field)
-    n_batch = _check_count("batch_size", task.batch_size if batch_size is None else batch_size)
-    n_seq = _check_count("seq_len", task.seq_len if seq_len is None else seq_len)
+    n_batch = task.batch_size if batch_size is None else batch_size
+    n_seq = task.seq_len if seq_len is None else seq_len
+    check_int("batch_size", n_batch, 1)
+    check_int("seq_len", n_seq, 1)
     n_steps = n_seq + 1  # one burn-in step, as in Sorscher et al.
     width, height, dt = task.box_width, task.box_height, task.dt
 

@@ -12,7 +12,8 @@ import yaml
 
 from gridbook.book import build as book
 from gridbook.cli.main import build_parser
-from gridbook.config import PROFILE_DEVIATIONS, PROFILES, ConfigError
+from gridbook.config import PROFILE_DEVIATIONS, PROFILES
+from gridbook.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAPTER_SOURCES = sorted((ROOT / "notebooks").glob("*.md"))
@@ -124,7 +125,7 @@ def test_profile_box_rejects_bad_input():
 
 
 def test_missing_kernel_other_than_python3_is_an_error():
-    from gridbook.cli.main import UserError
+    from gridbook.errors import UserError
 
     assert book.ensure_kernel("python3") == "python3"
     with pytest.raises(UserError, match="kernel='no-such-kernel' is not installed; available: .*python3"):

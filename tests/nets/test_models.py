@@ -7,7 +7,8 @@ import math
 import pytest
 import torch
 
-from gridbook.config import ACTIVATIONS, ConfigError, ModelConfig, profile_config
+from gridbook.config import ACTIVATIONS, ModelConfig, profile_config
+from gridbook.errors import ConfigError
 from gridbook.nets.models import (
     GATES,
     BatchedRecurrentNetworks,

@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from gridbook.cli.main import main as cli_main
-from gridbook.config import OPTIMIZERS, ConfigError, profile_config
+from gridbook.config import OPTIMIZERS, profile_config
+from gridbook.errors import ConfigError
 from gridbook.nets.checkpoints import load_checkpoint, save_checkpoint
 from gridbook.nets.devices import pick_device
 from gridbook.nets.evaluate import evaluate_networks

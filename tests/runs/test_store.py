@@ -5,11 +5,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gridbook.config import profile_config
 from gridbook.analysis.ratemaps import RateMaps
+from gridbook.config import profile_config
+from gridbook.errors import CorruptRunError
 from gridbook.files import atomic_write_bytes
 from gridbook.runs.load import SUMMARY_COLUMNS, load_results, load_run, load_units
-from gridbook.runs.store import DONE, RUN_FILES, CorruptRunError, RunRecord, RunStore
+from gridbook.runs.store import DONE, RUN_FILES, RunRecord, RunStore
 
 SCORES = np.array([0.2, 0.5, 0.9, 1.3, np.nan])  # min-max score60 of 5 units
 PERIODS = np.array([0.9, 0.4, 0.4, 0.4, np.nan])  # m

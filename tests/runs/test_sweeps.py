@@ -13,13 +13,14 @@ import yaml
 from test_store import fake_record
 
 from gridbook.cli.main import main
-from gridbook.config import ConfigError, profile_config
+from gridbook.config import profile_config
+from gridbook.errors import ConfigError
+from gridbook.nets.evaluate import evaluate_networks
 from gridbook.runs.load import load_network, load_results, load_run
-from gridbook.runs.store import RunStore
 from gridbook.runs.planning import plan_groups
 from gridbook.runs.spec import expand_spec, stated_run_count
+from gridbook.runs.store import RunStore
 from gridbook.runs.sweep import run_sweep
-from gridbook.nets.evaluate import evaluate_networks
 
 REPO = Path(__file__).resolve().parents[2]
 SPECS = sorted((REPO / "sweeps").glob("*.yaml")) + sorted((REPO / "sweeps" / "chapters").glob("*.yaml"))

@@ -3,7 +3,8 @@ import math
 import pytest
 import torch
 
-from gridbook.config import TARGETS, ConfigError, TargetConfig, TaskConfig
+from gridbook.config import TARGETS, TargetConfig, TaskConfig
+from gridbook.errors import ConfigError
 from gridbook.task.targets import (
     CartesianTarget,
     DifferenceOfGaussians,

@@ -4,7 +4,8 @@ import math
 import pytest
 import torch
 
-from gridbook.config import ConfigError, TaskConfig
+from gridbook.config import TaskConfig
+from gridbook.errors import ConfigError
 from gridbook.task.trajectories import Trajectories, sample_trajectories, wall_avoidance
 
 TASK = TaskConfig()
