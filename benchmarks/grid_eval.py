@@ -21,8 +21,9 @@ from gridbook.analysis.scores import grid_scores
 from gridbook.config import RunConfig
 from gridbook.nets.evaluate import evaluate_networks
 from gridbook.nets.trainer import _Trainer
+from gridbook.paper import GRID_SCORE_THRESHOLD
 
-GRID_THRESHOLD = 0.8  # min-max grid score above which a unit counts as a grid unit (the paper's threshold)
+GRID_THRESHOLD = GRID_SCORE_THRESHOLD  # min-max grid score above which a unit counts as a grid unit
 ERROR_GOAL_CM = 10.0  # "learned to path integrate" (PAPER.md section 2)
 FRACTION_GOAL = 0.05  # goal (1) of issue 4: at least 5% of units above GRID_THRESHOLD
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from gridbook.errors import ConfigError, check_choice, check_int, check_positive, check_range
+from gridbook.paper import BOX_M, DECODE_TOP_K, MSE_TARGETS, RATEMAP_BINS, SCORE_FORMS, SIGMA_M, SURROUND_SCALE
 
 TARGETS = (
     "cartesian",  # (x, y), MSE
@@ -37,7 +38,6 @@ ARCHITECTURES = ("rnn", "lstm", "gru", "ugrnn", "srnn")
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
 INITIALIZERS = ("glorot_uniform", "glorot_normal", "orthogonal")
 OPTIMIZERS = ("adam", "rmsprop", "sgd", "adagrad")
-SCORE_FORMS = ("min_max", "mean")
 PROFILES = ("smoke", "quick", "paper")
 PRECISIONS = ("float32", "bfloat16")  # TrainConfig.precision: the dtype of the matrix products' operands
 
@@ -50,8 +50,8 @@ DEFAULTS_VERSION = 1
 class TaskConfig:
     """The path-integration task (Sorscher et al.'s random walk)."""
 
-    box_width: float = 2.2  # m; paper 2.2 m square box
-    box_height: float = 2.2  # m; paper 2.2 m
+    box_width: float = BOX_M[0]  # m; paper 2.2 m square box
+    box_height: float = BOX_M[1]  # m; paper 2.2 m
     periodic: bool = False  # paper: non-periodic walls
     dt: float = 0.02  # s; paper 0.02 s
     speed_scale: float = 0.13 * 2 * math.pi  # m/s; Rayleigh scale, paper 0.13*2*pi ~ 0.817 m/s
@@ -69,8 +69,8 @@ class TargetConfig:
 
     target: str = "dos"  # one of TARGETS; the paper's grid-producing target is "dos"
     n_place_cells: int = 512  # Np; paper 512
-    sigma: float = 0.12  # m; place-cell width, paper 0.12 m
-    surround_scale: float = 2.0  # s; paper 2
+    sigma: float = SIGMA_M  # m; place-cell width, paper 0.12 m
+    surround_scale: float = SURROUND_SCALE  # s; paper 2
     surround_convention: str = "variance_ratio"  # Sorscher's code: surround std = sqrt(s) sigma; "std_ratio": s sigma
     a_e: float = 1.0  # general DoG excitatory amplitude, paper 0.1..10
     a_i: float = 1.0  # general DoG inhibitory amplitude, paper 0.1..10
@@ -78,7 +78,18 @@ class TargetConfig:
     surround_range: tuple[float, float] | None = None  # heterogeneous s ~ U(a, b); paper (1.5, 2.5)
     fields_lambda: float = 0.0  # multi-field cells: 1 + Poisson(lambda) fields; paper 2 or 3 (0 = one field)
     von_mises_kappa: float = 1.0  # concentration for the high-dim polar code, paper 1
-    decode_top_k: int = 3  # place-cell decoding: mean centre of the k most active cells, paper 3
+    decode_top_k: int = DECODE_TOP_K  # place-cell decoding: mean centre of the k most active cells, paper 3
+
+    @property
+    def loss_kind(self) -> str:
+        """``"mse"`` for the Cartesian and polar codes (:data:`gridbook.paper.MSE_TARGETS`), else
+        ``"cross_entropy"`` (softmax cross-entropy against a place-cell distribution)."""
+        return "mse" if self.target in MSE_TARGETS else "cross_entropy"
+
+    @property
+    def code_size(self) -> int:
+        """The size of the target code (the network's output): 2 for ``cartesian``, else ``n_place_cells``."""
+        return 2 if self.target == "cartesian" else self.n_place_cells
 
 
 @dataclass(frozen=True)
@@ -113,7 +124,7 @@ class TrainConfig:
 class AnalysisConfig:
     """Evaluation after training: rate maps and scores."""
 
-    n_bins: int = 44  # bins per side of the rate map; paper 44 x 44 bins of 5 cm
+    n_bins: int = RATEMAP_BINS  # bins per side of the rate map; paper 44 x 44 bins of 5 cm
     eval_batches: int = 50  # evaluation batches of batch_size trajectories for rate maps
     score_form: str = "min_max"  # "min_max" (paper) or "mean" (DeepMind default)
     smooth_sigma_bins: float = 0.0  # Gaussian smoothing of rate maps in bins before scoring; 0 = none
@@ -231,10 +242,8 @@ class RunConfig:
         precision.
         Everything else (target kind and parameters, seed, lr, weight decay, clipping, dropout, init) may differ."""
         t, g, m, o = self.task, self.target, self.model, self.train
-        loss = "mse" if g.target in ("cartesian", "hd_cartesian", "hd_polar") else "cross_entropy"
-        code_size = 2 if g.target == "cartesian" else g.n_place_cells
-        return (loss, code_size, m.arch, m.n_hidden, m.activation, t.seq_len, t.batch_size, o.optimizer, o.n_steps,
-                o.precision)
+        return (g.loss_kind, g.code_size, m.arch, m.n_hidden, m.activation, t.seq_len, t.batch_size, o.optimizer,
+                o.n_steps, o.precision)
 
     def to_yaml(self) -> str:
         import yaml

@@ -15,6 +15,7 @@ import scipy.ndimage as ndi
 import scipy.stats
 
 from gridbook.analysis.sac import spatial_autocorrelogram
+from gridbook.paper import PERIOD_SCORE_THRESHOLD, SCORE_THRESHOLDS
 
 __all__ = ["GridProperties", "grid_properties", "mode_ratios", "period_mode", "period_modes", "summarize_units"]
 
@@ -126,8 +127,6 @@ def mode_ratios(modes) -> np.ndarray:
 
 
 # ---- per-run summaries of the per-unit table (the run store's results columns) ----------------------------------
-SCORE_THRESHOLDS = (0.3, 0.8, 1.2)  # the paper's thresholds on the min-max score60
-PERIOD_SCORE_THRESHOLD = 0.3  # periods are measured on units scoring above this (PAPER.md section 5)
 
 
 def period_mode(periods: np.ndarray) -> float:

@@ -25,6 +25,8 @@ from scipy.ndimage import gaussian_filter
 __all__ = ["PredictivityResult", "SimulatedPopulation", "neural_predictivity", "participation_ratio",
            "random_feature_maps", "ridge_fit_predict", "simulate_mec_population"]
 
+from gridbook.paper import BIOLOGICAL_MODULE_RATIO, BOX_M
+
 
 # ---- helpers -------------------------------------------------------------------------------------------------------
 def _as_units_by_bins(maps: Any, name: str) -> np.ndarray:
@@ -192,8 +194,8 @@ def _smooth_fields(rng: np.random.Generator, count: int, n_bins: int, sigma_bins
 
 
 def simulate_mec_population(n_modules: int = 4, cells_per_module: int = 32, spacing0: float = 0.3,
-                            ratio: float = 1.4, n_spatial: int = 64, noise: float = 0.1, n_bins: int = 44,
-                            box: tuple[float, float] = (2.2, 2.2), spacing_jitter: float = 0.03,
+                            ratio: float = BIOLOGICAL_MODULE_RATIO, n_spatial: int = 64, noise: float = 0.1,
+                            n_bins: int = 44, box: tuple[float, float] = BOX_M, spacing_jitter: float = 0.03,
                             orientation_jitter_deg: float = 3.0, field_sigma: float = 0.12,
                             seed: int = 0) -> SimulatedPopulation:
     """Rate maps of a simulated medial entorhinal population: a stand-in, since no recorded MEC data is available.
@@ -251,7 +253,7 @@ def simulate_mec_population(n_modules: int = 4, cells_per_module: int = 32, spac
         spacing_m=np.concatenate([spacing, nan]), orientation_rad=np.concatenate([orientation, nan]))
 
 
-def random_feature_maps(n_features: int, dims: int, n_bins: int = 44, box: tuple[float, float] = (2.2, 2.2),
+def random_feature_maps(n_features: int, dims: int, n_bins: int = 44, box: tuple[float, float] = BOX_M,
                         field_sigma: float = 0.08, seed: int = 0) -> np.ndarray:
     """Random rate maps (n_features, n, n) that span exactly ``dims`` dimensions.
 

@@ -21,6 +21,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from gridbook.paper import BOX_M
+
 # samples binned per index_add_ call (bounds the float64 copy of the activations)
 _CHUNK_ELEMENTS = 2**24
 # positions this far outside the box (as a fraction of its size) are clipped onto the wall; further ones raise
@@ -122,7 +124,7 @@ def compute_ratemaps(
     positions,
     activations,
     n_bins: int | tuple[int, int] = 44,
-    box: tuple[float, float] = (2.2, 2.2),
+    box: tuple[float, float] = BOX_M,
     smooth_sigma_bins: float = 0.0,
 ) -> RateMaps:
     """Mean activation per spatial bin for every unit at once.

@@ -32,6 +32,7 @@ import torch
 from scipy import special
 
 from gridbook.analysis.sac import as_map_tensor, sac_tensor, spatial_autocorrelogram
+from gridbook.paper import SCORE_FORMS
 
 __all__ = [
     "ANGLES",
@@ -47,7 +48,6 @@ __all__ = [
 ANGLES = (30, 45, 60, 90, 120, 135, 150)  # degrees, DeepMind's corr_angles
 INNER_RADIUS = 0.2  # ring inner radius, fraction of n (bins per side of the map)
 OUTER_RADII = tuple(np.linspace(0.4, 1.0, num=10).tolist())  # ring outer radii, fractions of n
-SCORE_FORMS = ("min_max", "mean")
 _COMB_SPACING = 8  # > twice the cubic spline's support radius (2 bins) plus mirror reflection at the border
 _UNITS_PER_CHUNK = 64
 

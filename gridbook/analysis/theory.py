@@ -26,6 +26,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from gridbook.paper import BOX_M
+
 __all__ = ["FourierPower", "NonnegativePattern", "PlaceCellCovariance", "dog_fourier_1d", "dog_fourier_2d",
            "dog_interaction", "fourier_power", "grid_positions", "nonnegative_pattern", "optimal_wavenumber",
            "pattern_forms", "peak_wavenumber", "place_cell_covariance", "place_cell_peak_wavenumber",
@@ -164,7 +166,7 @@ class PlaceCellCovariance:
         return (np.arange(2 * self.n_grid - 1) - (self.n_grid - 1)) * self.bin_size_m
 
 
-def grid_positions(n_grid: int, box: tuple[float, float] = (2.2, 2.2)) -> np.ndarray:
+def grid_positions(n_grid: int, box: tuple[float, float] = BOX_M) -> np.ndarray:
     """Bin centres (n*n, 2) in metres of an n x n grid over a square box centred on the origin, image order."""
     if not isinstance(n_grid, int) or n_grid < 4:
         raise ValueError(f"n_grid={n_grid!r} is invalid; allowed values: an integer >= 4")
@@ -176,7 +178,7 @@ def grid_positions(n_grid: int, box: tuple[float, float] = (2.2, 2.2)) -> np.nda
     return np.stack([xx.ravel(), yy.ravel()], axis=1)
 
 
-def place_cell_covariance(encoder: Any, n_grid: int = 44, box: tuple[float, float] = (2.2, 2.2)) -> PlaceCellCovariance:
+def place_cell_covariance(encoder: Any, n_grid: int = 44, box: tuple[float, float] = BOX_M) -> PlaceCellCovariance:
     """Evaluate any target encoder (``encode(pos (..., 2)) -> (..., Np)``) on a grid and build its correlation.
 
     The correlation is the translation average of ``Sigma = P P^T`` over the non-periodic box, computed for all lags at
@@ -303,7 +305,7 @@ class NonnegativePattern:
 
 
 def nonnegative_pattern(source: Any, n_grid: int = 64, n_steps: int = 300, seed: int = 0,
-                        code_grid: int = 44, box: tuple[float, float] = (2.2, 2.2)) -> NonnegativePattern:
+                        code_grid: int = 44, box: tuple[float, float] = BOX_M) -> NonnegativePattern:
     """Maximise ``g^T Sigma g`` over ``g >= 0, ||g|| = 1`` by projected gradient ascent (Sorscher et al. 2019/2023).
 
     ``source`` is a :class:`PlaceCellCovariance` or a target encoder (then ``place_cell_covariance(source, code_grid,

@@ -1,8 +1,7 @@
 """The executable book: building it, what its chapters share, the scorecard and the figures."""
 
 from gridbook.book.build import (
-           PAPER_TASK_SUCCESS,
-           build_book,
+                  build_book,
            chapter_spec,
            deviation_table,
            profile_box,
@@ -10,5 +9,5 @@ from gridbook.book.build import (
 )
 from gridbook.errors import ChapterError
 
-__all__ = ["PAPER_TASK_SUCCESS", "ChapterError", "build_book", "chapter_spec", "deviation_table", "profile_box",
+__all__ = ["ChapterError", "build_book", "chapter_spec", "deviation_table", "profile_box",
            "profile_box_html"]

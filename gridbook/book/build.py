@@ -38,19 +38,6 @@ REQUIRED_PARAMETERS = ("profile", "store", "seeds")
 DEFAULT_KERNEL = "python3"
 MATHJAX_EXTENSION = "sphinx-mathjax-offline"  # pip package that ships MathJax 3.2.2 for offline pages
 
-# The paper's task-success bar chart (NeurIPS 2022; PAPER.md section 4), per target: networks trained, fraction
-# with decoding error < 10 cm, and of those the fraction whose best unit scores > 0.8 (values read off the chart).
-PAPER_TASK_SUCCESS: dict[str, list[float]] = {
-    "cartesian": [2516, 0.65, 0.0],
-    "hd_cartesian": [3793, 0.54, 0.005],
-    "hd_polar": [1171, 0.72, 0.24],
-    "gaussian": [1265, 0.90, 0.08],
-    "dog": [1103, 0.17, 0.16],
-    "dos": [1689, 0.93, 0.91],
-    "sod": [71, 1.0, 0.04],
-}
-
-
 # ---- locations --------------------------------------------------------------------------------------------------
 def find_root(start: str | Path | None = None) -> Path:
     """The repository root: the nearest directory at or above ``start`` (default: cwd) holding ``book/_toc.yml``,

@@ -19,9 +19,7 @@ from gridbook.analysis.periods import period_modes
 from gridbook.analysis.theory import optimal_wavenumber, pattern_forms, predicted_grid_period
 from gridbook.config import PROFILE_DEVIATIONS, PROFILE_OVERRIDES, PROFILES
 from gridbook.errors import check_choice, check_int
-
-PAPER_SPIKE_SIGMA = 0.12  # m: the paper's grid-producing width; 0.11 and 0.13 give none (R3)
-BIOLOGICAL_MODULE_RATIO = 1.4  # ratio of neighbouring grid-module periods in rodents (R4)
+from gridbook.paper import SCORE_THRESHOLDS, SPIKE_SIGMA_M
 
 
 # ---- the profile box ----------------------------------------------------------------------------------------------
@@ -62,7 +60,7 @@ def profile_box(profile: str, n_runs: int):
 
 
 # ---- part-2 analyses ----------------------------------------------------------------------------------------------
-def threshold_percentages(results, thresholds: Sequence[float] = (0.3, 0.8, 1.2), by: str = "sigma"):
+def threshold_percentages(results, thresholds: Sequence[float] = SCORE_THRESHOLDS, by: str = "sigma"):
     """Percentage of units above each score threshold, per value of ``by``: mean, min and max over the runs (seeds).
 
     ``results`` is a ``load_results`` table (columns ``frac_units_above_<t>``). Returns a DataFrame indexed by ``by``
@@ -72,7 +70,8 @@ def threshold_percentages(results, thresholds: Sequence[float] = (0.3, 0.8, 1.2)
 
     missing = [t for t in thresholds if f"frac_units_above_{t}" not in results.columns]
     if missing:
-        raise ValueError(f"thresholds {missing} have no frac_units_above_<t> column; allowed values: 0.3, 0.8, 1.2")
+        raise ValueError(f"thresholds {missing} have no frac_units_above_<t> column; allowed values: "
+                         f"{', '.join(map(str, SCORE_THRESHOLDS))}")
     grouped = results.groupby(by)
     parts = {(t, stat): 100 * getattr(grouped[f"frac_units_above_{t}"], stat)()
              for t in thresholds for stat in ("mean", "min", "max")}
@@ -94,7 +93,7 @@ def split_surround_sweep(results, surround_scale: float = 2.0):
     return sigma_runs, results.loc[same_sigma].reset_index(drop=True)
 
 
-def spike_contrast(curve, at: float = PAPER_SPIKE_SIGMA) -> float:
+def spike_contrast(curve, at: float = SPIKE_SIGMA_M) -> float:
     """How much a curve (a Series indexed by sigma) stands out at ``at``: its value there minus the larger of its two
     neighbours' values (NaN when ``at`` or a neighbour is missing). Positive: a peak at ``at``."""
     index = np.asarray(curve.index, dtype=float)

@@ -16,6 +16,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, Rectangle
 
+from gridbook.paper import BOX_M
+
 __all__ = ["fourier_power_image", "period_histogram", "radial_profile", "ratemap_grid", "rotation_panel", "sac_panel",
            "score_distributions", "set_style", "trajectory_plot", "tuning_curves"]
 
@@ -195,7 +197,7 @@ def radial_profile(k: np.ndarray, power: np.ndarray, ax: Axes | None = None, k_s
     return fig
 
 
-def trajectory_plot(positions: np.ndarray, box: tuple[float, float] = (2.2, 2.2), ax: Axes | None = None,
+def trajectory_plot(positions: np.ndarray, box: tuple[float, float] = BOX_M, ax: Axes | None = None,
                     max_paths: int = 10) -> Figure:
     """Paths (T, 2) or (T, B, 2) in metres inside the box (centred on the origin); at most ``max_paths`` drawn."""
     positions = np.asarray(positions, dtype=float)

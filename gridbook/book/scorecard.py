@@ -34,28 +34,21 @@ from typing import Any
 import numpy as np
 
 from gridbook.book.chapters import split_surround_sweep
+from gridbook.paper import (
+    ERROR_THRESHOLD_CM,
+    GRID_SCORE_THRESHOLD,
+    NON_GRID_TARGETS,
+    RESULTS,
+    SPIKE_NEIGHBOURS_M,
+    SPIKE_SIGMA_M,
+)
 
 REPRODUCED, PARTLY, NOT_REPRODUCED = "reproduced", "partly", "not reproduced"
 VERDICTS = (REPRODUCED, PARTLY, NOT_REPRODUCED)
-ERROR_THRESHOLD_CM = 10.0  # "learned to path integrate" (the paper: 10 cm)
-GRID_THRESHOLD = 0.8  # a run has a grid-like unit when its best min-max score exceeds this (the paper: 0.8)
 SPIKE_FACTOR = 2.0  # R3: the value at 12 cm must be at least this many times both neighbours'
-SPIKE_SIGMA, SPIKE_NEIGHBOURS = 0.12, (0.11, 0.13)  # m
 MODULE_RATIO_CUTOFF = 1.25  # R4: mode ratios below this are "not the biological ~1.4" (the paper saw 1.0-1.15)
 R7_STRONG = 0.5  # R7: Spearman rho at or above this counts as "higher PR, higher predictivity"
-NON_GRID_TARGETS = ("cartesian", "hd_cartesian", "hd_polar", "gaussian")
 
-PAPER_FIGURES: dict[str, tuple[str, str]] = {  # result -> (chapter, the paper's figure), from PAPER.md sections 1, 4
-    "R1": ("task_success", "11,608 networks: ~0.17-1.0 learn per target; of those, ~0-0.24 have a unit > 0.8 except "
-           "DoS (0.91)"),
-    "R2": ("target_encoding", "Cartesian, polar, Gaussian: no grid units; DoS: grid units (0.91 of learned runs)"),
-    "R3": ("sensitivity", "grid units at sigma = 12 cm, none at 11 or 13 cm"),
-    "R4": ("modules", "period grows ~linearly with sigma; one period per network; mode ratios ~1.0-1.15 "
-           "(biology ~1.4)"),
-    "R5": ("dos_vs_dog", "true DoG: no grids (0.16 of learned runs > 0.8 over all DoG sweeps); DoS: grids"),
-    "R6": ("heterogeneity", "heterogeneous widths/surrounds or multi-field cells: path integration, no grid units"),
-    "R7": ("predictivity", "higher participation ratio, higher neural predictivity"),
-}
 
 
 @dataclass(frozen=True)
@@ -75,7 +68,7 @@ class ScorecardRow:
 def _row(result: str, ours: str, profile: str, runs: int, verdict: str, reason: str) -> ScorecardRow:
     if verdict not in VERDICTS:
         raise ValueError(f"verdict={verdict!r} is invalid; allowed values: {', '.join(VERDICTS)}")
-    chapter, paper = PAPER_FIGURES[result]
+    chapter, paper = RESULTS[result]
     return ScorecardRow(result, chapter, paper, ours, profile, int(runs), verdict, reason)
 
 
@@ -84,7 +77,7 @@ def _no_runs(result: str, profile: str) -> ScorecardRow:
 
 
 def _has_grid(results) -> np.ndarray:
-    return (results["best_score60_min_max"].astype(float) > GRID_THRESHOLD).to_numpy()
+    return (results["best_score60_min_max"].astype(float) > GRID_SCORE_THRESHOLD).to_numpy()
 
 
 def _best(results, mask) -> float:
@@ -101,7 +94,8 @@ def r1_row(results, profile: str) -> ScorecardRow:
     frac_grid = float(_has_grid(results)[learned].mean()) if learned.any() else float("nan")
     most_learn = frac_learned >= 0.5
     few_grid = learned.any() and frac_grid <= 0.5
-    ours = f"{frac_learned:.2f} of {len(results)} runs learn; of those, {frac_grid:.2f} have a unit > {GRID_THRESHOLD}"
+    ours = (f"{frac_learned:.2f} of {len(results)} runs learn; of those, {frac_grid:.2f} have a unit > "
+            f"{GRID_SCORE_THRESHOLD}")
     verdict = REPRODUCED if most_learn and few_grid else PARTLY if most_learn or few_grid else NOT_REPRODUCED
     reason = f"learned {frac_learned:.2f} (need >= 0.5), grid | learned {frac_grid:.2f} (need <= 0.5)"
     return _row("R1", ours, profile, len(results), verdict, reason)
@@ -118,7 +112,7 @@ def _dos_versus(results, result: str, other, name: str, possessive: str, profile
     best_dos, best_other = _best(results, dos), _best(results, other)
     ours = f"best unit: DoS {best_dos:.2f}, {name} {best_other:.2f}"
     if grid[dos].any() and not grid[other].any():
-        verdict, reason = REPRODUCED, f"only DoS has a unit > {GRID_THRESHOLD}"
+        verdict, reason = REPRODUCED, f"only DoS has a unit > {GRID_SCORE_THRESHOLD}"
     elif best_dos > best_other:
         verdict, reason = PARTLY, "DoS's best unit scores highest, but the threshold does not separate them"
     else:
@@ -138,12 +132,12 @@ def r3_row(results, profile: str, threshold: float = 0.3) -> ScorecardRow:
         return _no_runs("R3", profile)
     results = split_surround_sweep(results, surround_scale=2.0)[0]  # the sigma sweep at s = 2
     curve = 100 * results.groupby(results["sigma"].round(4))[f"frac_units_above_{threshold}"].mean()
-    wanted = (SPIKE_SIGMA, *SPIKE_NEIGHBOURS)
+    wanted = (SPIKE_SIGMA_M, *SPIKE_NEIGHBOURS_M)
     if not all(any(math.isclose(s, w) for s in curve.index) for w in wanted):
         return _row("R3", "sigma 11, 12 and 13 cm not all swept", profile, len(results), NOT_REPRODUCED,
                     "no comparison")
     at = {w: float(curve[[math.isclose(s, w) for s in curve.index]].iloc[0]) for w in wanted}
-    centre, neighbours = at[SPIKE_SIGMA], max(at[w] for w in SPIKE_NEIGHBOURS)
+    centre, neighbours = at[SPIKE_SIGMA_M], max(at[w] for w in SPIKE_NEIGHBOURS_M)
     ours = (f"% units > {threshold}: {at[0.11]:.1f} / {at[0.12]:.1f} / {at[0.13]:.1f} at 11 / 12 / 13 cm")
     if centre > 0 and centre >= SPIKE_FACTOR * neighbours:
         verdict, reason = REPRODUCED, f"12 cm is at least {SPIKE_FACTOR:g}x both neighbours"

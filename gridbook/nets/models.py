@@ -51,12 +51,12 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from gridbook.config import ACTIVATIONS, INITIALIZERS, ModelConfig, RunConfig, TargetConfig
+from gridbook.config import ACTIVATIONS, INITIALIZERS, ModelConfig, RunConfig
 from gridbook.errors import ConfigError, check_choice
 from gridbook.nets.recurrence import MATMUL_DTYPES, ElmanRecurrence, _bmm
 
 __all__ = ["GATES", "MATMUL_DTYPES", "RANDOM_STREAMS", "BatchedRecurrentNetworks", "ElmanRecurrence", "init_matrix",
-           "network_generator", "target_size"]
+           "network_generator"]
 
 GATES = {"rnn": 1, "srnn": 1, "ugrnn": 2, "gru": 3, "lstm": 4}  # recurrent blocks per architecture
 HAS_BIAS = {"rnn": False, "srnn": True, "ugrnn": True, "gru": True, "lstm": True}
@@ -86,11 +86,6 @@ def network_generator(seed: int, stream: str) -> torch.Generator:
         raise ValueError(f"stream={stream!r} is invalid; allowed values: {', '.join(RANDOM_STREAMS)}")
     digest = hashlib.sha256(f"gridbook/{stream}/{int(seed)}".encode()).digest()
     return torch.Generator().manual_seed(int.from_bytes(digest[:8], "little") & (2**63 - 1))
-
-
-def target_size(target: TargetConfig) -> int:
-    """Np, the size of the target code (the decoder's output): 2 for ``cartesian``, else ``n_place_cells``."""
-    return 2 if target.target == "cartesian" else target.n_place_cells
 
 
 # ---- initialisers -------------------------------------------------------------------------------------------------
@@ -174,7 +169,7 @@ class BatchedRecurrentNetworks(nn.Module):
         (:func:`network_generator`), or zeros with ``initialise=False`` (for loading weights). The matmul dtype is
         the configs' ``train.precision`` (which must agree)."""
         configs = list(configs)
-        sizes = sorted({target_size(c.target) for c in configs})
+        sizes = sorted({c.target.code_size for c in configs})
         if len(sizes) > 1:
             raise ConfigError(f"target code size differs between networks ({sizes}); networks trained together "
                               "must share it")

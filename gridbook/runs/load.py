@@ -11,10 +11,10 @@ from typing import Any
 
 import numpy as np
 
-from gridbook.analysis.periods import SCORE_THRESHOLDS
 from gridbook.config import RunConfig
 from gridbook.errors import CorruptRunError
 from gridbook.files import atomic_write_bytes
+from gridbook.paper import SCORE_THRESHOLDS
 from gridbook.runs.store import DONE, RESULTS, UNIT_COLUMNS, RunStore
 
 __all__ = ["SUMMARY_COLUMNS", "load_network", "load_results", "load_run", "load_units"]

@@ -18,7 +18,7 @@ __all__ = ["CartesianTarget", "HighDimCartesianTarget", "HighDimPolarTarget"]
 class CartesianTarget(TargetEncoder):
     """Output (x, y) in metres, MSE loss, decode = identity."""
 
-    name, loss_kind, n_outputs = "cartesian", "mse", 2
+    name, n_outputs = "cartesian", 2
 
     def encode(self, pos: Any) -> torch.Tensor:
         return _as_positions(pos, self.device).clone()  # (..., 2) m
@@ -34,7 +34,7 @@ class HighDimCartesianTarget(TargetEncoder):
     ``pos = (output - bias) @ pinv(weights).T``, exact for a noiseless code.
     """
 
-    name, loss_kind = "hd_cartesian", "mse"
+    name = "hd_cartesian"
 
     def __init__(self, n_outputs: int, generator: torch.Generator, device: str | torch.device | None = None) -> None:
         super().__init__(device)
@@ -63,7 +63,7 @@ class HighDimPolarTarget(TargetEncoder):
     then ``(r cos theta, r sin theta)``.
     """
 
-    name, loss_kind = "hd_polar", "mse"
+    name = "hd_polar"
 
     def __init__(self, n_outputs: int, generator: torch.Generator, von_mises_kappa: float = 1.0,
                  device: str | torch.device | None = None) -> None:

@@ -7,6 +7,8 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from gridbook.paper import MSE_TARGETS
+
 
 def _as_positions(pos: Any, device: torch.device) -> torch.Tensor:
     pos = torch.as_tensor(pos, dtype=torch.float32, device=device)
@@ -21,12 +23,16 @@ class TargetEncoder:
     """
 
     name: str = ""
-    loss_kind: str = "mse"
     n_outputs: int = 0
     centres: torch.Tensor | None = None
 
     def __init__(self, device: str | torch.device | None = None) -> None:
         self.device = torch.device(device if device is not None else "cpu")
+
+    @property
+    def loss_kind(self) -> str:
+        """``"mse"`` for the codes of :data:`gridbook.paper.MSE_TARGETS`, else ``"cross_entropy"``."""
+        return "mse" if self.name in MSE_TARGETS else "cross_entropy"
 
     def encode(self, pos: Any) -> torch.Tensor:
         """pos (..., 2) m -> target code (..., n_outputs)."""

@@ -19,6 +19,7 @@ import torch
 
 from gridbook.config import SURROUND_CONVENTIONS, TARGETS, TargetConfig, TaskConfig
 from gridbook.errors import ConfigError, check_choice, check_int, check_positive, check_range
+from gridbook.paper import BOX_M
 from gridbook.task.affine_targets import CartesianTarget, HighDimCartesianTarget, HighDimPolarTarget
 from gridbook.task.encoder import TargetEncoder, _as_positions
 
@@ -63,11 +64,10 @@ class PlaceCellTarget(TargetEncoder):
     Draw order from the generator: centres, per-cell sigma, per-cell s, field counts, extra field centres.
     """
 
-    loss_kind = "cross_entropy"
     has_surround = False
 
     def __init__(self, n_place_cells: int, sigma: float, generator: torch.Generator, *,
-                 box: tuple[float, float] = (2.2, 2.2), periodic: bool = False,
+                 box: tuple[float, float] = BOX_M, periodic: bool = False,
                  sigma_range: tuple[float, float] | None = None, fields_lambda: float = 0.0,
                  surround_scale: float = 2.0, surround_convention: str = "variance_ratio",
                  surround_range: tuple[float, float] | None = None, decode_top_k: int = 3,

@@ -14,7 +14,6 @@ from gridbook.nets.models import (
     BatchedRecurrentNetworks,
     init_matrix,
     network_generator,
-    target_size,
 )
 
 ARCHS = tuple(GATES)
@@ -164,12 +163,12 @@ def test_networks_of_different_shapes_cannot_share_a_batch():
 def test_from_configs_and_subset():
     configs = [profile_config("smoke", seed=s) for s in (0, 7)]
     net = BatchedRecurrentNetworks.from_configs(configs)
-    assert net.n_outputs == target_size(configs[0].target) == 32
+    assert net.n_outputs == configs[0].target.code_size == 32
     assert torch.equal(net.decoder[1], BatchedRecurrentNetworks.from_configs(configs[1:]).decoder[0])
     sub = net.subset([1])
     velocity, code = torch.randn(2, T, B, 2), torch.randn(2, B, 32)
     torch.testing.assert_close(sub(velocity[1:], code[1:])[1][0], net(velocity, code)[1][1], atol=1e-6, rtol=1e-6)
-    assert target_size(profile_config("smoke", target="cartesian").target) == 2
+    assert profile_config("smoke", target="cartesian").target.code_size == 2
 
 
 # ---- mixed precision (bfloat16 matmul operands) -------------------------------------------------------------------

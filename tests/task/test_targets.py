@@ -5,6 +5,7 @@ import torch
 
 from gridbook.config import TARGETS, TargetConfig, TaskConfig
 from gridbook.errors import ConfigError
+from gridbook.paper import MSE_TARGETS
 from gridbook.task.targets import (
     CartesianTarget,
     DifferenceOfGaussians,
@@ -256,7 +257,8 @@ def test_make_target_builds_every_target(name):
     target = build(target=name, n_place_cells=32)
     assert type(target) is CLASSES[name] and target.name == name
     assert target.n_outputs == (2 if name == "cartesian" else 32)
-    assert target.loss_kind == ("mse" if name in ("cartesian", "hd_cartesian", "hd_polar") else "cross_entropy")
+    assert target.loss_kind == ("mse" if name in MSE_TARGETS else "cross_entropy")
+    assert target.loss_kind == TargetConfig(target=name).loss_kind
     assert target.encode(positions(5)).shape == (13, target.n_outputs)
     assert target.to("cpu") is target
 
