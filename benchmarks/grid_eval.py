@@ -20,7 +20,7 @@ from gridbook.analysis.ratemaps import compute_ratemaps
 from gridbook.analysis.scores import grid_scores
 from gridbook.config import RunConfig
 from gridbook.nets.evaluate import evaluate_networks
-from gridbook.nets.trainer import _Trainer
+from gridbook.nets.trainer import Trainer
 from gridbook.paper import GRID_SCORE_THRESHOLD
 
 GRID_THRESHOLD = GRID_SCORE_THRESHOLD  # min-max grid score above which a unit counts as a grid unit
@@ -55,7 +55,7 @@ class SteppedJob:
 
     def __init__(self, configs: Sequence[RunConfig], device: str = "cpu") -> None:
         self.configs = list(configs)
-        self.trainer = _Trainer(self.configs, torch.device(device), None)
+        self.trainer = Trainer(self.configs, torch.device(device), None)
         self.train_seconds = 0.0
 
     @property

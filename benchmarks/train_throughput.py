@@ -33,7 +33,7 @@ from torch import nn
 
 from gridbook.config import profile_config
 from gridbook.nets.devices import cpu_speedups
-from gridbook.nets.trainer import _Trainer
+from gridbook.nets.trainer import Trainer
 
 NP, BATCH, SEQ = 512, 200, 20
 CLOCK = {"wall": time.perf_counter, "cpu": time.process_time}
@@ -160,7 +160,7 @@ def time_batched(n_networks: int, n_hidden: int, warmup: int, steps: int, precis
                               target="dos", sigma=0.12, lr=1e-4, seed=k, precision=precision)
                for k in range(n_networks)]
     device = torch.device("cpu")
-    trainer = _Trainer(configs, device, None)
+    trainer = Trainer(configs, device, None)
     with cpu_speedups(device):
         for _ in range(warmup):
             trainer.train_step(record=False)

@@ -40,6 +40,7 @@ from gridbook.config import (
     profile_config,
 )
 from gridbook.errors import ChapterError, ConfigError
+from gridbook.files import gridbook_version
 from gridbook.nets.checkpoints import TrainResult, load_checkpoint, save_checkpoint
 from gridbook.nets.evaluate import evaluate_networks
 from gridbook.nets.models import BatchedRecurrentNetworks
@@ -63,7 +64,7 @@ from gridbook.task.targets import (
 )
 from gridbook.task.trajectories import Trajectories, sample_trajectories
 
-__version__ = "0.1.0"
+__version__ = gridbook_version()
 
 __all__ = [
     "PROFILES", "PROFILE_DEVIATIONS", "AnalysisConfig", "ConfigError", "ModelConfig", "RunConfig", "TargetConfig",

@@ -1,24 +1,27 @@
-"""Durable files and provenance for the run store: atomic writes (temporary file, fsync, rename, fsync of the
-directory), checksums, timestamps and strict JSON, and the versions and git commit recorded with every run."""
+"""Durable files and provenance for the run store and the training checkpoints: atomic writes (temporary file,
+fsync, rename, fsync of the directory), checksums, timestamps and strict JSON, and the versions and git commit
+recorded with every run."""
 
 from __future__ import annotations
 
 import datetime as _dt
 import functools
 import hashlib
+import importlib.metadata
 import json
 import math
 import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "fsync_dir", "git_commit", "package_versions"]
+__all__ = ["atomic_write", "atomic_write_bytes", "atomic_write_text", "fsync_dir", "git_commit", "gridbook_version",
+           "package_versions", "sha256_hex", "strict_json", "utc_now"]
 
 
 # ---- atomic files -------------------------------------------------------------------------------------------------
@@ -34,13 +37,15 @@ def fsync_dir(path: str | Path) -> None:
         os.close(fd)
 
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so readers see either the old file or the whole new one, never a part."""
+def atomic_write(path: str | Path, write: Callable[[BinaryIO], Any]) -> None:
+    """Write ``path`` through ``write(handle)`` so that readers see either the old file or the whole new one, never a
+    part: a temporary file in the same directory, flushed and fsynced, renamed over ``path``, then the directory
+    fsynced. The temporary file is removed if ``write`` raises."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            write(handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -50,19 +55,24 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     fsync_dir(path.parent)
 
 
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (:func:`atomic_write`)."""
+    atomic_write(path, lambda handle: handle.write(data))
+
+
 def atomic_write_text(path: str | Path, text: str) -> None:
     atomic_write_bytes(path, text.encode())
 
 
-def _sha256(data: bytes) -> str:
+def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _utc_now() -> str:
+def utc_now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
-def _jsonable(metrics: Mapping[str, Any]) -> str:
+def strict_json(metrics: Mapping[str, Any]) -> str:
     """Strict JSON (NaN and inf written as null), numpy scalars and arrays as plain numbers and lists."""
 
     def clean(value: Any) -> Any:
@@ -95,7 +105,13 @@ def git_commit() -> str | None:
 def package_versions() -> dict[str, str]:
     import torch
 
-    import gridbook
-
     return {"python": sys.version.split()[0], "torch": torch.__version__, "numpy": np.__version__,
-            "gridbook": getattr(gridbook, "__version__", "unknown")}
+            "gridbook": gridbook_version()}
+
+
+def gridbook_version() -> str:
+    """The installed gridbook's version (from the package metadata; "unknown" when it is not installed)."""
+    try:
+        return importlib.metadata.version("gridbook")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"

@@ -6,7 +6,7 @@ and :func:`load_checkpoint` reads it back (targets are rebuilt from the configs'
 
 from __future__ import annotations
 
-import os
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,11 +14,12 @@ from typing import Any
 import torch
 
 from gridbook.config import RunConfig
+from gridbook.files import atomic_write
 from gridbook.nets.devices import pick_device
 from gridbook.nets.models import BatchedRecurrentNetworks, network_generator
 from gridbook.task.targets import TargetEncoder, make_target
 
-__all__ = ["CHECKPOINT_FORMAT", "TrainResult", "load_checkpoint", "save_checkpoint"]
+__all__ = ["CHECKPOINT_FORMAT", "TrainResult", "checkpoint_bytes", "load_checkpoint", "save_checkpoint"]
 
 CHECKPOINT_FORMAT = "gridbook.train.v1"  # stored in every checkpoint file: do not change (stored runs hold it)
 
@@ -41,28 +42,42 @@ class TrainResult:
     optimizer_state: dict[str, Any] = field(default_factory=dict, repr=False)
     generator_states: list[dict[str, torch.Tensor]] = field(default_factory=list, repr=False)
 
-    def final_error_cm(self) -> list[float]:
-        """The last recorded training-batch decoding error of each network (cm; NaN if none)."""
-        return [h["error_cm"][-1] if h["error_cm"] else float("nan") for h in self.history]
+    def network(self, k: int) -> TrainResult:
+        """Network ``k`` alone, as a one-network result (its share of the training time; no optimizer state, since a
+        stored run is finished)."""
+        return TrainResult(configs=[self.configs[k]], networks=self.networks.subset([k]), targets=[self.targets[k]],
+                           history=[self.history[k]], diverged=[bool(self.diverged[k])],
+                           train_seconds=self.train_seconds / len(self.configs), device=str(self.device),
+                           steps_done=int(self.steps_done), optimizer_state={},
+                           generator_states=[self.generator_states[k]] if self.generator_states else [])
 
 
 # ---- checkpoints --------------------------------------------------------------------------------------------------
-def save_checkpoint(result: TrainResult, path: str | Path) -> Path:
-    """Write ``result`` (weights, optimizer state, step, history, generator states, each network's full config)
-    with ``torch.save``, atomically (temporary file + rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {
+def _payload(result: TrainResult) -> dict[str, Any]:
+    return {
         "format": CHECKPOINT_FORMAT, "configs": [c.to_dict() for c in result.configs],
         "state_dict": {k: v.detach().cpu() for k, v in result.networks.state_dict().items()},
         "optimizer": result.optimizer_state, "generators": result.generator_states, "steps_done": result.steps_done,
         "history": result.history, "diverged": list(result.diverged), "train_seconds": result.train_seconds,
         "device": result.device, "torch_version": str(torch.__version__),
     }
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
+
+
+def save_checkpoint(result: TrainResult, path: str | Path) -> Path:
+    """Write ``result`` (weights, optimizer state, step, history, generator states, each network's full config)
+    with ``torch.save``, atomically (:func:`gridbook.files.atomic_write`); returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = _payload(result)
+    atomic_write(path, lambda handle: torch.save(payload, handle))
     return path
+
+
+def checkpoint_bytes(result: TrainResult) -> bytes:
+    """The bytes :func:`save_checkpoint` writes (a run store keeps them with the run)."""
+    buffer = io.BytesIO()
+    torch.save(_payload(result), buffer)
+    return buffer.getvalue()
 
 
 def load_checkpoint(path: str | Path, device: str | torch.device | None = None) -> TrainResult:

@@ -37,7 +37,7 @@ over all time steps; the gated cells use autograd.
 Mixed precision (``TrainConfig.precision = "bfloat16"``, the ``matmul_dtype`` of :class:`BatchedRecurrentNetworks`):
 every matrix product but the velocity input's (inner size 2: no gain, and it keeps the velocities exact) -- encoders,
 recurrence forward and backward, decoder -- takes bfloat16 operands
-(:func:`_bmm`: the product accumulates in float32 inside the kernel and is rounded to bfloat16 on output) and its
+(:func:`mixed_bmm`: the product accumulates in float32 inside the kernel and is rounded to bfloat16 on output) and its
 result is cast back to float32; weights, the hidden state (drive + product, added in float32), activations, the loss
 and the optimizer stay float32. With float32 (the default) the code path is the plain float32 one.
 """
@@ -53,7 +53,7 @@ from torch import nn
 
 from gridbook.config import ACTIVATIONS, INITIALIZERS, ModelConfig, RunConfig
 from gridbook.errors import ConfigError, check_choice
-from gridbook.nets.recurrence import MATMUL_DTYPES, ElmanRecurrence, _bmm
+from gridbook.nets.recurrence import MATMUL_DTYPES, ElmanRecurrence, mixed_bmm
 
 __all__ = ["GATES", "MATMUL_DTYPES", "RANDOM_STREAMS", "BatchedRecurrentNetworks", "ElmanRecurrence", "init_matrix",
            "network_generator"]
@@ -260,7 +260,7 @@ class BatchedRecurrentNetworks(nn.Module):
         if HAS_BIAS[self.arch]:
             drive = drive + self.bias[:, None]
         drive = drive.reshape(n_net, n_time, n_batch, -1)  # (K, T, B, G Ng)
-        h0 = _bmm(init_code, self.encoder, dtype)  # (K, B, Ng)
+        h0 = mixed_bmm(init_code, self.encoder, dtype)  # (K, B, Ng)
         if self.arch in ("rnn", "srnn"):
             if self.fused_recurrence:
                 hidden = ElmanRecurrence.apply(drive, h0, self.recurrent_weight, recurrent_mask, self.activation,
@@ -268,10 +268,10 @@ class BatchedRecurrentNetworks(nn.Module):
             else:
                 hidden = self._gated_loop(drive, h0, None, recurrent_mask)
         else:
-            c0 = _bmm(init_code, self.cell_encoder, dtype) if self.arch == "lstm" else None  # (K, B, Ng)
+            c0 = mixed_bmm(init_code, self.cell_encoder, dtype) if self.arch == "lstm" else None  # (K, B, Ng)
             hidden = self._gated_loop(drive, h0, c0, recurrent_mask)
         flat = hidden.reshape(n_net, n_time * n_batch, self.n_hidden)  # (K, T B, Ng)
-        output = _bmm(flat, self.decoder.transpose(1, 2), dtype)  # (K, T B, Np)
+        output = mixed_bmm(flat, self.decoder.transpose(1, 2), dtype)  # (K, T B, Np)
         return hidden, output.reshape(n_net, n_time, n_batch, self.n_outputs)
 
     def _gated_loop(self, drive: torch.Tensor, h: torch.Tensor, c: torch.Tensor | None,
@@ -285,13 +285,13 @@ class BatchedRecurrentNetworks(nn.Module):
         for t in range(drive.shape[1]):
             prev = h if mask is None else h * mask  # (K, B, Ng)
             if arch == "gru":
-                rec = _bmm(prev, weight, dtype)  # (K, B, 3 Ng)
+                rec = mixed_bmm(prev, weight, dtype)  # (K, B, 3 Ng)
                 xz, xr, xn = drive[:, t].chunk(3, dim=-1)
                 hz, hr, hn = rec.chunk(3, dim=-1)
                 z, r = sig(xz + hz), sig(xr + hr)
                 h = (1 - z) * act(xn + r * hn) + z * h
             else:
-                pre = drive[:, t] + _bmm(prev, weight, dtype) if low else torch.baddbmm(drive[:, t], prev, weight)
+                pre = drive[:, t] + mixed_bmm(prev, weight, dtype) if low else torch.baddbmm(drive[:, t], prev, weight)
                 if arch in ("rnn", "srnn"):
                     h = act(pre)
                 elif arch == "ugrnn":

@@ -2,20 +2,20 @@
 
 :class:`ElmanRecurrence` runs ``h_t = act(drive_t + (mask * h_{t-1}) U)`` for K networks at once and forms the
 recurrent weight gradient as one batched product over all time steps (the ``rnn``/``srnn`` architectures of
-:mod:`gridbook.nets.models`). :func:`_bmm` is every product of the networks: plain float32, or bfloat16 operands with a
-float32 result (``TrainConfig.precision``).
+:mod:`gridbook.nets.models`). :func:`mixed_bmm` is every product of the networks: plain float32, or bfloat16
+operands with a float32 result (``TrainConfig.precision``).
 """
 
 from __future__ import annotations
 
 import torch
 
-__all__ = ["MATMUL_DTYPES", "ElmanRecurrence"]
+__all__ = ["MATMUL_DTYPES", "ElmanRecurrence", "mixed_bmm"]
 
 MATMUL_DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}  # TrainConfig.precision -> operand dtype
 
 
-def _bmm(a: torch.Tensor, b: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+def mixed_bmm(a: torch.Tensor, b: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     """``torch.bmm(a, b)`` with operands cast to ``dtype`` (a no-op for operands already in it), as float32."""
     if dtype == torch.float32:
         return torch.bmm(a, b)
@@ -37,7 +37,7 @@ class ElmanRecurrence(torch.autograd.Function):
 
     drive (K, T, B, Ng) input drive (input weights times velocity, plus bias); h0 (K, B, Ng); weight U (K, Ng, Ng);
     mask (K, B, Ng) recurrent-dropout mask or None -> hidden (K, T, B, Ng). ``matmul_dtype`` (default float32):
-    the operand dtype of every matrix product, forward and backward (see :func:`_bmm`); the state stays float32.
+    the operand dtype of every matrix product, forward and backward (see :func:`mixed_bmm`); the state stays float32.
     The backward runs the time loop for the state gradients only and forms dL/dU = sum_t h_{t-1}^T delta_t as one
     batched product over all T * B rows.
     """
@@ -53,7 +53,7 @@ class ElmanRecurrence(torch.autograd.Function):
         for t in range(n_time):
             step = hidden[:, t]  # (K, B, Ng) view
             if low:
-                step.add_(_bmm(prev, weight_low, matmul_dtype))
+                step.add_(mixed_bmm(prev, weight_low, matmul_dtype))
             else:
                 step.baddbmm_(prev, weight)
             if activation == "relu":
@@ -84,12 +84,12 @@ class ElmanRecurrence(torch.autograd.Function):
                 if mask is None and not low:
                     step.baddbmm_(delta[:, t + 1], weight_t)
                 else:
-                    back = _bmm(delta[:, t + 1], weight_t, dtype)  # (K, B, Ng) float32
+                    back = mixed_bmm(delta[:, t + 1], weight_t, dtype)  # (K, B, Ng) float32
                     step.add_(back) if mask is None else step.addcmul_(back, mask)
             _activation_grad_(step, hidden[:, t], ctx.activation)
         grad_h0 = grad_weight = None
         if ctx.needs_input_grad[1]:
-            grad_h0 = _bmm(delta[:, 0], weight_t, dtype)  # (K, B, Ng)
+            grad_h0 = mixed_bmm(delta[:, 0], weight_t, dtype)  # (K, B, Ng)
             if mask is not None:
                 grad_h0.mul_(mask)
         if ctx.needs_input_grad[2] and low:  # one bf16 product over all T steps (rounded once)
@@ -97,7 +97,7 @@ class ElmanRecurrence(torch.autograd.Function):
             if mask is not None:
                 prev[:, 1:].mul_(mask[:, None])  # h0 is saved already masked
             prev = prev.reshape(n_net, n_time * n_batch, n_hidden)
-            grad_weight = _bmm(prev.transpose(1, 2), delta.reshape(n_net, n_time * n_batch, n_hidden), dtype)
+            grad_weight = mixed_bmm(prev.transpose(1, 2), delta.reshape(n_net, n_time * n_batch, n_hidden), dtype)
         elif ctx.needs_input_grad[2]:  # float32: h0's term, then the rest accumulated in place (no concatenation)
             grad_weight = torch.bmm(h0.transpose(1, 2), delta[:, 0])  # (K, Ng, Ng)
             if n_time > 1:

@@ -77,7 +77,7 @@ def _comparable(config: RunConfig) -> dict[str, Any]:
     return flat
 
 
-class _Trainer:
+class Trainer:
     """The training state of one batched job (networks, targets, generators, optimizer, history)."""
 
     def __init__(self, configs: list[RunConfig], device: torch.device, resume: TrainResult | None) -> None:
@@ -206,7 +206,7 @@ def train_networks(configs: Sequence[RunConfig], device: str | None = None, prog
             raise ConfigError(f"n_steps={n_steps} is invalid for checkpoint {checkpoint}, which has already "
                               f"trained {resume.steps_done} steps; allowed values: >= {resume.steps_done}")
         resume.configs = configs
-    trainer = _Trainer(configs, dev, resume)
+    trainer = Trainer(configs, dev, resume)
     every = eval_every if eval_every > 0 else max(1, n_steps // HISTORY_POINTS)
     milestones = {math.ceil(n_steps * i / 10) for i in range(1, 11)}
     use_bar = progress if progress is not None else sys.stderr.isatty()

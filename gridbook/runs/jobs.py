@@ -5,36 +5,19 @@ from __future__ import annotations
 
 import contextlib
 import io
-import tempfile
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from gridbook.config import RunConfig
-from gridbook.files import _utc_now
+from gridbook.files import utc_now
+from gridbook.nets.checkpoints import checkpoint_bytes
 from gridbook.runs.store import RunRecord
 
-__all__ = ["network_checkpoint", "train_and_evaluate"]
+__all__ = ["train_and_evaluate"]
 
 
 # ---- the real train-and-evaluate job ---------------------------------------------------------------------------------
-def network_checkpoint(result: Any, k: int) -> bytes:
-    """Network ``k`` of a batched TrainResult as a one-network checkpoint in the trainer's format (bytes), so that
-    :func:`gridbook.nets.checkpoints.load_checkpoint` reads it back. The optimizer state is not kept (stored runs are
-    finished)."""
-    from gridbook.nets.checkpoints import TrainResult, save_checkpoint
-
-    single = TrainResult(configs=[result.configs[k]], networks=result.networks.subset([k]),
-                         targets=[result.targets[k]], history=[result.history[k]], diverged=[bool(result.diverged[k])],
-                         train_seconds=result.train_seconds / len(result.configs), device=str(result.device),
-                         steps_done=int(result.steps_done), optimizer_state={},
-                         generator_states=[result.generator_states[k]] if result.generator_states else [])
-    with tempfile.TemporaryDirectory() as tmp:
-        return save_checkpoint(single, Path(tmp) / "checkpoint.pt").read_bytes()
-
-
 def _participation_ratio(maps: np.ndarray) -> float:
     from gridbook.analysis.predictivity import participation_ratio
 
@@ -55,7 +38,7 @@ def train_and_evaluate(configs: Sequence[RunConfig], device: str | None = None) 
     from gridbook.nets.evaluate import evaluate_networks
     from gridbook.nets.trainer import train_networks
 
-    started = _utc_now()
+    started = utc_now()
     with contextlib.redirect_stdout(io.StringIO()):  # the trainer's per-10% lines; the sweep reports progress
         result = train_networks(list(configs), device=device, progress=False)
     evaluations = evaluate_networks(result)
@@ -74,8 +57,8 @@ def train_and_evaluate(configs: Sequence[RunConfig], device: str | None = None) 
             "diverged": bool(result.diverged[k]), "participation_ratio": _participation_ratio(maps.maps),
             "train_seconds": result.train_seconds / len(configs), "group_train_seconds": result.train_seconds,
             "group_size": len(configs), "steps_done": int(result.steps_done), "device": str(result.device),
-            "started_at": started, "finished_at": _utc_now(),
+            "started_at": started, "finished_at": utc_now(),
         }
         records.append(RunRecord(config=config, metrics=metrics, ratemaps=maps, units=units,
-                                 checkpoint=network_checkpoint(result, k)))
+                                 checkpoint=checkpoint_bytes(result.network(k))))
     return records

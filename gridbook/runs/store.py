@@ -37,14 +37,14 @@ from gridbook.analysis.periods import summarize_units
 from gridbook.config import RunConfig
 from gridbook.errors import CorruptRunError
 from gridbook.files import (
-    _jsonable,
-    _sha256,
-    _utc_now,
     atomic_write_bytes,
     atomic_write_text,
     fsync_dir,
     git_commit,
     package_versions,
+    sha256_hex,
+    strict_json,
+    utc_now,
 )
 
 RUN_FILES = ("config.yaml", "checkpoint.pt", "metrics.json", "ratemaps.npz", "units.parquet")
@@ -63,7 +63,7 @@ class RunRecord:
     ``metrics`` holds at least decoding_error_cm, loss, diverged, train_seconds, device and participation_ratio;
     ``units`` maps each of :data:`UNIT_COLUMNS` to a (U,) array; ``ratemaps`` is a
     :class:`gridbook.analysis.ratemaps.RateMaps` (or anything with maps/occupancy/x_edges/y_edges); ``checkpoint`` is
-    the checkpoint file's bytes (the trainer's format, see :func:`gridbook.runs.jobs.network_checkpoint`) or a
+    the checkpoint file's bytes (:func:`gridbook.nets.checkpoints.checkpoint_bytes`) or a
     ``torch.save``-able dict.
     """
 
@@ -133,7 +133,7 @@ class RunStore:
             if path.stat().st_size != expected.get("size"):
                 raise CorruptRunError(f"run {run_id}: {name} has {path.stat().st_size} bytes, "
                                       f"DONE recorded {expected.get('size')}")
-            if (deep or name in SMALL_FILES) and _sha256(path.read_bytes()) != expected.get("sha256"):
+            if (deep or name in SMALL_FILES) and sha256_hex(path.read_bytes()) != expected.get("sha256"):
                 raise CorruptRunError(f"run {run_id}: {name} does not match its checksum")
         config = self.read_config(run_id)
         if config.run_id() != run_id:
@@ -179,7 +179,7 @@ class RunStore:
         metrics.setdefault("versions", package_versions())
         metrics.setdefault("git_commit", git_commit())
         metrics["run_id"] = run_id
-        metrics["written_at"] = _utc_now()
+        metrics["written_at"] = utc_now()
 
         if isinstance(record.checkpoint, (bytes, bytearray)):
             checkpoint_bytes = bytes(record.checkpoint)
@@ -198,14 +198,14 @@ class RunStore:
         payloads = {
             "config.yaml": config.to_yaml().encode(),
             "checkpoint.pt": checkpoint_bytes,
-            "metrics.json": _jsonable(metrics).encode(),
+            "metrics.json": strict_json(metrics).encode(),
             "ratemaps.npz": ratemaps.getvalue(),
             "units.parquet": units.getvalue(),
         }
         for name, data in payloads.items():
             atomic_write_bytes(run_dir / name, data)
-        marker = {"run_id": run_id, "finished_at": _utc_now(),
-                  "files": {n: {"size": len(d), "sha256": _sha256(d)} for n, d in payloads.items()}}
+        marker = {"run_id": run_id, "finished_at": utc_now(),
+                  "files": {n: {"size": len(d), "sha256": sha256_hex(d)} for n, d in payloads.items()}}
         atomic_write_text(run_dir / DONE, json.dumps(marker, indent=1))
         return run_id
 
@@ -219,8 +219,8 @@ class RunStore:
         else:
             message = str(error)
         atomic_write_text(run_dir / "config.yaml", config.to_yaml())
-        atomic_write_text(run_dir / FAILED, _jsonable({"run_id": run_id, "error": message,
-                                                        "traceback": traceback or "", "failed_at": _utc_now()}))
+        atomic_write_text(run_dir / FAILED, strict_json({"run_id": run_id, "error": message,
+                                                        "traceback": traceback or "", "failed_at": utc_now()}))
         return run_id
 
     def failure(self, run_id: str) -> dict[str, Any] | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from gridbook.nets.recurrence import ElmanRecurrence, _bmm
+from gridbook.nets.recurrence import ElmanRecurrence, mixed_bmm
 
 K, T, B, NG = 2, 4, 3, 5
 
@@ -39,7 +39,7 @@ def test_elman_forward_is_the_recurrence():
 def test_bmm_float32_is_torch_bmm_and_bfloat16_is_close_and_float32_out():
     gen = torch.Generator().manual_seed(2)
     a, b = torch.randn(3, 7, 16, generator=gen), torch.randn(3, 16, 5, generator=gen)
-    assert torch.equal(_bmm(a, b, torch.float32), torch.bmm(a, b))
-    low = _bmm(a, b, torch.bfloat16)
+    assert torch.equal(mixed_bmm(a, b, torch.float32), torch.bmm(a, b))
+    low = mixed_bmm(a, b, torch.bfloat16)
     assert low.dtype == torch.float32 and not torch.equal(low, torch.bmm(a, b))
     torch.testing.assert_close(low, torch.bmm(a, b), atol=0.1, rtol=2e-2)
