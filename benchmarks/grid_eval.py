@@ -15,9 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from gridbook.analysis.periods import grid_properties
-from gridbook.analysis.ratemaps import compute_ratemaps
-from gridbook.analysis.scores import grid_scores
+from gridbook.analysis.pipeline import analyse_network
 from gridbook.config import RunConfig
 from gridbook.nets.evaluate import evaluate_networks
 from gridbook.nets.trainer import Trainer
@@ -72,14 +70,12 @@ class SteppedJob:
         result = self.trainer.result()
         summaries = []
         for config, ev in zip(self.configs, evaluate_networks(result), strict=True):
-            rm = compute_ratemaps(ev["positions"], ev["activations"], n_bins=config.analysis.n_bins,
-                                  box=(config.task.box_width, config.task.box_height),
-                                  smooth_sigma_bins=config.analysis.smooth_sigma_bins)
-            scores = np.nan_to_num(grid_scores(rm.maps).score60_min_max, nan=-np.inf)  # (Ng,)
+            analysis = analyse_network(ev["positions"], ev["activations"], config)
+            scores = np.nan_to_num(analysis.units["score60_min_max"], nan=-np.inf)  # (Ng,)
             periods = np.empty(0)
-            if with_periods and (scores > GRID_THRESHOLD).any():
-                grid = rm.maps[scores > GRID_THRESHOLD]
-                periods = grid_properties(grid, bin_size_m=rm.bin_size_m[0]).period_m
+            if with_periods:
+                periods = analysis.units["period_m"][scores > GRID_THRESHOLD]
                 periods = periods[np.isfinite(periods)]
+            rm = analysis.ratemaps
             summaries.append(GridSummary(ev["decoding_error_cm"], scores, periods, rm.maps))
         return summaries

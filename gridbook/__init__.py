@@ -1,9 +1,29 @@
 """gridbook: path-integrating RNNs, grid cells and the analysis behind the book.
 
-The public API is re-exported here; see each module for details. Plot functions live in :mod:`gridbook.book.plotting`.
+The public API, by layer (each layer imports only from the ones before it; see ``docs/architecture.md``):
+
+* foundations: run configs and profiles (:mod:`gridbook.config`), the paper's numbers (:mod:`gridbook.paper`),
+  errors (:mod:`gridbook.errors`);
+* :mod:`gridbook.task`: random walks and the target codes of positions;
+* :mod:`gridbook.nets`: batched recurrent networks, training, checkpoints and evaluation;
+* :mod:`gridbook.analysis`: rate maps, grid scores, periods, theory, predictivity and the one analysis of a network;
+* :mod:`gridbook.runs`: the run store, sweep specs and sweeps;
+* :mod:`gridbook.book`: the book's chapters, scorecard and figures (``book`` and ``plotting`` below).
+
+The chapters import only the names listed in ``__all__``.
 """
 
-from gridbook.analysis.periods import GridProperties, grid_properties, mode_ratios, period_modes
+from gridbook import book, paper
+from gridbook.analysis.periods import (
+    GridProperties,
+    PeriodTrend,
+    grid_properties,
+    main_period_mode,
+    mode_ratios,
+    period_modes,
+    period_trend,
+)
+from gridbook.analysis.pipeline import NetworkAnalysis, analyse_network
 from gridbook.analysis.predictivity import (
     PredictivityResult,
     SimulatedPopulation,
@@ -13,7 +33,8 @@ from gridbook.analysis.predictivity import (
     simulate_mec_population,
 )
 from gridbook.analysis.ratemaps import RateMaps, bin_centres, compute_ratemaps, gaussian_smooth_nan
-from gridbook.analysis.scores import GridScores, grid_scores, spatial_autocorrelogram
+from gridbook.analysis.scores import GridScores, grid_scores, ring_masks, rotate_sac, spatial_autocorrelogram
+from gridbook.analysis.synthetic import HEXAGONAL, SQUARE, lattice_map, smooth_random_fields
 from gridbook.analysis.theory import (
     dog_fourier_1d,
     dog_fourier_2d,
@@ -27,7 +48,6 @@ from gridbook.analysis.theory import (
     radial_average,
 )
 from gridbook.book import plotting
-from gridbook.book.build import build_book, deviation_table, profile_box
 from gridbook.config import (
     PROFILE_DEVIATIONS,
     PROFILES,
@@ -39,14 +59,14 @@ from gridbook.config import (
     TrainConfig,
     profile_config,
 )
-from gridbook.errors import ChapterError, ConfigError
+from gridbook.errors import ChapterError, ConfigError, CorruptRunError, UserError
 from gridbook.files import gridbook_version
 from gridbook.nets.checkpoints import TrainResult, load_checkpoint, save_checkpoint
 from gridbook.nets.evaluate import evaluate_networks
-from gridbook.nets.models import BatchedRecurrentNetworks
+from gridbook.nets.models import BatchedRecurrentNetworks, weight_count
 from gridbook.nets.trainer import train_networks
-from gridbook.runs.load import load_network, load_results, load_run, load_units
-from gridbook.runs.spec import expand_spec
+from gridbook.runs.load import load_network, load_results, load_run, load_units, write_results_table
+from gridbook.runs.spec import expand_spec, spec_run_ids
 from gridbook.runs.store import RunRecord, RunStore
 from gridbook.runs.sweep import SweepSummary, run_sweep
 from gridbook.task.targets import (
@@ -67,23 +87,27 @@ from gridbook.task.trajectories import Trajectories, sample_trajectories
 __version__ = gridbook_version()
 
 __all__ = [
-    "PROFILES", "PROFILE_DEVIATIONS", "AnalysisConfig", "ConfigError", "ModelConfig", "RunConfig", "TargetConfig",
-    "TaskConfig", "TrainConfig", "profile_config",
-    "Trajectories", "sample_trajectories",
-    "TargetEncoder", "PlaceCellTarget", "CartesianTarget", "HighDimCartesianTarget", "HighDimPolarTarget",
-    "GaussianPlaceCells", "DifferenceOfSoftmaxes", "DifferenceOfGaussians", "SoftmaxOfDifferences", "make_target",
-    "surround_sigma",
-    "RateMaps", "bin_centres", "compute_ratemaps", "gaussian_smooth_nan",
-    "GridProperties", "GridScores", "grid_properties", "grid_scores", "mode_ratios", "period_modes",
-    "spatial_autocorrelogram",
-    "dog_fourier_1d", "dog_fourier_2d", "fourier_power", "nonnegative_pattern", "optimal_wavenumber",
-    "pattern_forms", "place_cell_covariance", "place_cell_peak_wavenumber", "predicted_grid_period", "radial_average",
-    "PredictivityResult", "SimulatedPopulation", "neural_predictivity", "participation_ratio", "random_feature_maps",
-    "simulate_mec_population",
-    "BatchedRecurrentNetworks", "TrainResult", "train_networks", "evaluate_networks", "save_checkpoint",
-    "load_checkpoint",
-    "RunStore", "RunRecord", "load_results", "load_units", "load_run", "load_network",
-    "SweepSummary", "expand_spec", "run_sweep",
-    "ChapterError", "build_book", "deviation_table", "profile_box",
-    "plotting",
+    # foundations
+    "PROFILES", "PROFILE_DEVIATIONS", "AnalysisConfig", "ModelConfig", "RunConfig", "TargetConfig", "TaskConfig",
+    "TrainConfig", "profile_config", "paper", "ChapterError", "ConfigError", "CorruptRunError", "UserError",
+    # task
+    "Trajectories", "sample_trajectories", "TargetEncoder", "PlaceCellTarget", "CartesianTarget",
+    "HighDimCartesianTarget", "HighDimPolarTarget", "GaussianPlaceCells", "DifferenceOfSoftmaxes",
+    "DifferenceOfGaussians", "SoftmaxOfDifferences", "make_target", "surround_sigma",
+    # nets
+    "BatchedRecurrentNetworks", "weight_count", "TrainResult", "train_networks", "evaluate_networks",
+    "save_checkpoint", "load_checkpoint",
+    # analysis
+    "RateMaps", "bin_centres", "compute_ratemaps", "gaussian_smooth_nan", "GridScores", "grid_scores", "ring_masks",
+    "rotate_sac", "spatial_autocorrelogram", "GridProperties", "PeriodTrend", "grid_properties", "main_period_mode",
+    "mode_ratios", "period_modes", "period_trend", "HEXAGONAL", "SQUARE", "lattice_map", "smooth_random_fields",
+    "NetworkAnalysis", "analyse_network", "dog_fourier_1d", "dog_fourier_2d", "fourier_power", "nonnegative_pattern",
+    "optimal_wavenumber", "pattern_forms", "place_cell_covariance", "place_cell_peak_wavenumber",
+    "predicted_grid_period", "radial_average", "PredictivityResult", "SimulatedPopulation", "neural_predictivity",
+    "participation_ratio", "random_feature_maps", "simulate_mec_population",
+    # runs
+    "RunStore", "RunRecord", "load_results", "load_units", "load_run", "load_network", "write_results_table",
+    "expand_spec", "spec_run_ids", "SweepSummary", "run_sweep",
+    # book
+    "book", "plotting",
 ]

@@ -7,7 +7,6 @@ distribution (kernel density) are the candidate grid modules, and their ratios a
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,9 +14,9 @@ import scipy.ndimage as ndi
 import scipy.stats
 
 from gridbook.analysis.sac import spatial_autocorrelogram
-from gridbook.paper import PERIOD_SCORE_THRESHOLD, SCORE_THRESHOLDS
 
-__all__ = ["GridProperties", "grid_properties", "mode_ratios", "period_mode", "period_modes", "summarize_units"]
+__all__ = ["GridProperties", "PeriodTrend", "grid_properties", "main_period_mode", "mode_ratios", "period_modes",
+           "period_trend"]
 
 
 @dataclass(frozen=True)
@@ -97,18 +96,21 @@ def grid_properties(maps, bin_size_m: float, sacs=None, device=None) -> GridProp
 
 # ---- period distributions ------------------------------------------------------------------------------------
 def period_modes(periods, bandwidth=None, grid_points: int = 2048, min_density: float = 0.05) -> np.ndarray:
-    """Modes (ascending) of the Gaussian kernel density of ``periods`` (NaN ignored).
+    """Modes (ascending, m) of the Gaussian kernel density of ``periods`` (NaN ignored): the candidate modules.
 
     bandwidth: scipy.stats.gaussian_kde's ``bw_method`` (None = Scott's rule, a float = factor, or a callable).
     Modes are local maxima of the density on ``grid_points`` points spanning the data +- 3 kernel widths; maxima
-    below ``min_density`` times the highest are dropped as ripples.
+    below ``min_density`` times the highest are dropped as ripples. No finite period gives no mode; one distinct
+    value is its own single mode (a density needs two).
     """
     values = np.asarray(periods, dtype=np.float64).ravel()
     values = values[np.isfinite(values)]
-    if values.size < 2 or np.ptp(values) == 0:
-        raise ValueError(f"periods must hold at least 2 distinct finite values, got {values.size} finite values")
     if grid_points < 3:
         raise ValueError(f"grid_points={grid_points!r} is invalid; allowed values: >= 3")
+    if values.size == 0:
+        return np.empty(0)
+    if values.size < 2 or np.ptp(values) == 0:
+        return values[:1].copy()
     kde = scipy.stats.gaussian_kde(values, bw_method=bandwidth)
     width = 3 * math.sqrt(float(kde.covariance[0, 0]))
     grid = np.linspace(values.min() - width, values.max() + width, grid_points)
@@ -118,40 +120,45 @@ def period_modes(periods, bandwidth=None, grid_points: int = 2048, min_density: 
     return grid[1:-1][is_mode]
 
 
-def mode_ratios(modes) -> np.ndarray:
-    """Ratios of consecutive modes, modes[k + 1] / modes[k] (the grid-module scale ratios; ~1.4 in rodents)."""
-    modes = np.sort(np.asarray(modes, dtype=np.float64).ravel())
+def main_period_mode(periods) -> float:
+    """The main grid period (m): of the :func:`period_modes`, the one nearest the median period (NaN if none).
+    Nearest the median rather than the highest peak, so that a few outlying units cannot pick a spurious mode."""
+    values = np.asarray(periods, dtype=np.float64).ravel()
+    modes = period_modes(values)
+    if modes.size == 0:
+        return float("nan")
+    return float(modes[np.argmin(np.abs(modes - np.median(values[np.isfinite(values)])))])
+
+
+def mode_ratios(modes, ordered: bool = False) -> np.ndarray:
+    """Ratios of consecutive modes, ``modes[k + 1] / modes[k]``: the grid-module scale ratios (~1.4 in rodents).
+    The modes are sorted first, unless ``ordered`` (e.g. main modes in the order of the sigma they belong to)."""
+    modes = np.asarray(modes, dtype=np.float64).ravel()
+    modes = modes if ordered else np.sort(modes)
     if modes.size and not (modes > 0).all():
         raise ValueError("modes must be positive (periods) to take their ratios")
     return modes[1:] / modes[:-1]
 
 
-# ---- per-run summaries of the per-unit table (the run store's results columns) ----------------------------------
+@dataclass(frozen=True)
+class PeriodTrend:
+    """How a period (m) changes with the place-cell width: ``sigma_m`` (S,) ascending, ``period_m`` (S,) the period at
+    each, ``slope`` (m of period per m of sigma, least squares; NaN with fewer than two points) and ``ratios`` (S-1,)
+    of the periods at neighbouring sigma."""
+
+    sigma_m: np.ndarray
+    period_m: np.ndarray
+    slope: float
+    ratios: np.ndarray
 
 
-def period_mode(periods: np.ndarray) -> float:
-    """The most common grid period (m): the peak of a Gaussian kernel density of the finite periods (NaN if none)."""
-    periods = np.asarray(periods, dtype=float)
-    periods = periods[np.isfinite(periods)]
-    if periods.size == 0:
-        return float("nan")
-    if periods.size < 3 or np.ptp(periods) == 0:
-        return float(np.median(periods))
-    grid = np.linspace(periods.min(), periods.max(), 512)
-    return float(grid[np.argmax(scipy.stats.gaussian_kde(periods)(grid))])
-
-
-def summarize_units(units: Mapping[str, np.ndarray]) -> dict[str, float]:
-    """The per-run summary columns of :func:`gridbook.runs.store.load_results` from a per-unit table."""
-    min_max = np.asarray(units["score60_min_max"], dtype=float)  # (U,)
-    mean = np.asarray(units["score60_mean"], dtype=float)  # (U,)
-    finite = np.isfinite(min_max)
-    summary = {
-        "best_score60_min_max": float(np.nanmax(min_max)) if finite.any() else float("nan"),
-        "best_score60_mean": float(np.nanmax(mean)) if np.isfinite(mean).any() else float("nan"),
-    }
-    for threshold in SCORE_THRESHOLDS:
-        summary[f"frac_units_above_{threshold}"] = float(np.mean(min_max[finite] > threshold)) if finite.any() else 0.0
-    scored = finite & (min_max > PERIOD_SCORE_THRESHOLD)
-    summary["period_mode_m"] = period_mode(np.asarray(units["period_m"], dtype=float)[scored])
-    return summary
+def period_trend(sigma_m, period_m) -> PeriodTrend:
+    """The :class:`PeriodTrend` of periods against sigma; pairs with a NaN period are left out."""
+    sigma, period = np.asarray(sigma_m, dtype=np.float64).ravel(), np.asarray(period_m, dtype=np.float64).ravel()
+    if sigma.shape != period.shape:
+        raise ValueError(f"sigma_m has {sigma.size} values but period_m has {period.size}; they must pair up")
+    keep = np.isfinite(sigma) & np.isfinite(period)
+    order = np.argsort(sigma[keep], kind="stable")
+    sigma, period = sigma[keep][order], period[keep][order]
+    slope = float(np.polyfit(sigma, period, 1)[0]) if sigma.size > 1 else float("nan")
+    return PeriodTrend(sigma_m=sigma, period_m=period, slope=slope, ratios=mode_ratios(period, ordered=True))

@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.ndimage import gaussian_filter
 
 __all__ = ["PredictivityResult", "SimulatedPopulation", "neural_predictivity", "participation_ratio",
            "random_feature_maps", "ridge_fit_predict", "simulate_mec_population"]
 
+from gridbook.analysis.synthetic import smooth_random_fields
 from gridbook.paper import BIOLOGICAL_MODULE_RATIO, BOX_M
 
 
@@ -185,14 +185,6 @@ def _bin_grid(n_bins: int, box: tuple[float, float]) -> tuple[np.ndarray, np.nda
     return xx, yy, x_edges, y_edges
 
 
-def _smooth_fields(rng: np.random.Generator, count: int, n_bins: int, sigma_bins: float) -> np.ndarray:
-    """``count`` Gaussian-smoothed white-noise maps (count, n, n), each z-scored over bins."""
-    noise = rng.standard_normal((count, n_bins, n_bins))
-    fields = gaussian_filter(noise, sigma=(0, sigma_bins, sigma_bins), mode="reflect")
-    fields -= fields.mean(axis=(1, 2), keepdims=True)
-    return fields / fields.std(axis=(1, 2), keepdims=True)
-
-
 def simulate_mec_population(n_modules: int = 4, cells_per_module: int = 32, spacing0: float = 0.3,
                             ratio: float = BIOLOGICAL_MODULE_RATIO, n_spatial: int = 64, noise: float = 0.1,
                             n_bins: int = 44, box: tuple[float, float] = BOX_M, spacing_jitter: float = 0.03,
@@ -240,7 +232,7 @@ def simulate_mec_population(n_modules: int = 4, cells_per_module: int = 32, spac
     cosines = np.cos(kx[:, :, None, None] * dx[:, None] + ky[:, :, None, None] * dy[:, None])  # (G, 3, n, n)
     grid_maps = np.maximum(cosines.sum(axis=1) / 3, 0.0)  # (G, n, n), peak 1
     sigma_bins = field_sigma / (float(box[0]) / n_bins)
-    spatial_maps = np.maximum(_smooth_fields(rng, n_spatial, n_bins, sigma_bins), 0.0)  # (S, n, n)
+    spatial_maps = np.maximum(smooth_random_fields(rng, n_spatial, n_bins, sigma_bins), 0.0)  # (S, n, n)
     spatial_maps /= np.maximum(spatial_maps.max(axis=(1, 2), keepdims=True), 1e-12)
     maps = np.concatenate([grid_maps, spatial_maps]) * rng.uniform(0.5, 1.5, (n_grid + n_spatial, 1, 1))
     peak = maps.max(axis=(1, 2), keepdims=True)
@@ -270,7 +262,7 @@ def random_feature_maps(n_features: int, dims: int, n_bins: int = 44, box: tuple
         raise ValueError(f"field_sigma={field_sigma!r} is invalid; allowed values: > 0 (m)")
     _bin_grid(n_bins, box)  # validates
     rng = np.random.default_rng(seed)
-    fields = _smooth_fields(rng, dims, n_bins, field_sigma / (float(box[0]) / n_bins)).reshape(dims, -1)  # (D, B)
+    fields = smooth_random_fields(rng, dims, n_bins, field_sigma / (float(box[0]) / n_bins)).reshape(dims, -1)  # (D, B)
     basis, _ = np.linalg.qr(fields.T)  # (B, D) orthonormal, each column zero mean (inputs were centred)
     features = rng.standard_normal((n_features, dims)) @ basis.T  # (F, B)
     features /= features.std(axis=1, keepdims=True)

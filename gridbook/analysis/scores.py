@@ -42,6 +42,7 @@ __all__ = [
     "grid_scores",
     "grid_scores_from_sacs",
     "ring_masks",
+    "rotate_sac",
     "spatial_autocorrelogram",
 ]
 
@@ -87,6 +88,12 @@ def ring_masks(n: int) -> np.ndarray:
     distance = np.sqrt(offsets[None, :] ** 2 + offsets[:, None] ** 2)  # (2n-1, 2n-1) bins
     inner = distance <= INNER_RADIUS * n
     return np.stack([(distance <= outer * n) & ~inner for outer in OUTER_RADII])
+
+
+def rotate_sac(sac, angle_deg: float) -> np.ndarray:
+    """An autocorrelogram (2n-1, 2n-1) rotated by ``angle_deg`` about its centre exactly as the grid score rotates it:
+    ``scipy.ndimage.rotate(sac, angle, reshape=False)`` (cubic spline with its prefilter, zeros outside)."""
+    return ndi.rotate(np.asarray(sac, dtype=np.float64), angle_deg, reshape=False, order=3)
 
 
 def _rotation_source(size: int, angle: float, rows: np.ndarray) -> np.ndarray:

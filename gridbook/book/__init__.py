@@ -1,13 +1,62 @@
-"""The executable book: building it, what its chapters share, the scorecard and the figures."""
+"""The executable book: building it (:mod:`~gridbook.book.build`), each chapter's runs (:mod:`~gridbook.book.data`),
+the profile box (:mod:`~gridbook.book.profile`), what the chapters compute from their tables
+(:mod:`~gridbook.book.chapters`), the verdict rules of the scorecard (:mod:`~gridbook.book.scorecard`) and the figures
+(:mod:`~gridbook.book.plotting`). The chapters call only the names exported here and in :mod:`gridbook`."""
 
-from gridbook.book.build import (
-                  build_book,
-           chapter_spec,
-           deviation_table,
-           profile_box,
-           profile_box_html,
+from gridbook.book import plotting
+from gridbook.book.build import build_book
+from gridbook.book.chapters import (
+    CodeSpectrum,
+    UnitCode,
+    best_units,
+    grid_unit_periods,
+    heterogeneity_condition,
+    modes_per_run,
+    period_table,
+    periods_by,
+    place_code_spectra,
+    predictivity_comparison,
+    predictivity_rank_correlation,
+    predictivity_table,
+    random_feature_table,
+    run_label,
+    score_densities,
+    spike_contrast,
+    split_surround_sweep,
+    survival_curve,
+    swept_values,
+    target_labels,
+    task_success_table,
+    theory_maps,
+    theory_periods,
+    threshold_percentages,
+    unit_codes,
+    unit_fractions,
+)
+from gridbook.book.data import ChapterRuns, chapter_runs, chapter_spec
+from gridbook.book.profile import deviation_table, profile_box, profile_box_html
+from gridbook.book.scorecard import (
+    RULES,
+    VERDICTS,
+    ScorecardRow,
+    r1_row,
+    r2_row,
+    r3_row,
+    r4_row,
+    r5_row,
+    r6_row,
+    r7_row,
+    scorecard_from_store,
 )
 from gridbook.errors import ChapterError
 
-__all__ = ["ChapterError", "build_book", "chapter_spec", "deviation_table", "profile_box",
-           "profile_box_html"]
+__all__ = [
+    "ChapterError", "ChapterRuns", "CodeSpectrum", "RULES", "ScorecardRow", "UnitCode", "VERDICTS", "best_units",
+    "build_book", "chapter_runs", "chapter_spec", "deviation_table", "grid_unit_periods", "heterogeneity_condition",
+    "modes_per_run", "period_table", "periods_by", "place_code_spectra", "plotting", "predictivity_comparison",
+    "predictivity_rank_correlation", "predictivity_table", "profile_box", "profile_box_html", "r1_row", "r2_row",
+    "r3_row", "r4_row", "r5_row", "r6_row", "r7_row", "random_feature_table", "run_label", "score_densities",
+    "scorecard_from_store", "spike_contrast", "split_surround_sweep", "survival_curve", "swept_values",
+    "target_labels", "task_success_table", "theory_maps", "theory_periods", "threshold_percentages", "unit_codes",
+    "unit_fractions",
+]

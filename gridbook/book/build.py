@@ -29,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from gridbook.book.chapters import deviation_table, profile_box, profile_box_html  # noqa: F401 (API)
+from gridbook.book.data import find_root
 from gridbook.config import PROFILES
 from gridbook.errors import ChapterError, ConfigError, UserError, check_choice
 
@@ -37,54 +37,6 @@ CHAPTER_PREFIX = "chapters/"  # toc entries of executed chapters: book/chapters/
 REQUIRED_PARAMETERS = ("profile", "store", "seeds")
 DEFAULT_KERNEL = "python3"
 MATHJAX_EXTENSION = "sphinx-mathjax-offline"  # pip package that ships MathJax 3.2.2 for offline pages
-
-# ---- locations --------------------------------------------------------------------------------------------------
-def find_root(start: str | Path | None = None) -> Path:
-    """The repository root: the nearest directory at or above ``start`` (default: cwd) holding ``book/_toc.yml``,
-    else the checkout this package lives in."""
-    here = Path(start or Path.cwd()).resolve()
-    for candidate in (here, *here.parents, Path(__file__).resolve().parents[2]):
-        if (candidate / "book" / "_toc.yml").is_file():
-            return candidate
-    raise FileNotFoundError(f"no book/_toc.yml at or above {here}; run from the gridbook checkout")
-
-
-def repo_path(relative: str | Path, start: str | Path | None = None) -> Path:
-    """An absolute path for ``relative`` (as written from the repository root); absolute paths pass through.
-    Notebooks use it so they run the same from papermill (cwd = root) and nbval (cwd = book/chapters)."""
-    path = Path(relative)
-    return path if path.is_absolute() else find_root(start) / path
-
-
-def sweep_spec(chapter: str, profile: str, start: str | Path | None = None) -> Path:
-    """The sweep spec of a chapter at a profile: ``sweeps/chapters/<chapter>.<profile>.yaml``."""
-    check_choice("profile", profile, PROFILES)
-    return repo_path(f"sweeps/chapters/{chapter}.{profile}.yaml", start)
-
-
-def chapter_spec(chapter: str, profile: str, seeds: list[int] | None = None, start: str | Path | None = None,
-                 **parameters: Any) -> dict[str, Any]:
-    """The chapter's sweep spec at ``profile`` as a dict, with the notebook's overrides applied: ``seeds`` (None:
-    the spec's own) and flat parameters (``target=["dos", "gaussian"]``; None: the spec's own), set at the top level
-    and in every block that sets them itself."""
-    data = yaml.safe_load(sweep_spec(chapter, profile, start).read_text()) or {}
-    blocks = data.get("blocks") or []
-    if seeds is not None:  # replaces the spec's seeds, and any fixed training seed
-        data["seeds"] = list(seeds)
-        for section in (data, *blocks):
-            (section.get("parameters") or {}).pop("seed", None)
-        for block in blocks:
-            block.pop("seeds", None)
-    for name, value in parameters.items():
-        if value is None:
-            continue
-        entry = {"values": list(value)} if isinstance(value, (list, tuple)) else {"value": value}
-        data.setdefault("parameters", {})[name] = entry
-        for block in blocks:
-            if name in (block.get("parameters") or {}):
-                block["parameters"][name] = entry
-    return data
-
 
 def toc_chapters(root: str | Path | None = None) -> list[str]:
     """Names of the executed chapters listed in ``book/_toc.yml``, in reading order."""

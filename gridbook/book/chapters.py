@@ -1,6 +1,6 @@
-"""What the chapters of the book share: the profile box every chapter shows, and small analyses of the part-2
-chapters (score fractions per sigma, period tables, theory maps over a parameter grid, survival curves, conditions of
-the heterogeneity sweep and the predictivity table).
+"""What the chapters of the book share: small analyses of the part-2 chapters (score fractions per sigma, period
+tables, theory maps over a parameter grid, survival curves, conditions of the heterogeneity sweep and the
+predictivity table).
 
 Pure functions on the tables of :mod:`gridbook.runs.store` (``load_results`` / ``load_units``) and on arrays; the
 notebooks hold prose, parameters and calls only.
@@ -8,55 +8,28 @@ notebooks hold prose, parameters and calls only.
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import torch
 
-from gridbook.analysis.periods import period_modes
-from gridbook.analysis.theory import optimal_wavenumber, pattern_forms, predicted_grid_period
-from gridbook.config import PROFILE_DEVIATIONS, PROFILE_OVERRIDES, PROFILES
-from gridbook.errors import check_choice, check_int
-from gridbook.paper import SCORE_THRESHOLDS, SPIKE_SIGMA_M
-
-
-# ---- the profile box ----------------------------------------------------------------------------------------------
-def deviation_table(profile: str):
-    """Where ``profile`` departs from the paper, as a DataFrame (field, paper, this profile, why)."""
-    import pandas as pd
-
-    check_choice("profile", profile, PROFILES)
-    rows = [(f, str(p), str(v), why) for f, p, v, why in PROFILE_DEVIATIONS[profile]]
-    return pd.DataFrame(rows, columns=["field", "paper", f"{profile} profile", "why"])
-
-
-def profile_box_html(profile: str, n_runs: int) -> str:
-    """The HTML of :func:`profile_box` (an admonition the book theme styles)."""
-    check_choice("profile", profile, PROFILES)
-    check_int("n_runs", n_runs, 0)
-    runs = "no trained networks" if n_runs == 0 else f"{n_runs} trained network{'s' * (n_runs != 1)}"
-    rows = "".join(
-        f"<tr><td><code>{html.escape(str(f))}</code></td><td>{html.escape(str(p))}</td>"
-        f"<td>{html.escape(str(v))}</td><td>{html.escape(why)}</td></tr>"
-        for f, p, v, why in PROFILE_DEVIATIONS[profile])
-    overrides = ", ".join(f"{k}={v}" for k, v in PROFILE_OVERRIDES[profile].items())
-    return (
-        f'<div class="admonition note gridbook-profile">'
-        f'<p class="admonition-title">Built with the <strong>{profile}</strong> profile: {runs}</p>'
-        f"<p>Where the <code>{profile}</code> profile departs from the paper "
-        f"(overrides: <code>{html.escape(overrides)}</code>):</p>"
-        f'<table class="table"><thead><tr><th>field</th><th>paper</th><th>{profile}</th><th>why</th></tr>'
-        f"</thead><tbody>{rows}</tbody></table></div>")
-
-
-def profile_box(profile: str, n_runs: int):
-    """A box naming the profile that built a chapter, its run count and the profile's deviations from the paper
-    (from :data:`gridbook.config.PROFILE_DEVIATIONS`); an IPython display object."""
-    from IPython.display import HTML
-
-    return HTML(profile_box_html(profile, n_runs))
+from gridbook.analysis.periods import main_period_mode, period_modes
+from gridbook.analysis.theory import (
+    FourierPower,
+    PlaceCellCovariance,
+    fourier_power,
+    optimal_wavenumber,
+    pattern_forms,
+    place_cell_covariance,
+    place_cell_peak_wavenumber,
+    predicted_grid_period,
+    radial_average,
+)
+from gridbook.paper import ERROR_THRESHOLD_CM, GRID_SCORE_THRESHOLD, SCORE_THRESHOLDS, SPIKE_SIGMA_M, TASK_SUCCESS
+from gridbook.task.targets import make_target, surround_sigma
 
 
 # ---- part-2 analyses ----------------------------------------------------------------------------------------------
@@ -113,29 +86,17 @@ def grid_unit_periods(units, results, score_threshold: float = 0.3, by: str = "s
     return merged.loc[keep].reset_index(drop=True)
 
 
-def safe_modes(periods) -> np.ndarray:
-    """:func:`gridbook.analysis.scores.period_modes`, or the single value (one distinct period) or nothing."""
-    values = np.asarray(periods, dtype=float)
-    values = values[np.isfinite(values)]
-    if values.size == 0:
-        return np.array([])
-    if values.size < 2 or np.ptp(values) == 0:
-        return np.array([float(values[0])])
-    return period_modes(values)
-
-
 def period_table(grid_units, by: str = "sigma"):
-    """Per value of ``by``: number of grid-like units, their kernel-density modes (m), the main mode (the mode
-    nearest the median period) and the number of modes."""
+    """Per value of ``by``: number of grid-like units, their kernel-density modes (m), the main mode
+    (:func:`gridbook.analysis.periods.main_period_mode`) and the number of modes."""
     import pandas as pd
 
     rows = []
     for value, group in grid_units.groupby(by):
         periods = group["period_m"].to_numpy(dtype=float)
-        modes = safe_modes(periods)
-        main = float(modes[np.argmin(np.abs(modes - np.median(periods)))]) if modes.size else float("nan")
+        modes = period_modes(periods)
         rows.append({by: value, "grid units": len(group), "modes (m)": tuple(np.round(modes, 3)),
-                     "n modes": int(modes.size), "main mode (m)": main})
+                     "n modes": int(modes.size), "main mode (m)": main_period_mode(periods)})
     return pd.DataFrame(rows, columns=[by, "grid units", "modes (m)", "n modes", "main mode (m)"]).set_index(by)
 
 
@@ -143,17 +104,8 @@ def modes_per_run(grid_units):
     """Number of period modes within each network (run): more than one would be several modules in one network."""
     import pandas as pd
 
-    counts = {run_id: int(safe_modes(g["period_m"]).size) for run_id, g in grid_units.groupby("run_id")}
+    counts = {run_id: int(period_modes(g["period_m"]).size) for run_id, g in grid_units.groupby("run_id")}
     return pd.Series(counts, name="n modes", dtype=int)
-
-
-def surround_std(sigma: Any, surround_scale: Any, convention: str = "variance_ratio") -> np.ndarray:
-    """Surround standard deviation (m) for a centre width ``sigma`` and surround scale ``s`` under a convention of
-    :data:`gridbook.config.SURROUND_CONVENTIONS`: ``variance_ratio`` sqrt(s) sigma (Sorscher), ``std_ratio`` s sigma."""
-    if convention not in ("variance_ratio", "std_ratio"):
-        raise ValueError(f"convention={convention!r} is invalid; allowed values: std_ratio, variance_ratio")
-    sigma, s = np.asarray(sigma, dtype=float), np.asarray(surround_scale, dtype=float)
-    return sigma * (np.sqrt(s) if convention == "variance_ratio" else s)
 
 
 def theory_maps(sigma: Any, surround_scale: Any, a_e: Any = 1.0, a_i: Any = 1.0, cell_density: float = 1.0,
@@ -166,11 +118,11 @@ def theory_maps(sigma: Any, surround_scale: Any, a_e: Any = 1.0, a_i: Any = 1.0,
     """
     if not cell_density > 0:
         raise ValueError(f"cell_density={cell_density!r} is invalid; allowed values: > 0 (cells per m^dim)")
-    sigma_i = surround_std(sigma, surround_scale, convention)
+    sigma_i = surround_sigma(np.asarray(sigma, dtype=float), np.asarray(surround_scale, dtype=float), convention)
     k_star = np.asarray(optimal_wavenumber(a_e, a_i, sigma, sigma_i, dim=dim), dtype=float)
     forms = np.asarray(pattern_forms(a_e, a_i, sigma, sigma_i, dim=dim, threshold=1.0 / cell_density))
     with np.errstate(divide="ignore", invalid="ignore"):
-        period = np.where(k_star > 0, 4 * math.pi / (math.sqrt(3) * np.where(k_star > 0, k_star, 1.0)), np.nan)
+        period = np.where(k_star > 0, predicted_grid_period(np.where(k_star > 0, k_star, 1.0)), np.nan)
     return {"k_star": k_star, "period_m": period, "forms": forms}
 
 
@@ -179,10 +131,6 @@ def theory_periods(config, sigmas: Sequence[float], seed: int = 0, n_grid: int =
     correlation (Sorscher et al.'s theory, exact for the encoder trained on) and from the closed-form DoG k* (2-D),
     with the other fields of ``config`` (a RunConfig) kept. Returns a DataFrame indexed by sigma."""
     import pandas as pd
-    import torch
-
-    from gridbook.analysis.theory import place_cell_covariance, place_cell_peak_wavenumber
-    from gridbook.task.targets import make_target
 
     rows = []
     for sigma in sigmas:
@@ -190,8 +138,8 @@ def theory_periods(config, sigmas: Sequence[float], seed: int = 0, n_grid: int =
         encoder = make_target(cfg.target, cfg.task, torch.Generator().manual_seed(seed))
         box = (cfg.task.box_width, cfg.task.box_height)
         k_code = place_cell_peak_wavenumber(place_cell_covariance(encoder, n_grid=n_grid, box=box))
-        k_dog = float(optimal_wavenumber(1.0, 1.0, sigma, float(surround_std(sigma, cfg.target.surround_scale,
-                                                                            cfg.target.surround_convention)), dim=2))
+        sigma_s = surround_sigma(float(sigma), cfg.target.surround_scale, cfg.target.surround_convention)
+        k_dog = float(optimal_wavenumber(1.0, 1.0, sigma, sigma_s, dim=2))
         rows.append({"sigma": float(sigma), "k place code (rad/m)": k_code,
                      "period place code (m)": float(predicted_grid_period(k_code)) if k_code > 0 else float("nan"),
                      "k* closed form (rad/m)": k_dog, "period closed form (m)": float(predicted_grid_period(k_dog))})
@@ -241,7 +189,7 @@ def predictivity_table(store, results, target_maps, label_fields: Sequence[str] 
 
     rows = []
     for row in results.to_dict("records"):
-        maps = load_run(store, row["run_id"])["ratemaps"].maps  # (U, n, n), NaN unvisited
+        maps = load_run(store, row["run_id"]).ratemaps.maps  # (U, n, n), NaN unvisited
         maps = maps[np.nanstd(maps.reshape(len(maps), -1), axis=1) > 0]  # silent units carry no dimension
         pr = participation_ratio(maps) if len(maps) else float("nan")
         pred = neural_predictivity(maps, target_maps, n_splits=n_splits, seed=seed).median if len(maps) else math.nan
@@ -264,3 +212,157 @@ def random_feature_table(target_maps, n_features: int, dims: Sequence[int], n_sp
                      participation_ratio(maps), "predictivity":
                      neural_predictivity(maps, target_maps, n_splits=n_splits, seed=seed).median})
     return pd.DataFrame(rows, columns=["label", "dims", "participation_ratio", "predictivity"])
+
+
+# ---- the target codes (methods) --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class UnitCode:
+    """One output unit of a target code: its value over the box (``image`` (n, n), image order, on ``axis`` (n,) m
+    along both x and y) and along x through the unit's centre (``cut`` (n,))."""
+
+    axis: np.ndarray
+    image: np.ndarray
+    cut: np.ndarray
+
+
+def unit_codes(config, targets: Sequence[str], seed: int = 0, n_points: int = 89) -> dict[str, UnitCode]:
+    """For each target (with the other fields of ``config``, a RunConfig, and centres drawn from ``seed``), the code
+    of the output unit nearest the box centre (unit 0 for codes without centres) on an ``n_points`` grid."""
+    half_width = config.task.box_width / 2
+    axis = np.linspace(-half_width, half_width, n_points)  # (n,) m
+    grid = torch.tensor(np.stack(np.meshgrid(axis, axis), axis=-1), dtype=torch.float32)  # (n, n, 2) m
+    codes = {}
+    for name in targets:
+        encoder = make_target(config.replace(target=name).target, config.task, torch.Generator().manual_seed(seed))
+        unit = 0 if encoder.centres is None else int(encoder.centres.norm(dim=-1).argmin())
+        image = encoder.encode(grid)[..., unit].numpy()  # (n, n)
+        centre_y = 0.0 if encoder.centres is None else float(encoder.centres[unit, 1])
+        codes[name] = UnitCode(axis=axis, image=image, cut=image[int(np.abs(axis - centre_y).argmin())])
+    return codes
+
+
+# ---- unit tables ---------------------------------------------------------------------------------------------------
+def unit_fractions(units, results, by: str, score_threshold: float = GRID_SCORE_THRESHOLD,
+                   error_threshold_cm: float | None = None):
+    """Per value of ``by`` (a column of both tables): runs, units, the fraction of units whose min-max score exceeds
+    ``score_threshold`` (``grid_like``; units without a score count as not grid-like), the best unit's score and the
+    median decoding error of the runs; with ``error_threshold_cm`` also the fraction of runs that learned (error
+    below it)."""
+    flagged = units.assign(grid_like=units["score60_min_max"] > score_threshold)
+    table = flagged.groupby(by).agg(runs=("run_id", "nunique"), units=("unit", "size"),
+                                    grid_like=("grid_like", "mean"), best_score=("score60_min_max", "max"))
+    errors = results.groupby(by)["decoding_error_cm"]
+    table = table.join(errors.median().rename("median error (cm)"))
+    if error_threshold_cm is not None:
+        table["learned"] = errors.apply(lambda e: (e < error_threshold_cm).mean())
+    return table
+
+
+def best_units(units, by: str, score: str = "score60_min_max"):
+    """The highest-scoring unit of each value of ``by`` (rows of ``units``), in ascending order of score."""
+    return units.dropna(subset=[score]).sort_values(score).groupby(by).tail(1)
+
+
+def score_densities(units, by: str, grid, score: str = "score60_min_max") -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Gaussian kernel densities of the units' scores per value of ``by``, on ``grid``:
+    ``{"name (n units)": (grid, density)}``; groups whose scores take fewer than two distinct values are left out
+    (a density needs two)."""
+    from scipy.stats import gaussian_kde
+
+    grid = np.asarray(grid, dtype=float)
+    densities = {}
+    for name, group in units.groupby(by):
+        scores = group[score].dropna().to_numpy()  # (U,)
+        if len(np.unique(scores)) > 1:
+            densities[f"{name} ({len(scores)} units)"] = (grid, gaussian_kde(scores)(grid))
+    return densities
+
+
+def target_labels(table):
+    """A label per row naming its target, with the inhibitory amplitude for general DoGs (``general DoG a_I=2.0``)."""
+    general = "general DoG a_I=" + table["a_i"].astype(str)
+    return np.where(table["target"] == "general_dog", general, table["target"])
+
+
+# ---- task success ----------------------------------------------------------------------------------------------------
+def swept_values(results, columns: Sequence[str]):
+    """The values each column takes in ``results``, as a one-column table indexed by column name."""
+    import pandas as pd
+
+    values = [", ".join(map(str, sorted(results[c].unique()))) for c in columns]
+    return pd.DataFrame({"values swept": values}, index=list(columns))
+
+
+def task_success_table(results, error_threshold_cm: float = ERROR_THRESHOLD_CM,
+                       score_thresholds: Sequence[float] = SCORE_THRESHOLDS):
+    """Per target: runs, the fraction that learned (error below ``error_threshold_cm``), and of those the fraction
+    whose best unit exceeds each score threshold; beside them the paper's bar chart (:data:`gridbook.paper.
+    TASK_SUCCESS`)."""
+    import pandas as pd
+
+    learned = results.assign(learned=results["decoding_error_cm"] < error_threshold_cm)
+    by_target = learned.groupby("target")
+    ours = pd.DataFrame({"runs": by_target.size(), "learned": by_target["learned"].mean()})
+    for t in score_thresholds:
+        ours[f"grid > {t} | learned"] = by_target.apply(
+            lambda g, t=t: (g.loc[g["learned"], "best_score60_min_max"] > t).mean() if g["learned"].any()
+            else float("nan"))
+    paper = pd.DataFrame(TASK_SUCCESS, index=["paper runs", "paper learned",
+                                              f"paper grid > {GRID_SCORE_THRESHOLD} | learned"]).T
+    return ours.join(paper, how="left")
+
+
+# ---- periods, spectra and predictivity -------------------------------------------------------------------------------
+def periods_by(grid_units, by: str = "sigma") -> dict[Any, tuple[np.ndarray, np.ndarray]]:
+    """Per value of ``by``: the periods (m) of its grid-like units and their kernel-density modes
+    (:func:`gridbook.analysis.periods.period_modes`)."""
+    groups = {}
+    for value, group in grid_units.groupby(by):
+        periods = group["period_m"].to_numpy(dtype=float)
+        groups[value] = (periods, period_modes(periods))
+    return groups
+
+
+@dataclass(frozen=True)
+class CodeSpectrum:
+    """A place code's translation-averaged correlation (``covariance``), the Fourier magnitude of its kernel
+    (``power``), the radial profile of that magnitude (``k`` rad/m, ``profile``) and its peak (``peak_k`` rad/m)."""
+
+    covariance: PlaceCellCovariance
+    power: FourierPower
+    k: np.ndarray
+    profile: np.ndarray
+    peak_k: float
+
+
+def place_code_spectra(config, codes: dict[str, str], seed: int = 0) -> dict[str, CodeSpectrum]:
+    """The :class:`CodeSpectrum` of each target code (``{label: target name}``) with the other fields of ``config``
+    (a RunConfig); the place-cell centres are drawn from ``seed``."""
+    spectra = {}
+    for label, target in codes.items():
+        cfg = config.replace(target=target)
+        covariance = place_cell_covariance(make_target(cfg.target, cfg.task, torch.Generator().manual_seed(seed)))
+        power = fourier_power(covariance.kernel, covariance.bin_size_m)
+        k, profile = radial_average(power)
+        spectra[label] = CodeSpectrum(covariance, power, k, profile, place_cell_peak_wavenumber(covariance))
+    return spectra
+
+
+def predictivity_rank_correlation(table) -> tuple[float, int]:
+    """The Spearman correlation of ``predictivity`` with ``participation_ratio`` over the rows where both are known,
+    and the number of those rows (NaN with fewer than 3)."""
+    from scipy.stats import spearmanr
+
+    clean = table.dropna(subset=["participation_ratio", "predictivity"])
+    if len(clean) < 3:
+        return float("nan"), len(clean)
+    return float(spearmanr(clean["participation_ratio"], clean["predictivity"]).statistic), len(clean)
+
+
+def predictivity_comparison(models, baselines):
+    """The networks' predictivity table (:func:`predictivity_table`) and the random-feature baselines
+    (:func:`random_feature_table`) as one table with a ``kind`` column: trained, untrained or random features."""
+    import pandas as pd
+
+    kinds = models.assign(kind=models["trained"].map({True: "trained", False: "untrained"}))
+    return pd.concat([kinds, baselines.assign(kind="random features")], ignore_index=True)

@@ -2,26 +2,9 @@
 store's tables, with the verdict decided by the rules below (never by hand).
 
 Every ``rN_row`` takes ``load_results`` DataFrames (and, where needed, ``load_units`` or a predictivity table) and
-returns a :class:`ScorecardRow`. The verdict rules, in words:
-
-- R1 (task success): reproduced if at least half of all runs learn (error < 10 cm) and at most half of those have a
-  grid-like unit (best score > 0.8); partly if only one of the two holds; else not reproduced.
-- R2 (target encoding): reproduced if some DoS run has a grid-like unit and no Cartesian/polar/Gaussian run has;
-  partly if DoS's best unit outscores every other target's best unit; else not reproduced.
-- R3 (sensitivity): with the percentage of units above 0.3 averaged over seeds per sigma, reproduced if sigma = 12 cm
-  is a spike (its value is above zero and at least ``SPIKE_FACTOR`` times both neighbours at 11 and 13 cm); partly if
-  12 cm is the highest of the three without being a spike; else not reproduced.
-- R4 (modules): reproduced if the main period mode rises with sigma (positive slope), every network has a single
-  mode, and the ratios of neighbouring modes stay below ``MODULE_RATIO_CUTOFF`` (well under the biological 1.4);
-  partly if the period rises with sigma but another condition fails; else not reproduced.
-- R5 (DoS vs true DoG): reproduced if a DoS run has a grid-like unit and no true-DoG run has; partly if DoS's best
-  unit outscores DoG's; else not reproduced.
-- R6 (heterogeneity): reproduced if the baseline has a grid-like unit and every heterogeneous or multi-field run
-  learns yet has none; partly if every heterogeneous run's best unit scores below the baseline's best; else not.
-- R7 (predictivity): reproduced if the Spearman correlation of predictivity with participation ratio across models
-  is at least ``R7_STRONG``; partly if it is positive; else not reproduced.
-
-A result with no runs to judge is "not reproduced" with the reason "no runs".
+returns a :class:`ScorecardRow`. The chapters state their verdicts through the same functions, so each rule has one
+definition; :data:`RULES` says each in words (the scorecard chapter prints them). A result with no runs to judge is
+"not reproduced" with the reason "no runs".
 """
 
 from __future__ import annotations
@@ -33,14 +16,28 @@ from typing import Any
 
 import numpy as np
 
-from gridbook.book.chapters import split_surround_sweep
+from gridbook.analysis.periods import period_trend
+from gridbook.analysis.predictivity import simulate_mec_population
+from gridbook.book.chapters import (
+    grid_unit_periods,
+    modes_per_run,
+    period_table,
+    predictivity_rank_correlation,
+    predictivity_table,
+    spike_contrast,
+    split_surround_sweep,
+    threshold_percentages,
+)
+from gridbook.book.data import chapter_runs
 from gridbook.paper import (
     ERROR_THRESHOLD_CM,
     GRID_SCORE_THRESHOLD,
     NON_GRID_TARGETS,
+    PERIOD_SCORE_THRESHOLD,
     RESULTS,
     SPIKE_NEIGHBOURS_M,
     SPIKE_SIGMA_M,
+    SURROUND_SCALE,
 )
 
 REPRODUCED, PARTLY, NOT_REPRODUCED = "reproduced", "partly", "not reproduced"
@@ -49,6 +46,26 @@ SPIKE_FACTOR = 2.0  # R3: the value at 12 cm must be at least this many times bo
 MODULE_RATIO_CUTOFF = 1.25  # R4: mode ratios below this are "not the biological ~1.4" (the paper saw 1.0-1.15)
 R7_STRONG = 0.5  # R7: Spearman rho at or above this counts as "higher PR, higher predictivity"
 
+RULES: dict[str, str] = {  # each rule in words, with the constants it uses
+    "R1": f"reproduced if at least half of the runs learn (error < {ERROR_THRESHOLD_CM:g} cm) and at most half of "
+          f"those have a unit above {GRID_SCORE_THRESHOLD}; partly if one of the two holds.",
+    "R2": f"reproduced if some DoS run has a unit above {GRID_SCORE_THRESHOLD} and no Cartesian, polar or Gaussian "
+          "run has one; partly if DoS's best unit merely outscores every other target's best unit.",
+    "R3": f"with the percentage of units above {PERIOD_SCORE_THRESHOLD} averaged over seeds at each sigma (s = "
+          f"{SURROUND_SCALE:g}), reproduced if the value at {100 * SPIKE_SIGMA_M:.0f} cm is positive, at least "
+          f"{SPIKE_FACTOR:g} times both neighbours' ({', '.join(f'{100 * s:.0f}' for s in SPIKE_NEIGHBOURS_M)} cm) and "
+          f"ahead of the larger by more than the largest spread across seeds; partly if {100 * SPIKE_SIGMA_M:.0f} cm "
+          "is merely the highest of the three.",
+    "R4": "reproduced if the main period mode rises with sigma, every network has one mode and the ratios of modes "
+          f"at neighbouring sigma stay below {MODULE_RATIO_CUTOFF}; partly if only the rise holds.",
+    "R5": f"reproduced if some DoS run has a unit above {GRID_SCORE_THRESHOLD} and no true-DoG run has one; partly "
+          "if DoS's best unit merely outscores the true DoG's.",
+    "R6": f"reproduced if the baseline has a unit above {GRID_SCORE_THRESHOLD} and every heterogeneous or "
+          "multi-field run learns without one; partly if every heterogeneous run's best unit scores below the "
+          "baseline's best.",
+    "R7": "reproduced if the Spearman correlation of predictivity with participation ratio across the trained and "
+          f"untrained networks is at least {R7_STRONG}; partly if it is positive.",
+}
 
 
 @dataclass(frozen=True)
@@ -126,23 +143,31 @@ def r2_row(results, profile: str) -> ScorecardRow:
     return _dos_versus(results, "R2", other, "the other targets", "the other targets'", profile)
 
 
-def r3_row(results, profile: str, threshold: float = 0.3) -> ScorecardRow:
+def r3_row(results, profile: str, threshold: float = PERIOD_SCORE_THRESHOLD) -> ScorecardRow:
     """R3 from the sensitivity sweep: percentage of units above ``threshold`` (mean over seeds) at 11, 12, 13 cm."""
     if len(results) == 0:
         return _no_runs("R3", profile)
-    results = split_surround_sweep(results, surround_scale=2.0)[0]  # the sigma sweep at s = 2
-    curve = 100 * results.groupby(results["sigma"].round(4))[f"frac_units_above_{threshold}"].mean()
+    results = split_surround_sweep(results, surround_scale=SURROUND_SCALE)[0]  # the sigma sweep at s = 2
+    table = threshold_percentages(results, (threshold,), by="sigma")
+    curve = table[(threshold, "mean")]
     wanted = (SPIKE_SIGMA_M, *SPIKE_NEIGHBOURS_M)
     if not all(any(math.isclose(s, w) for s in curve.index) for w in wanted):
         return _row("R3", "sigma 11, 12 and 13 cm not all swept", profile, len(results), NOT_REPRODUCED,
                     "no comparison")
     at = {w: float(curve[[math.isclose(s, w) for s in curve.index]].iloc[0]) for w in wanted}
     centre, neighbours = at[SPIKE_SIGMA_M], max(at[w] for w in SPIKE_NEIGHBOURS_M)
-    ours = (f"% units > {threshold}: {at[0.11]:.1f} / {at[0.12]:.1f} / {at[0.13]:.1f} at 11 / 12 / 13 cm")
-    if centre > 0 and centre >= SPIKE_FACTOR * neighbours:
-        verdict, reason = REPRODUCED, f"12 cm is at least {SPIKE_FACTOR:g}x both neighbours"
+    contrast = spike_contrast(curve, at=SPIKE_SIGMA_M)
+    spread = float((table[(threshold, "max")] - table[(threshold, "min")]).max())
+    low, high = SPIKE_NEIGHBOURS_M
+    ours = (f"% units > {threshold}: {at[low]:.1f} / {centre:.1f} / {at[high]:.1f} at "
+            f"{100 * low:.0f} / {100 * SPIKE_SIGMA_M:.0f} / {100 * high:.0f} cm; lead {contrast:.1f} points, "
+            f"seed spread up to {spread:.1f}")
+    if centre > 0 and centre >= SPIKE_FACTOR * neighbours and contrast > spread:
+        verdict, reason = REPRODUCED, (f"12 cm is at least {SPIKE_FACTOR:g}x both neighbours and leads by more than "
+                                       "the seed spread")
     elif centre > neighbours:
-        verdict, reason = PARTLY, "12 cm is highest but not a spike"
+        verdict, reason = PARTLY, ("12 cm is highest but not a spike" if contrast > spread else
+                                   "12 cm is highest, by less than the seed spread")
     else:
         verdict, reason = NOT_REPRODUCED, "12 cm does not stand out"
     return _row("R3", ours, profile, len(results), verdict, reason)
@@ -151,23 +176,21 @@ def r3_row(results, profile: str, threshold: float = 0.3) -> ScorecardRow:
 def r4_row(period_table, modes_per_run, profile: str, runs: int) -> ScorecardRow:
     """R4 from :func:`gridbook.book.chapters.period_table` (index sigma, column ``main mode (m)``) and
     :func:`gridbook.book.chapters.modes_per_run` (number of modes per network)."""
-    table = period_table.dropna(subset=["main mode (m)"]) if len(period_table) else period_table
     if runs == 0:
         return _no_runs("R4", profile)
-    if len(table) < 2:
-        return _row("R4", f"grid periods at {len(table)} sigma value(s)", profile, runs, NOT_REPRODUCED,
+    trend = period_trend(period_table.index, period_table["main mode (m)"]) if len(period_table) else None
+    if trend is None or trend.sigma_m.size < 2:
+        n_sigma = 0 if trend is None else trend.sigma_m.size
+        return _row("R4", f"grid periods at {n_sigma} sigma value(s)", profile, runs, NOT_REPRODUCED,
                     "fewer than two sigma values with grid-like units")
-    sigma = np.asarray(table.index, dtype=float)
-    modes = table["main mode (m)"].to_numpy(dtype=float)
-    slope = float(np.polyfit(sigma, modes, 1)[0])
-    ratios = modes[1:] / modes[:-1]
     single = bool((np.asarray(modes_per_run) == 1).all())
-    low_ratio = bool((ratios < MODULE_RATIO_CUTOFF).all())
-    ours = (f"period slope {slope:.2f} m per m of sigma; neighbour ratios {', '.join(f'{r:.2f}' for r in ratios)}; "
+    low_ratio = bool((trend.ratios < MODULE_RATIO_CUTOFF).all())
+    ours = (f"period slope {trend.slope:.2f} m per m of sigma; neighbour ratios "
+            f"{', '.join(f'{r:.2f}' for r in trend.ratios)}; "
             f"{int((np.asarray(modes_per_run) > 1).sum())} of {len(modes_per_run)} networks multimodal")
-    if slope > 0 and single and low_ratio:
+    if trend.slope > 0 and single and low_ratio:
         verdict, reason = REPRODUCED, "period rises with sigma, one mode per network, ratios below the biological"
-    elif slope > 0:
+    elif trend.slope > 0:
         verdict, reason = PARTLY, "period rises with sigma" + ("" if single else "; some networks multimodal") + (
             "" if low_ratio else f"; a ratio >= {MODULE_RATIO_CUTOFF}")
     else:
@@ -211,16 +234,14 @@ def r6_row(results, profile: str) -> ScorecardRow:
 
 
 def r7_row(predictivity, profile: str, runs: int) -> ScorecardRow:
-    """R7 from a table with columns participation_ratio and predictivity (models and baselines)."""
-    from scipy.stats import spearmanr
-
-    table = predictivity.dropna(subset=["participation_ratio", "predictivity"])
+    """R7 from a table of networks with columns participation_ratio and predictivity
+    (:func:`gridbook.book.chapters.predictivity_table`)."""
+    rho, n_networks = predictivity_rank_correlation(predictivity)
     if runs == 0:
         return _no_runs("R7", profile)
-    if len(table) < 3:
-        return _row("R7", f"{len(table)} models", profile, runs, NOT_REPRODUCED, "fewer than 3 models")
-    rho = float(spearmanr(table["participation_ratio"], table["predictivity"]).statistic)
-    ours = f"Spearman rho(PR, predictivity) = {rho:.2f} over {len(table)} models and baselines"
+    if n_networks < 3:
+        return _row("R7", f"{n_networks} networks", profile, runs, NOT_REPRODUCED, "fewer than 3 networks")
+    ours = f"Spearman rho(PR, predictivity) = {rho:.2f} over {n_networks} networks"
     if rho >= R7_STRONG:
         verdict, reason = REPRODUCED, f"rho >= {R7_STRONG}"
     elif rho > 0:
@@ -242,27 +263,22 @@ SCORECARD_CHAPTERS = ("task_success", "target_encoding", "sensitivity", "modules
 
 
 def scorecard_from_store(store, profile: str, seeds=None):
-    """The R1-R7 table from the run store: each chapter's results (its sweep spec at ``profile``), turned into rows
-    by :func:`r1_row` ... :func:`r7_row`. R7 compares predictivity on the simulated MEC population."""
+    """The R1-R7 table from the run store: each chapter's runs (its sweep spec at ``profile``, nothing trained),
+    turned into rows by :func:`r1_row` ... :func:`r7_row`. R7 compares predictivity on the simulated MEC population."""
     import pandas as pd
 
-    from gridbook import book
-    from gridbook.analysis.predictivity import simulate_mec_population
-    from gridbook.book import chapters
-    from gridbook.runs.load import load_results, load_units
-
-    res = {name: load_results(store, spec=book.chapter_spec(name, profile, seeds=seeds), profile=profile,
-                              write=False) for name in SCORECARD_CHAPTERS}
-    grid_units = chapters.grid_unit_periods(load_units(store, res["modules"]["run_id"]), res["modules"])
+    runs = {name: chapter_runs(name, profile, store, seeds=seeds, train=False) for name in SCORECARD_CHAPTERS}
+    res = {name: chapter.results for name, chapter in runs.items()}
+    grid_units = grid_unit_periods(runs["modules"].units(), res["modules"])
     pred = res["predictivity"]
     if len(pred):
         population = simulate_mec_population(n_bins=int(pred["n_bins"].iloc[0]))
-        pred_table = chapters.predictivity_table(store, pred, population.maps)
+        pred_table = predictivity_table(runs["predictivity"].store, pred, population.maps)
     else:
         pred_table = pd.DataFrame(columns=["participation_ratio", "predictivity"])
     rows = [r1_row(res["task_success"], profile), r2_row(res["target_encoding"], profile),
             r3_row(res["sensitivity"], profile),
-            r4_row(chapters.period_table(grid_units), chapters.modes_per_run(grid_units), profile, len(res["modules"])),
+            r4_row(period_table(grid_units), modes_per_run(grid_units), profile, len(res["modules"])),
             r5_row(res["dos_vs_dog"], profile), r6_row(res["heterogeneity"], profile),
             r7_row(pred_table, profile, len(pred))]
     return scorecard_table(rows)

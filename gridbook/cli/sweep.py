@@ -9,8 +9,9 @@ from typing import Any
 
 from gridbook.config import PROFILES
 from gridbook.errors import UserError
+from gridbook.runs.executors import EXECUTORS
 from gridbook.runs.planning import plan_groups
-from gridbook.runs.spec import EXECUTORS, expand_spec, varying_parameters
+from gridbook.runs.spec import expand_spec, varying_parameters
 from gridbook.runs.sweep import run_sweep
 
 

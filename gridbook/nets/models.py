@@ -56,7 +56,7 @@ from gridbook.errors import ConfigError, check_choice
 from gridbook.nets.recurrence import MATMUL_DTYPES, ElmanRecurrence, mixed_bmm
 
 __all__ = ["GATES", "MATMUL_DTYPES", "RANDOM_STREAMS", "BatchedRecurrentNetworks", "ElmanRecurrence", "init_matrix",
-           "network_generator"]
+           "network_generator", "parameter_shapes", "weight_count"]
 
 GATES = {"rnn": 1, "srnn": 1, "ugrnn": 2, "gru": 3, "lstm": 4}  # recurrent blocks per architecture
 HAS_BIAS = {"rnn": False, "srnn": True, "ugrnn": True, "gru": True, "lstm": True}
@@ -86,6 +86,29 @@ def network_generator(seed: int, stream: str) -> torch.Generator:
         raise ValueError(f"stream={stream!r} is invalid; allowed values: {', '.join(RANDOM_STREAMS)}")
     digest = hashlib.sha256(f"gridbook/{stream}/{int(seed)}".encode()).digest()
     return torch.Generator().manual_seed(int.from_bytes(digest[:8], "little") & (2**63 - 1))
+
+
+# ---- shapes ---------------------------------------------------------------------------------------------------------
+def parameter_shapes(arch: str, n_hidden: int, n_outputs: int, n_inputs: int = 2) -> dict[str, tuple[int, ...]]:
+    """The parameter shapes of one network, in initialisation order: encoder (Np, Ng), LSTM cell encoder (Np, Ng),
+    input weight (2, G Ng), recurrent weight (Ng, G Ng), bias (G Ng,) (all but ``rnn``), decoder (Np, Ng)."""
+    check_choice("arch", arch, GATES)
+    ng, np_, gn = n_hidden, n_outputs, GATES[arch] * n_hidden
+    shapes: dict[str, tuple[int, ...]] = {"encoder": (np_, ng)}
+    if arch == "lstm":
+        shapes["cell_encoder"] = (np_, ng)
+    shapes["input_weight"] = (n_inputs, gn)
+    shapes["recurrent_weight"] = (ng, gn)
+    if HAS_BIAS[arch]:
+        shapes["bias"] = (gn,)
+    shapes["decoder"] = (np_, ng)
+    return shapes
+
+
+def weight_count(config: RunConfig) -> int:
+    """The number of trained weights of one network of ``config`` (every parameter of :func:`parameter_shapes`)."""
+    shapes = parameter_shapes(config.model.arch, config.model.n_hidden, config.target.code_size)
+    return sum(math.prod(shape) for shape in shapes.values())
 
 
 # ---- initialisers -------------------------------------------------------------------------------------------------
@@ -182,17 +205,8 @@ class BatchedRecurrentNetworks(nn.Module):
 
     # -- construction
     def parameter_shapes(self) -> dict[str, tuple[int, ...]]:
-        """Per-network parameter shapes, in initialisation order."""
-        ng, np_, gn = self.n_hidden, self.n_outputs, self.n_gates * self.n_hidden
-        shapes: dict[str, tuple[int, ...]] = {"encoder": (np_, ng)}
-        if self.arch == "lstm":
-            shapes["cell_encoder"] = (np_, ng)
-        shapes["input_weight"] = (self.n_inputs, gn)
-        shapes["recurrent_weight"] = (ng, gn)
-        if HAS_BIAS[self.arch]:
-            shapes["bias"] = (gn,)
-        shapes["decoder"] = (np_, ng)
-        return shapes
+        """Per-network parameter shapes, in initialisation order (:func:`parameter_shapes`)."""
+        return parameter_shapes(self.arch, self.n_hidden, self.n_outputs, self.n_inputs)
 
     def _init_one(self, cfg: ModelConfig, gen: torch.Generator) -> dict[str, torch.Tensor]:
         ng, np_, n_in, n_gates = self.n_hidden, self.n_outputs, self.n_inputs, self.n_gates

@@ -28,6 +28,7 @@ from gridbook.runs.jobs import train_and_evaluate
 from gridbook.runs.planning import plan_groups
 from gridbook.runs.store import RunStore
 
+EXECUTORS = ("local", "dask")  # where jobs run: processes on this machine, or a Dask cluster
 DASK_CONNECT_TIMEOUT_S = float(os.environ.get("GRIDBOOK_DASK_CONNECT_TIMEOUT", "5"))  # seconds
 
 

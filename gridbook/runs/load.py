@@ -11,46 +11,37 @@ from typing import Any
 
 import numpy as np
 
+from gridbook.analysis.pipeline import NETWORK_SUMMARY, UNIT_COLUMNS
 from gridbook.config import RunConfig
 from gridbook.errors import CorruptRunError
 from gridbook.files import atomic_write_bytes
-from gridbook.paper import SCORE_THRESHOLDS
-from gridbook.runs.store import DONE, RESULTS, UNIT_COLUMNS, RunStore
+from gridbook.runs.store import DONE, RESULTS, RunRecord, RunStore, as_store
 
-__all__ = ["SUMMARY_COLUMNS", "load_network", "load_results", "load_run", "load_units"]
-
-
-def _as_store(store: RunStore | str | Path | None) -> RunStore:
-    return store if isinstance(store, RunStore) else RunStore(store)
+__all__ = ["SUMMARY_COLUMNS", "load_network", "load_results", "load_run", "load_units", "write_results_table"]
 
 
-def _require_done(store: RunStore, run_id: str) -> None:
-    state = store.status(run_id)
-    if state == "corrupt":
-        store.verify(run_id)  # raises CorruptRunError naming the file
-    if state != "done":
-        raise FileNotFoundError(f"run {run_id} is not a finished run in {store.root} (status: {state})")
-
-
-def load_run(store: RunStore | str | Path | None, run_id: str) -> dict[str, Any]:
-    """One finished run: ``{"run_id", "config": RunConfig, "metrics": dict, "ratemaps": RateMaps,
-    "units": DataFrame}``."""
+def load_run(store: RunStore | str | Path | None, run_id: str, checkpoint: bool = False) -> RunRecord:
+    """One finished run as the :class:`RunRecord` that was written: ``config``, ``metrics`` (dict), ``ratemaps``
+    (:class:`gridbook.analysis.ratemaps.RateMaps`) and ``units`` (a DataFrame, one row per unit); ``checkpoint`` holds
+    the checkpoint file's bytes when asked for (``checkpoint=True``), else is empty (:func:`load_network` loads the
+    network itself)."""
     import pandas as pd
 
     from gridbook.analysis.ratemaps import RateMaps
 
-    store = _as_store(store)
-    _require_done(store, run_id)
+    store = as_store(store)
+    store.require_done(run_id)
     run_dir = store.run_dir(run_id)
     try:
         with np.load(run_dir / "ratemaps.npz") as data:
             ratemaps = RateMaps(maps=data["maps"], occupancy=data["occupancy"], x_edges=data["x_edges"],
                                 y_edges=data["y_edges"])
         units = pd.read_parquet(run_dir / "units.parquet")
+        weights = (run_dir / "checkpoint.pt").read_bytes() if checkpoint else b""
     except (OSError, ValueError, KeyError) as err:
         raise CorruptRunError(f"run {run_id}: rate maps or units do not load ({err})") from None
-    return {"run_id": run_id, "config": store.read_config(run_id), "metrics": store.read_metrics(run_id),
-            "ratemaps": ratemaps, "units": units}
+    return RunRecord(config=store.read_config(run_id), metrics=store.read_metrics(run_id), ratemaps=ratemaps,
+                     units=units, checkpoint=weights)
 
 
 def load_network(store: RunStore | str | Path | None, run_id: str, device: Any = None):
@@ -61,8 +52,8 @@ def load_network(store: RunStore | str | Path | None, run_id: str, device: Any =
 
     from gridbook.nets.checkpoints import load_checkpoint
 
-    store = _as_store(store)
-    _require_done(store, run_id)
+    store = as_store(store)
+    store.require_done(run_id)
     try:  # TorchVersion (a str) is allowed so that checkpoints recording torch.__version__ load with weights_only
         with torch.serialization.safe_globals([torch.torch_version.TorchVersion]):
             return load_checkpoint(store.run_dir(run_id) / "checkpoint.pt", device=device)
@@ -71,15 +62,7 @@ def load_network(store: RunStore | str | Path | None, run_id: str, device: Any =
 
 
 # ---- tables -------------------------------------------------------------------------------------------------------
-SUMMARY_COLUMNS = ("decoding_error_cm", "loss", "diverged", "best_score60_min_max", "best_score60_mean",
-                   *(f"frac_units_above_{t}" for t in SCORE_THRESHOLDS), "period_mode_m", "participation_ratio",
-                   "train_seconds")
-
-
-def _spec_run_ids(spec: Any, profile: str | None) -> list[str]:
-    from gridbook.runs.spec import expand_spec
-
-    return [c.run_id() for c in expand_spec(spec, profile=profile)]
+SUMMARY_COLUMNS = ("decoding_error_cm", "loss", "diverged", *NETWORK_SUMMARY, "train_seconds")
 
 
 def _result_row(store: RunStore, run_id: str) -> dict[str, Any]:
@@ -94,19 +77,20 @@ def _result_row(store: RunStore, run_id: str) -> dict[str, Any]:
     return row
 
 
-def load_results(store: RunStore | str | Path | None = None, spec: Any = None, profile: str | None = None,
-                 write: bool = True):
-    """One row per finished run: flat config columns, ``run_id`` and :data:`SUMMARY_COLUMNS`.
+def load_results(store: RunStore | str | Path | None = None, run_ids: Iterable[str] | None = None):
+    """One row per finished run: ``run_id``, the flat config columns and :data:`SUMMARY_COLUMNS`.
 
-    ``spec`` (a spec path or dict, expanded with ``profile``) keeps only the runs that spec makes. The table of
-    all finished runs is also written atomically to ``results.parquet`` at the store's root (``write=False``: not).
-    Tuple-valued config fields (sigma_range, surround_range) are stored as strings in the parquet file.
+    ``run_ids`` keeps only those runs, in that order (runs not finished are left out; see
+    :func:`gridbook.runs.spec.spec_run_ids` for the runs of a sweep spec); None: every finished run, sorted by id.
+    A corrupt run is left out with a warning (a sweep redoes it). Reads only: :func:`write_results_table` writes the
+    table to the store.
     """
     import pandas as pd
 
-    store = _as_store(store)
+    store = as_store(store)
+    wanted = store.run_ids() if run_ids is None else list(dict.fromkeys(run_ids))
     rows = []
-    for run_id in store.run_ids():
+    for run_id in wanted:
         if not (store.run_dir(run_id) / DONE).exists():
             continue  # not finished: does not exist for readers
         try:
@@ -116,28 +100,33 @@ def load_results(store: RunStore | str | Path | None = None, spec: Any = None, p
     columns = ["run_id", *RunConfig().to_flat(), *SUMMARY_COLUMNS]
     table = pd.DataFrame(rows, columns=columns)
     table["diverged"] = table["diverged"].astype(bool)
-    if write and store.root.is_dir():
-        on_disk = table.copy()
-        for name in ("sigma_range", "surround_range"):
-            on_disk[name] = on_disk[name].map(lambda v: None if v is None else json.dumps(list(v)))
-        buffer = io.BytesIO()
-        on_disk.to_parquet(buffer, index=False)
-        atomic_write_bytes(store.root / RESULTS, buffer.getvalue())
-    if spec is not None:
-        wanted = _spec_run_ids(spec, profile)
-        table = table.set_index("run_id").reindex([r for r in wanted if r in set(table["run_id"])]).reset_index()
-    return table.reset_index(drop=True)
+    return table
+
+
+def write_results_table(store: RunStore | str | Path | None = None) -> Path:
+    """Write the table of every finished run (:func:`load_results`) to ``results.parquet`` at the store's root,
+    atomically, for readers outside Python; returns its path. Tuple-valued config fields (sigma_range,
+    surround_range) are written as JSON strings."""
+    store = as_store(store)
+    table = load_results(store)
+    for name in ("sigma_range", "surround_range"):
+        table[name] = table[name].map(lambda v: None if v is None else json.dumps(list(v)))
+    buffer = io.BytesIO()
+    table.to_parquet(buffer, index=False)
+    store.root.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(store.root / RESULTS, buffer.getvalue())
+    return store.root / RESULTS
 
 
 def load_units(store: RunStore | str | Path | None = None, run_ids: Iterable[str] | None = None):
     """Per-unit table: ``run_id``, ``unit`` and :data:`UNIT_COLUMNS`, over the given (default: all finished) runs."""
     import pandas as pd
 
-    store = _as_store(store)
+    store = as_store(store)
     run_ids = store.done_run_ids() if run_ids is None else list(run_ids)
     frames = []
     for run_id in run_ids:
-        _require_done(store, run_id)
+        store.require_done(run_id)
         try:
             frame = pd.read_parquet(store.run_dir(run_id) / "units.parquet")
         except (OSError, ValueError) as err:

@@ -42,7 +42,6 @@ DISTRIBUTIONS = ("uniform", "log_uniform", "int_uniform")
 SPEC_KEYS = ("name", "description", "profile", "method", "parameters", "blocks", "count", "seed", "seeds")
 BLOCK_KEYS = ("name", "method", "parameters", "count", "seed", "seeds")
 PARAMETER_KEYS = ("value", "values", "distribution", "min", "max")
-EXECUTORS = ("local", "dask")
 DEFAULT_PROFILE = "quick"
 RUN_COUNT_COMMENT = re.compile(r"^#\s*runs:\s*(\d+)", re.MULTILINE)
 
@@ -227,6 +226,11 @@ def expand_spec(spec: str | Path | Mapping[str, Any], profile: str | None = None
     for run in runs:
         unique.setdefault(run.run_id(), run)
     return list(unique.values())
+
+
+def spec_run_ids(spec: str | Path | Mapping[str, Any], profile: str | None = None) -> list[str]:
+    """The run ids of the runs a spec makes, in spec order (e.g. to select them from the store's tables)."""
+    return [config.run_id() for config in expand_spec(spec, profile)]
 
 
 def stated_run_count(path: str | Path) -> int | None:

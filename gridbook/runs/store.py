@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from gridbook.analysis.periods import summarize_units
+from gridbook.analysis.pipeline import UNIT_COLUMNS
 from gridbook.config import RunConfig
 from gridbook.errors import CorruptRunError
 from gridbook.files import (
@@ -50,7 +50,6 @@ from gridbook.files import (
 RUN_FILES = ("config.yaml", "checkpoint.pt", "metrics.json", "ratemaps.npz", "units.parquet")
 SMALL_FILES = ("config.yaml", "metrics.json", "units.parquet")  # checksummed on every status check
 DONE, FAILED, RESULTS = "DONE", "failed.json", "results.parquet"
-UNIT_COLUMNS = ("score60_mean", "score60_min_max", "score90", "period_m", "orientation_deg")
 RUN_ID = re.compile(r"^[0-9a-f]{16}$")
 STORE_ENV = "GRIDBOOK_STORE"
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -64,7 +63,8 @@ class RunRecord:
     ``units`` maps each of :data:`UNIT_COLUMNS` to a (U,) array; ``ratemaps`` is a
     :class:`gridbook.analysis.ratemaps.RateMaps` (or anything with maps/occupancy/x_edges/y_edges); ``checkpoint`` is
     the checkpoint file's bytes (:func:`gridbook.nets.checkpoints.checkpoint_bytes`) or a
-    ``torch.save``-able dict.
+    ``torch.save``-able dict. :func:`gridbook.runs.load.load_run` reads a stored run back as a RunRecord (its
+    ``units`` a DataFrame with a ``unit`` column, its checkpoint read only when asked for).
     """
 
     config: RunConfig
@@ -72,6 +72,11 @@ class RunRecord:
     ratemaps: Any
     units: Mapping[str, np.ndarray]
     checkpoint: bytes | Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def run_id(self) -> str:
+        """The run's id in the store: its config's content hash."""
+        return self.config.run_id()
 
 
 # ---- the store ------------------------------------------------------------------------------------------------------
@@ -113,9 +118,6 @@ class RunStore:
             return "corrupt"
         return "done"
 
-    def is_done(self, run_id: str) -> bool:
-        return self.status(run_id) == "done"
-
     def verify(self, run_id: str, deep: bool = False) -> RunConfig:
         """The run's config; raises :class:`CorruptRunError` (naming the run and the file) unless the run's files
         match its DONE marker and its config hashes to its directory name."""
@@ -139,6 +141,15 @@ class RunStore:
         if config.run_id() != run_id:
             raise CorruptRunError(f"run {run_id}: config.yaml hashes to {config.run_id()}, not its directory name")
         return config
+
+    def require_done(self, run_id: str) -> None:
+        """Raise unless the run is finished: :class:`CorruptRunError` naming the file for a corrupt run, else
+        FileNotFoundError with the run's status."""
+        state = self.status(run_id)
+        if state == "corrupt":
+            self.verify(run_id)  # raises CorruptRunError naming the file
+        if state != "done":
+            raise FileNotFoundError(f"run {run_id} is not a finished run in {self.root} (status: {state})")
 
     def read_config(self, run_id: str) -> RunConfig:
         try:
@@ -175,7 +186,6 @@ class RunStore:
         run_dir = self._fresh_dir(run_id)
         maps = record.ratemaps
         metrics = dict(record.metrics)
-        metrics.update(summarize_units(record.units))
         metrics.setdefault("versions", package_versions())
         metrics.setdefault("git_commit", git_commit())
         metrics["run_id"] = run_id
@@ -236,3 +246,8 @@ class RunStore:
             return json.loads((self.run_dir(run_id) / "metrics.json").read_text())
         except (OSError, ValueError) as err:
             raise CorruptRunError(f"run {run_id}: metrics.json does not load ({err})") from None
+
+
+def as_store(store: RunStore | str | Path | None) -> RunStore:
+    """A :class:`RunStore` from a store, a path, or None (``$GRIDBOOK_STORE``, else ``./runs``)."""
+    return store if isinstance(store, RunStore) else RunStore(store)

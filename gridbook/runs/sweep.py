@@ -1,4 +1,5 @@
-"""Running a sweep: train and evaluate every run of one or more specs that the store lacks (:func:`run_sweep`)."""
+"""Running a sweep: train and evaluate every run of one or more specs that the store lacks (:func:`run_sweep`), then
+refresh the store's ``results.parquet``."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gridbook.errors import ConfigError
-from gridbook.runs.spec import EXECUTORS, expand_spec
+from gridbook.errors import check_choice, check_int
+from gridbook.runs.executors import EXECUTORS, execute_groups
+from gridbook.runs.load import write_results_table
+from gridbook.runs.spec import expand_spec
+from gridbook.runs.store import as_store
 
 __all__ = ["SweepSummary", "run_sweep"]
 
@@ -55,20 +59,18 @@ def run_sweep(spec: str | Path | Mapping[str, Any] | list, profile: str | None =
     :func:`gridbook.runs.jobs.train_and_evaluate`. ``verify``: checksum every stored file before skipping a run.
     Runs that raise are recorded in the store (failed.json) and retried by the next sweep.
     """
-    from gridbook.runs.executors import execute_groups
-    from gridbook.runs.store import RunStore
-
     start = time.perf_counter()
-    if executor not in EXECUTORS:
-        raise ConfigError(f"executor={executor!r} is invalid; allowed values: {', '.join(EXECUTORS)}")
-    if workers is not None and (not isinstance(workers, int) or workers < 1):
-        raise ConfigError(f"workers={workers!r} is invalid; allowed values: an integer >= 1")
+    check_choice("executor", executor, EXECUTORS)
+    if workers is not None:
+        check_int("workers", workers, 1)
     specs = spec if isinstance(spec, list) else [spec]
     configs = list({c.run_id(): c for s in specs for c in expand_spec(s, profile)}.values())
-    store = store if isinstance(store, RunStore) else RunStore(store)
+    store = as_store(store)
     pending = [c for c in configs if store.status(c.run_id(), deep=verify) != "done"]
     outcome = execute_groups(pending, store, executor=executor, workers=workers, scheduler=scheduler,
                              group_size=group_size, device=device, progress=progress, run_group=run_group)
+    if outcome.done:
+        write_results_table(store)
     return SweepSummary(total=len(configs), done=len(outcome.done), skipped=len(configs) - len(pending),
                         failed=len(outcome.failed), diverged=sum(bool(d.get("diverged")) for d in outcome.done),
                         wall_seconds=time.perf_counter() - start, store=str(store.root),

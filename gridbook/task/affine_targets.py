@@ -9,7 +9,7 @@ from typing import Any
 import torch
 
 from gridbook.errors import check_int, check_positive
-from gridbook.task.encoder import TargetEncoder, _as_positions
+from gridbook.task.encoder import TargetEncoder, as_positions
 
 __all__ = ["CartesianTarget", "HighDimCartesianTarget", "HighDimPolarTarget"]
 
@@ -21,7 +21,7 @@ class CartesianTarget(TargetEncoder):
     name, n_outputs = "cartesian", 2
 
     def encode(self, pos: Any) -> torch.Tensor:
-        return _as_positions(pos, self.device).clone()  # (..., 2) m
+        return as_positions(pos, self.device).clone()  # (..., 2) m
 
     def decode(self, output: torch.Tensor) -> torch.Tensor:
         return output  # (..., 2) m
@@ -46,7 +46,7 @@ class HighDimCartesianTarget(TargetEncoder):
         self.decoder = torch.linalg.pinv(draw[:, :2]).float().to(self.device)  # (2, n) m
 
     def encode(self, pos: Any) -> torch.Tensor:
-        return _as_positions(pos, self.device) @ self.weights.T + self.bias  # (..., n)
+        return as_positions(pos, self.device) @ self.weights.T + self.bias  # (..., n)
 
     def decode(self, output: torch.Tensor) -> torch.Tensor:
         return (output - self.bias) @ self.decoder.T  # (..., 2) m
@@ -80,7 +80,7 @@ class HighDimPolarTarget(TargetEncoder):
             self.device)  # (M,) rad
 
     def encode(self, pos: Any) -> torch.Tensor:
-        pos = _as_positions(pos, self.device)  # (..., 2) m
+        pos = as_positions(pos, self.device)  # (..., 2) m
         radius = pos.norm(dim=-1, keepdim=True)  # (..., 1) m
         angle = torch.atan2(pos[..., 1:], pos[..., :1])  # (..., 1) rad
         radial = radius * self.radial_weights + self.radial_bias  # (..., n_radial)

@@ -10,7 +10,8 @@ import torch.nn.functional as F
 from gridbook.paper import MSE_TARGETS
 
 
-def _as_positions(pos: Any, device: torch.device) -> torch.Tensor:
+def as_positions(pos: Any, device: torch.device) -> torch.Tensor:
+    """Positions as a float32 tensor (..., 2) in metres on ``device``; raises unless the last axis is (x, y)."""
     pos = torch.as_tensor(pos, dtype=torch.float32, device=device)
     if pos.shape[-1:] != (2,):
         raise ValueError(f"pos must have shape (..., 2) in metres; got {tuple(pos.shape)}")

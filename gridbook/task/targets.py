@@ -21,7 +21,7 @@ from gridbook.config import SURROUND_CONVENTIONS, TARGETS, TargetConfig, TaskCon
 from gridbook.errors import ConfigError, check_choice, check_int, check_positive, check_range
 from gridbook.paper import BOX_M
 from gridbook.task.affine_targets import CartesianTarget, HighDimCartesianTarget, HighDimPolarTarget
-from gridbook.task.encoder import TargetEncoder, _as_positions
+from gridbook.task.encoder import TargetEncoder, as_positions
 
 __all__ = ["CartesianTarget", "DifferenceOfGaussians", "DifferenceOfSoftmaxes", "GaussianPlaceCells",
            "HighDimCartesianTarget", "HighDimPolarTarget", "PlaceCellTarget", "SoftmaxOfDifferences", "TargetEncoder",
@@ -133,7 +133,7 @@ class PlaceCellTarget(TargetEncoder):
 
     def squared_distances(self, pos: Any) -> torch.Tensor:
         """pos (..., 2) m -> (..., Np) m^2 squared distance from each position to each cell's nearest field."""
-        pos = _as_positions(pos, self.device)
+        pos = as_positions(pos, self.device)
         flat = pos.reshape(-1, 2)  # (N, 2) m
         box = torch.tensor(self.box, dtype=pos.dtype, device=pos.device)
         d2 = None

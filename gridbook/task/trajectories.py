@@ -67,6 +67,10 @@ class Trajectories:
     def batch_size(self) -> int:
         return int(self.position.shape[1])
 
+    def path(self) -> torch.Tensor:
+        """(T + 1, B, 2) m: the start position followed by the position after every step."""
+        return torch.cat([self.init_position[None], self.position])
+
     def to(self, device: str | torch.device) -> Trajectories:
         return Trajectories(*(getattr(self, name).to(device) for name in
                               ("velocity", "position", "init_position", "heading", "speed")))

@@ -8,7 +8,7 @@ import scipy.ndimage as ndi
 import torch
 from reference_scores import reference_ring_masks, reference_sac, reference_scores, reference_scores_from_sac
 
-from gridbook.analysis.periods import grid_properties, mode_ratios, period_mode, period_modes, summarize_units
+from gridbook.analysis.periods import grid_properties, main_period_mode, mode_ratios, period_modes
 from gridbook.analysis.scores import (
     ANGLES,
     GridScores,
@@ -230,22 +230,20 @@ def test_period_modes_of_a_bimodal_sample():
     np.testing.assert_allclose(mode_ratios([0.6, 0.3, 0.42]), [1.4, 0.6 / 0.42])
 
 
-def test_period_modes_errors():
-    with pytest.raises(ValueError, match="at least 2 distinct finite"):
-        period_modes([0.3, np.nan])
+def test_period_modes_of_too_few_periods_and_errors():
+    assert period_modes([]).size == 0 and period_modes([np.nan]).size == 0
+    np.testing.assert_array_equal(period_modes([0.3, np.nan]), [0.3])
+    np.testing.assert_array_equal(period_modes([0.3, 0.3, 0.3]), [0.3])
+    with pytest.raises(ValueError, match="grid_points=2 is invalid"):
+        period_modes([0.3, 0.4], grid_points=2)
     with pytest.raises(ValueError, match="positive"):
         mode_ratios([0.0, 0.3])
 
 
-SCORES = np.array([0.2, 0.5, 0.9, 1.3, np.nan])  # min-max score60 of 5 units
-PERIODS = np.array([0.9, 0.4, 0.4, 0.4, np.nan])  # m
+def test_main_period_mode_is_the_mode_nearest_the_median():
+    rng = np.random.default_rng(5)
+    periods = np.concatenate([rng.normal(0.4, 0.02, 300), rng.normal(0.8, 0.02, 100)])  # median in the 0.4 mode
+    assert main_period_mode(periods) == pytest.approx(0.4, abs=0.01)
+    assert main_period_mode(np.concatenate([periods, rng.normal(0.8, 0.02, 400)])) == pytest.approx(0.8, abs=0.01)
+    assert main_period_mode([0.5]) == 0.5 and np.isnan(main_period_mode([]))
 
-
-def test_summary_of_units():
-    summary = summarize_units({"score60_min_max": SCORES, "score60_mean": SCORES - 0.1, "period_m": PERIODS})
-    assert summary["best_score60_min_max"] == 1.3 and summary["best_score60_mean"] == pytest.approx(1.2)
-    assert summary["frac_units_above_0.3"] == 3 / 4  # NaN unit excluded
-    assert summary["frac_units_above_0.8"] == 2 / 4 and summary["frac_units_above_1.2"] == 1 / 4
-    assert summary["period_mode_m"] == 0.4  # units scoring > 0.3 all have period 0.4
-    assert period_mode(np.array([0.3, 0.31, 0.3, 0.7])) == pytest.approx(0.3, abs=0.01)
-    assert np.isnan(period_mode(np.array([np.nan])))

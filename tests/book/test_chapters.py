@@ -31,7 +31,6 @@ def test_periods_and_modes():
     table = chapters.period_table(grid)
     assert table.loc[0.12, "main mode (m)"] == 0.4 and table.loc[0.14, "grid units"] == 1
     assert chapters.modes_per_run(grid).to_dict() == {"a": 1, "b": 1}
-    assert chapters.safe_modes([]).size == 0
 
 
 def test_theory_maps_and_survival():
@@ -40,9 +39,8 @@ def test_theory_maps_and_survival():
     ring = chapters.theory_maps(0.12, 4.0, convention="std_ratio", cell_density=1e6)
     expected = math.sqrt(8 * math.log(4.0) / (15 * 0.12**2))  # 2-D, a_E = a_I = 1, sI = 4 sE
     assert float(ring["k_star"]) == pytest.approx(expected) and bool(ring["forms"])
-    assert float(chapters.surround_std(0.1, 4.0)) == pytest.approx(0.2)
-    with pytest.raises(ValueError, match="convention='x' is invalid"):
-        chapters.surround_std(0.1, 2.0, "x")
+    with pytest.raises(ValueError, match="surround_convention='x' is invalid"):
+        chapters.theory_maps(0.12, 2.0, convention="x")
     np.testing.assert_array_equal(chapters.survival_curve([0.1, 0.5, np.nan], [0.0, 0.3, 0.6]), [1.0, 0.5, 0.0])
 
 

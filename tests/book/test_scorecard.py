@@ -38,6 +38,17 @@ def test_r3_verdicts(fracs, verdict):
     assert sc.r3_row(table, "quick").verdict == verdict
 
 
+def test_r3_spike_within_the_seed_spread_is_only_partly():
+    """12 cm is 3x its neighbours on average, but one seed at 11 cm swings by 40 points: no spike."""
+    table = results(sigma=[0.11, 0.11, 0.12, 0.12, 0.13, 0.13], surround_scale=[2.0] * 6,
+                    **{"frac_units_above_0.3": [0.0, 0.4, 0.6, 0.6, 0.0, 0.0]})
+    row = sc.r3_row(table, "quick")
+    assert row.verdict == sc.PARTLY and row.reason == "12 cm is highest, by less than the seed spread"
+    assert "lead 40.0 points, seed spread up to 40.0" in row.ours
+    steady = table.assign(**{"frac_units_above_0.3": [0.1, 0.1, 0.6, 0.6, 0.0, 0.0]})
+    assert sc.r3_row(steady, "quick").verdict == sc.REPRODUCED
+
+
 def test_r3_ignores_runs_of_the_surround_sweep():
     flat = results(sigma=[0.11, 0.12, 0.13, 0.12], surround_scale=[2.0, 2.0, 2.0, 3.0],
                    **{"frac_units_above_0.3": [0.3, 0.3, 0.3, 0.9]})

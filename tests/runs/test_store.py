@@ -5,11 +5,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from gridbook.analysis.pipeline import summarize_units
 from gridbook.analysis.ratemaps import RateMaps
 from gridbook.config import profile_config
 from gridbook.errors import CorruptRunError
 from gridbook.files import atomic_write_bytes
-from gridbook.runs.load import SUMMARY_COLUMNS, load_results, load_run, load_units
+from gridbook.runs.load import SUMMARY_COLUMNS, load_results, load_run, load_units, write_results_table
+from gridbook.runs.spec import spec_run_ids
 from gridbook.runs.store import DONE, RUN_FILES, RunRecord, RunStore
 
 SCORES = np.array([0.2, 0.5, 0.9, 1.3, np.nan])  # min-max score60 of 5 units
@@ -27,7 +29,7 @@ def fake_record(config, n_units=5, n_bins=6):
     units = {"score60_mean": SCORES[:n_units] - 0.1, "score60_min_max": SCORES[:n_units],
              "score90": np.zeros(n_units), "period_m": PERIODS[:n_units], "orientation_deg": np.full(n_units, 7.0)}
     metrics = {"decoding_error_cm": 4.0 + config.train.seed, "loss": 1.5, "diverged": config.train.seed == 3,
-               "participation_ratio": 2.5, "train_seconds": 0.0, "device": "cpu"}
+               **summarize_units(units), "participation_ratio": 2.5, "train_seconds": 0.0, "device": "cpu"}
     checkpoint = {"format": "fake", "weights": np.arange(4.0) + config.train.seed}
     return RunRecord(config=config, metrics=metrics, ratemaps=RateMaps(maps, occupancy, edges, edges),
                      units=units, checkpoint=checkpoint)
@@ -45,25 +47,31 @@ def config(seed=0, **kw):
 def test_round_trip(store):
     record = fake_record(config(seed=1))
     run_id = store.write_run(record)
-    assert run_id == record.config.run_id() and store.status(run_id) == "done"
+    assert run_id == record.config.run_id() == record.run_id and store.status(run_id) == "done"
     run = load_run(store, run_id)
-    assert run["config"] == record.config
-    np.testing.assert_array_equal(run["ratemaps"].maps, record.ratemaps.maps)  # NaN in the same places
-    assert run["ratemaps"].maps.dtype == np.float32 and np.isnan(run["ratemaps"].maps[:, 0, 0]).all()
-    np.testing.assert_array_equal(run["ratemaps"].occupancy, record.ratemaps.occupancy)
-    np.testing.assert_array_equal(run["ratemaps"].x_edges, record.ratemaps.x_edges)
-    metrics = run["metrics"]
+    assert isinstance(run, RunRecord) and run.run_id == run_id and run.checkpoint == b""
+    assert load_run(store, run_id, checkpoint=True).checkpoint == (store.run_dir(run_id) / "checkpoint.pt").read_bytes()
+    assert run.config == record.config
+    np.testing.assert_array_equal(run.ratemaps.maps, record.ratemaps.maps)  # NaN in the same places
+    assert run.ratemaps.maps.dtype == np.float32 and np.isnan(run.ratemaps.maps[:, 0, 0]).all()
+    np.testing.assert_array_equal(run.ratemaps.occupancy, record.ratemaps.occupancy)
+    np.testing.assert_array_equal(run.ratemaps.x_edges, record.ratemaps.x_edges)
+    metrics = run.metrics
     assert metrics["decoding_error_cm"] == 5.0 and metrics["diverged"] is False
     assert set(metrics["versions"]) >= {"torch", "numpy", "gridbook"} and "git_commit" in metrics
-    assert list(run["units"].columns) == ["unit", "score60_mean", "score60_min_max", "score90", "period_m",
+    assert list(run.units.columns) == ["unit", "score60_mean", "score60_min_max", "score90", "period_m",
                                           "orientation_deg"]
-    np.testing.assert_array_equal(run["units"]["score60_min_max"], SCORES)
+    np.testing.assert_array_equal(run.units["score60_min_max"], SCORES)
 
 
 def test_atomic_writes_leave_no_temporary_files(store, tmp_path):
     run_id = store.write_run(fake_record(config()))
     assert sorted(os.listdir(store.run_dir(run_id))) == sorted([*RUN_FILES, DONE])
     load_results(store)
+    load_run(store, run_id)
+    load_units(store)
+    assert os.listdir(store.root) == [run_id]  # reading writes nothing
+    write_results_table(store)
     assert sorted(os.listdir(store.root)) == sorted([run_id, "results.parquet"])
     target = tmp_path / "file.bin"
     atomic_write_bytes(target, b"old")
@@ -145,11 +153,11 @@ def test_load_results_columns_values_and_spec_filter(store):
     row = table.set_index("seed").loc[3]
     assert row["decoding_error_cm"] == 7.0 and row["diverged"] and row["best_score60_min_max"] == 1.3
     assert row["frac_units_above_0.8"] == 0.5 and row["period_mode_m"] == 0.4 and row["participation_ratio"] == 2.5
-    on_disk = pd.read_parquet(store.root / "results.parquet")
+    on_disk = pd.read_parquet(write_results_table(store))
     assert list(on_disk["run_id"]) == list(table["run_id"])
-    spec = {"profile": "smoke", "parameters": {"seed": {"values": [1, 2, 9]}}}
-    filtered = load_results(store, spec=spec)
-    assert list(filtered["seed"]) == [1, 2]  # seed 9 never ran
+    spec = {"profile": "smoke", "parameters": {"seed": {"values": [2, 1, 9]}}}
+    filtered = load_results(store, run_ids=spec_run_ids(spec))
+    assert list(filtered["seed"]) == [2, 1]  # in the spec's order; seed 9 never ran
     units = load_units(store, run_ids=filtered["run_id"])
     assert list(units.columns) == ["run_id", "unit", "score60_mean", "score60_min_max", "score90", "period_m",
                                    "orientation_deg"]

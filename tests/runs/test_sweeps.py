@@ -18,7 +18,7 @@ from gridbook.errors import ConfigError
 from gridbook.nets.evaluate import evaluate_networks
 from gridbook.runs.load import load_network, load_results, load_run
 from gridbook.runs.planning import plan_groups
-from gridbook.runs.spec import expand_spec, stated_run_count
+from gridbook.runs.spec import expand_spec, spec_run_ids, stated_run_count
 from gridbook.runs.store import RunStore
 from gridbook.runs.sweep import run_sweep
 
@@ -210,7 +210,7 @@ def test_sweep_runs_skips_finished_runs_and_redoes_corrupt_ones(tmp_path, monkey
         handle.truncate(100)
     repaired = run_sweep(SMALL, store=store, run_group=fake_run_group, workers=1, progress=False)
     assert (repaired.done, repaired.skipped) == (1, 5) and counts(tmp_path / "trained.txt")[victim] == 2
-    assert store.status(victim) == "done" and len(load_results(store, spec=SMALL)) == 6
+    assert store.status(victim) == "done" and len(load_results(store, run_ids=spec_run_ids(SMALL))) == 6
 
 
 def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch, capsys):
@@ -285,18 +285,18 @@ def test_end_to_end_smoke_sweep_with_the_real_trainer(tmp_path):
     spec = {"profile": "smoke", "parameters": {"target": {"values": ["cartesian", "dos"]}}, "seeds": [0, 1]}
     summary = run_sweep(spec, store=tmp_path / "runs", workers=1, progress=False)
     assert (summary.total, summary.done, summary.failed) == (4, 4, 0)
-    table = load_results(tmp_path / "runs", spec=spec)
+    table = load_results(tmp_path / "runs", run_ids=spec_run_ids(spec))
     assert list(table["run_id"]) == [c.run_id() for c in expand_spec(spec)]
     assert table["decoding_error_cm"].between(0, 400).all() and (table["participation_ratio"] >= 1).all()
     assert table["best_score60_min_max"].between(-2, 2).all() and table["frac_units_above_0.3"].between(0, 1).all()
     run = load_run(tmp_path / "runs", table["run_id"][3])
     smoke = profile_config("smoke")
     n_units, n_bins = smoke.model.n_hidden, smoke.analysis.n_bins
-    assert run["ratemaps"].maps.shape == (n_units, n_bins, n_bins) and len(run["units"]) == n_units
-    assert run["metrics"]["group_size"] == 2 and run["metrics"]["steps_done"] == smoke.train.n_steps
+    assert run.ratemaps.maps.shape == (n_units, n_bins, n_bins) and len(run.units) == n_units
+    assert run.metrics["group_size"] == 2 and run.metrics["steps_done"] == smoke.train.n_steps
     network = load_network(tmp_path / "runs", table["run_id"][3], device="cpu")
     again = evaluate_networks(network)[0]  # the stored weights and target give back the stored evaluation
-    assert again["decoding_error_cm"] == pytest.approx(run["metrics"]["decoding_error_cm"], rel=1e-6)
+    assert again["decoding_error_cm"] == pytest.approx(run.metrics["decoding_error_cm"], rel=1e-6)
 
 
 def test_batched_and_single_training_give_the_same_table(tmp_path):

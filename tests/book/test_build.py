@@ -1,4 +1,4 @@
-"""Tests of the book pipeline (gridbook/book.py), the chapter notebooks and the book configuration."""
+"""The book pipeline (gridbook.book.build), the chapter notebooks and the book configuration."""
 
 from __future__ import annotations
 
@@ -12,11 +12,26 @@ import yaml
 
 from gridbook.book import build as book
 from gridbook.cli.main import build_parser
-from gridbook.config import PROFILE_DEVIATIONS, PROFILES
+from gridbook.config import PROFILES
 from gridbook.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
 CHAPTER_SOURCES = sorted((ROOT / "notebooks").glob("*.md"))
+
+
+# ---- end to end ---------------------------------------------------------------------------------------------------
+def _book_copy(tmp_path: Path, extra_chapter: str | None = None) -> Path:
+    """A minimal checkout: book/ (without build outputs) and notebooks/, optionally one more chapter in the toc."""
+    root = tmp_path / "repo"
+    shutil.copytree(ROOT / "book", root / "book", ignore=shutil.ignore_patterns("_build", "*.ipynb"))
+    shutil.copytree(ROOT / "notebooks", root / "notebooks", ignore=shutil.ignore_patterns("*.ipynb"))
+    if extra_chapter:
+        toc = yaml.safe_load((root / "book" / "_toc.yml").read_text())
+        toc["parts"][0]["chapters"].append({"file": f"chapters/{extra_chapter}"})
+        (root / "book" / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False))
+    return root
 
 
 # ---- configuration ------------------------------------------------------------------------------------------------
@@ -92,57 +107,12 @@ def test_cli_collects_repeated_params_and_chapters():
     assert book.parse_params(args.param) == {"sigmas": [0.1, 0.11], "seeds": [0]}
 
 
-def test_chapter_spec_applies_seed_and_parameter_overrides(tmp_path):
-    (tmp_path / "book").mkdir()
-    (tmp_path / "book" / "_toc.yml").write_text("format: jb-book\nroot: index\n")
-    (tmp_path / "sweeps" / "chapters").mkdir(parents=True)
-    spec = {"seeds": [0], "parameters": {"target": {"value": "dos"}},
-            "blocks": [{"parameters": {"sigma": {"values": [0.1]}, "target": {"value": "dog"}}, "seeds": [3]}]}
-    (tmp_path / "sweeps" / "chapters" / "demo.smoke.yaml").write_text(yaml.safe_dump(spec))
-    data = book.chapter_spec("demo", "smoke", seeds=[1, 2], start=tmp_path, target=["gaussian"], sigma=None)
-    assert data["seeds"] == [1, 2] and "seeds" not in data["blocks"][0]
-    assert data["parameters"]["target"] == data["blocks"][0]["parameters"]["target"] == {"values": ["gaussian"]}
-    assert data["blocks"][0]["parameters"]["sigma"] == {"values": [0.1]}
-
-
-# ---- the profile box ----------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("profile", PROFILES)
-def test_profile_box_names_profile_runs_and_every_deviation(profile):
-    text = book.profile_box(profile, n_runs=7).data
-    assert f"<strong>{profile}</strong> profile: 7 trained networks" in text
-    for name, paper_value, value, _ in PROFILE_DEVIATIONS[profile]:
-        assert f"<code>{name}</code></td><td>{paper_value}</td><td>{value}</td>" in text
-    assert book.deviation_table(profile)["field"].tolist() == [d[0] for d in PROFILE_DEVIATIONS[profile]]
-
-
-def test_profile_box_rejects_bad_input():
-    assert "no trained networks" in book.profile_box_html("quick", 0)
-    assert "1 trained network<" in book.profile_box_html("quick", 1)
-    with pytest.raises(ConfigError, match="profile='fast' is invalid; allowed values: smoke, quick, paper"):
-        book.profile_box("fast", 1)
-    with pytest.raises(ConfigError, match="n_runs=-1 is invalid"):
-        book.profile_box("quick", -1)
-
-
 def test_missing_kernel_other_than_python3_is_an_error():
     from gridbook.errors import UserError
 
     assert book.ensure_kernel("python3") == "python3"
     with pytest.raises(UserError, match="kernel='no-such-kernel' is not installed; available: .*python3"):
         book.ensure_kernel("no-such-kernel")
-
-
-# ---- end to end ---------------------------------------------------------------------------------------------------
-def _book_copy(tmp_path: Path, extra_chapter: str | None = None) -> Path:
-    """A minimal checkout: book/ (without build outputs) and notebooks/, optionally one more chapter in the toc."""
-    root = tmp_path / "repo"
-    shutil.copytree(ROOT / "book", root / "book", ignore=shutil.ignore_patterns("_build", "*.ipynb"))
-    shutil.copytree(ROOT / "notebooks", root / "notebooks", ignore=shutil.ignore_patterns("*.ipynb"))
-    if extra_chapter:
-        toc = yaml.safe_load((root / "book" / "_toc.yml").read_text())
-        toc["parts"][0]["chapters"].append({"file": f"chapters/{extra_chapter}"})
-        (root / "book" / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False))
-    return root
 
 
 def test_unknown_chapter_and_parameter_are_rejected(tmp_path):

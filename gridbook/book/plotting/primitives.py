@@ -1,9 +1,6 @@
-"""Figures for the book. Every function draws precomputed arrays, computes no analysis, takes ``ax=None`` (or
-``fig=None`` for multi-panel figures) and returns the figure it drew on.
-
-Rate maps and images are drawn in image order with ``origin="lower"`` (``maps[u, iy, ix]``); NaN bins (unvisited)
-are left blank.
-"""
+"""The panels the book's figures are made of: rate maps, autocorrelograms, score distributions, period histograms,
+Fourier spectra, paths and tuning curves. Every function draws precomputed arrays, computes no analysis, takes
+``ax=None`` (or ``fig=None`` for multi-panel figures) and returns the figure it drew on."""
 
 from __future__ import annotations
 
@@ -18,8 +15,9 @@ from matplotlib.patches import Circle, Rectangle
 
 from gridbook.paper import BOX_M
 
-__all__ = ["fourier_power_image", "period_histogram", "radial_profile", "ratemap_grid", "rotation_panel", "sac_panel",
-           "score_distributions", "set_style", "trajectory_plot", "tuning_curves"]
+__all__ = ["RATEMAP_CMAP", "SAC_CMAP", "fourier_power_image", "new_axes", "period_histogram", "radial_profile",
+           "ratemap_grid", "rotation_panel", "sac_panel", "score_distributions", "set_style", "show_image",
+           "trajectory_plot", "tuning_curves"]
 
 RATEMAP_CMAP = "jet"  # the convention of the grid-cell literature (Sorscher, Banino, the paper)
 SAC_CMAP = "RdBu_r"
@@ -42,14 +40,16 @@ def set_style() -> None:
     })
 
 
-def _axes(ax: Axes | None, figsize: tuple[float, float] = (3.2, 2.6)) -> tuple[Figure, Axes]:
+def new_axes(ax: Axes | None, figsize: tuple[float, float] = (3.2, 2.6)) -> tuple[Figure, Axes]:
+    """``ax`` and its figure, or a new figure of ``figsize`` inches with one axis."""
     if ax is None:
         fig, ax = plt.subplots(figsize=figsize)
         return fig, ax
     return ax.figure, ax
 
 
-def _image(ax: Axes, image: np.ndarray, cmap: str, **kwargs: Any) -> None:
+def show_image(ax: Axes, image: np.ndarray, cmap: str, **kwargs: Any) -> None:
+    """An image in image order (``origin="lower"``), nearest-neighbour, without ticks; NaN left blank."""
     ax.imshow(np.asarray(image, dtype=float), origin="lower", cmap=cmap, interpolation="nearest", **kwargs)
     ax.set_xticks([])
     ax.set_yticks([])
@@ -76,7 +76,7 @@ def ratemap_grid(maps: np.ndarray, scores: Sequence[float] | np.ndarray | None =
         if i >= n:
             ax.remove()
             continue
-        _image(ax, maps[i], cmap)
+        show_image(ax, maps[i], cmap)
         parts = []
         if titles is not None:
             parts.append(str(titles[i]))
@@ -89,9 +89,9 @@ def ratemap_grid(maps: np.ndarray, scores: Sequence[float] | np.ndarray | None =
 
 def sac_panel(sac: np.ndarray, ax: Axes | None = None, title: str | None = None, cmap: str = SAC_CMAP) -> Figure:
     """A spatial autocorrelogram (2n-1, 2n-1) on a symmetric colour scale."""
-    fig, ax = _axes(ax, (2.6, 2.6))
+    fig, ax = new_axes(ax, (2.6, 2.6))
     limit = float(np.nanmax(np.abs(sac))) or 1.0
-    _image(ax, sac, cmap, vmin=-limit, vmax=limit)
+    show_image(ax, sac, cmap, vmin=-limit, vmax=limit)
     if title:
         ax.set_title(title)
     return fig
@@ -107,26 +107,27 @@ def rotation_panel(sac: np.ndarray, rotated: Mapping[float, np.ndarray], fig: Fi
         fig = plt.figure(figsize=(2.0 * (1 + len(rotated)), 2.2))
     axes = fig.subplots(1, 1 + len(rotated), squeeze=False)[0]
     limit = float(np.nanmax(np.abs(sac))) or 1.0
-    _image(axes[0], sac, cmap, vmin=-limit, vmax=limit)
+    show_image(axes[0], sac, cmap, vmin=-limit, vmax=limit)
     axes[0].set_title("SAC")
     for ax, (angle, image) in zip(axes[1:], rotated.items(), strict=True):
-        _image(ax, image, cmap, vmin=-limit, vmax=limit)
+        show_image(ax, image, cmap, vmin=-limit, vmax=limit)
         ax.set_title(f"rotated {angle:g}\N{DEGREE SIGN}")
     return fig
 
 
 def score_distributions(scores_by_group: Mapping[str, Any], kind: str = "hist", ax: Axes | None = None,
                         bins: int | np.ndarray = 30, threshold: float | None = None,
-                        xlabel: str = "grid score") -> Figure:
+                        xlabel: str = "grid score", title: str | None = None,
+                        figsize: tuple[float, float] = (3.2, 2.6)) -> Figure:
     """One distribution per group, overlaid.
 
     ``kind="hist"``: values are 1-D arrays of scores, drawn as step histograms normalised to densities (NaN dropped).
     ``kind="kde"``: values are precomputed ``(x, density)`` pairs (estimating a density is analysis), drawn as lines.
-    ``threshold`` draws a dashed vertical line (e.g. the 0.8 grid-cell criterion).
+    ``threshold`` draws a dashed vertical line (e.g. the 0.8 grid-cell criterion). ``figsize``: of a new figure.
     """
     if kind not in ("hist", "kde"):
         raise ValueError(f"kind={kind!r} is invalid; allowed values: hist, kde")
-    fig, ax = _axes(ax)
+    fig, ax = new_axes(ax, figsize)
     for label, values in scores_by_group.items():
         if kind == "hist":
             values = np.asarray(values, dtype=float)
@@ -139,6 +140,8 @@ def score_distributions(scores_by_group: Mapping[str, Any], kind: str = "hist", 
         ax.axvline(threshold, color="k", linestyle="--", linewidth=0.8)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("density")
+    if title:
+        ax.set_title(title)
     if scores_by_group:
         ax.legend()
     return fig
@@ -147,7 +150,7 @@ def score_distributions(scores_by_group: Mapping[str, Any], kind: str = "hist", 
 def period_histogram(periods: np.ndarray, modes: Sequence[float] | np.ndarray | None = None, ax: Axes | None = None,
                      bins: int | np.ndarray = 30, unit: str = "m") -> Figure:
     """Histogram of grid periods (NaN dropped) with precomputed modes marked by vertical lines."""
-    fig, ax = _axes(ax)
+    fig, ax = new_axes(ax)
     periods = np.asarray(periods, dtype=float)
     ax.hist(periods[np.isfinite(periods)], bins=bins, color="0.6")
     for mode in np.atleast_1d(modes if modes is not None else []):
@@ -161,7 +164,7 @@ def fourier_power_image(power: np.ndarray, k_extent: Sequence[float], ax: Axes |
                         k_max: float | None = None, k_star: float | None = None, cmap: str = "magma") -> Figure:
     """A centred 2-D power spectrum; ``k_extent`` is ``(kmin, kmax)`` (both axes) or ``(left, right, bottom, top)``
     in rad/m. ``k_max`` zooms to ``|k| <= k_max``; ``k_star`` draws the predicted ring."""
-    fig, ax = _axes(ax, (2.8, 2.6))
+    fig, ax = new_axes(ax, (2.8, 2.6))
     extent = tuple(float(v) for v in k_extent)
     if len(extent) == 2:
         extent = extent + extent
@@ -183,7 +186,7 @@ def radial_profile(k: np.ndarray, power: np.ndarray, ax: Axes | None = None, k_s
                    label: str | None = None, normalise: bool = False) -> Figure:
     """A radial power profile against wavenumber (rad/m); ``k_star`` marks a predicted peak; ``normalise`` divides
     by the maximum (display only) so several profiles share an axis."""
-    fig, ax = _axes(ax)
+    fig, ax = new_axes(ax)
     power = np.asarray(power, dtype=float)
     if normalise:
         power = power / np.nanmax(np.abs(power))
@@ -205,7 +208,7 @@ def trajectory_plot(positions: np.ndarray, box: tuple[float, float] = BOX_M, ax:
         positions = positions[:, None, :]
     if positions.ndim != 3 or positions.shape[-1] != 2:
         raise ValueError(f"positions has shape {positions.shape}; allowed values: (T, 2) or (T, B, 2)")
-    fig, ax = _axes(ax, (2.8, 2.8))
+    fig, ax = new_axes(ax, (2.8, 2.8))
     width, height = box
     ax.add_patch(Rectangle((-width / 2, -height / 2), width, height, fill=False, color="k", linewidth=1))
     for b in range(min(max_paths, positions.shape[1])):
@@ -230,7 +233,7 @@ def tuning_curves(x: np.ndarray, values: np.ndarray, ax: Axes | None = None, lab
         raise ValueError(f"values has shape {values.shape} for {x.shape[0]} positions; allowed values: (N, K)")
     if labels is not None and len(labels) != values.shape[1]:
         raise ValueError(f"labels has {len(labels)} entries for {values.shape[1]} curves; they must match")
-    fig, ax = _axes(ax)
+    fig, ax = new_axes(ax)
     for j in range(values.shape[1]):
         ax.plot(x, values[:, j], label=None if labels is None else str(labels[j]))
     ax.axhline(0, color="0.7", linewidth=0.6)

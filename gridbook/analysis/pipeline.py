@@ -1,0 +1,92 @@
+"""The one analysis of a trained network: rate maps -> grid scores -> periods and orientations -> a per-run summary.
+
+:func:`analyse_network` is what a sweep stores for every run (:mod:`gridbook.runs.jobs`) and what the benchmarks
+measure, so that a number in the book and a number in ``benchmarks/RESULTS.md`` come from the same code:
+
+1. rate maps of every hidden unit over the evaluation positions (``analysis.n_bins`` bins per side of the task's box,
+   optional NaN-aware smoothing; :func:`gridbook.analysis.ratemaps.compute_ratemaps`);
+2. grid scores of every map, both score60 forms and score90 (:func:`gridbook.analysis.scores.grid_scores`);
+3. grid period and orientation from each map's autocorrelogram (:func:`gridbook.analysis.periods.grid_properties`);
+4. the per-run summary (:func:`summarize_units`): the best unit's scores, the fraction of units above each of the
+   paper's thresholds, the main period of the units above the period threshold, and the participation ratio of the
+   maps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from gridbook.analysis.periods import grid_properties, main_period_mode
+from gridbook.analysis.predictivity import participation_ratio
+from gridbook.analysis.ratemaps import RateMaps, compute_ratemaps
+from gridbook.analysis.scores import grid_scores
+from gridbook.config import RunConfig
+from gridbook.paper import PERIOD_SCORE_THRESHOLD, SCORE_THRESHOLDS
+
+__all__ = ["NETWORK_SUMMARY", "UNIT_COLUMNS", "NetworkAnalysis", "analyse_network", "maps_participation_ratio",
+           "summarize_units"]
+
+UNIT_COLUMNS = ("score60_mean", "score60_min_max", "score90", "period_m", "orientation_deg")  # per unit
+NETWORK_SUMMARY = ("best_score60_min_max", "best_score60_mean", *(f"frac_units_above_{t}" for t in SCORE_THRESHOLDS),
+                   "period_mode_m", "participation_ratio")  # per run, from the per-unit values and the maps
+
+
+@dataclass(frozen=True)
+class NetworkAnalysis:
+    """One network's analysis: ``ratemaps`` (U maps with occupancy and bin edges), ``units`` (each of
+    :data:`UNIT_COLUMNS` -> a (U,) array) and ``summary`` (each of :data:`NETWORK_SUMMARY` -> a float)."""
+
+    ratemaps: RateMaps
+    units: dict[str, np.ndarray]
+    summary: dict[str, float]
+
+
+def analyse_network(positions, activations, config: RunConfig, device=None) -> NetworkAnalysis:
+    """Rate maps, scores, periods and summary of one network's hidden units.
+
+    positions: (N, 2) m, activations: (N, U), e.g. from :func:`gridbook.nets.evaluate.evaluate_networks`. The box and
+    the analysis settings (``n_bins``, ``smooth_sigma_bins``) are the run config's. ``device``: where the scores are
+    computed (default: the activations' device).
+    """
+    maps = compute_ratemaps(positions, activations, n_bins=config.analysis.n_bins,
+                            box=(config.task.box_width, config.task.box_height),
+                            smooth_sigma_bins=config.analysis.smooth_sigma_bins)
+    scores = grid_scores(maps.maps, device=device)
+    properties = grid_properties(maps.maps, bin_size_m=maps.bin_size_m[0], device=device)
+    units = {"score60_mean": scores.score60_mean, "score60_min_max": scores.score60_min_max,
+             "score90": scores.score90, "period_m": properties.period_m,
+             "orientation_deg": properties.orientation_deg}
+    summary = {**summarize_units(units), "participation_ratio": maps_participation_ratio(maps.maps)}
+    return NetworkAnalysis(ratemaps=maps, units=units, summary=summary)
+
+
+def summarize_units(units: Mapping[str, np.ndarray]) -> dict[str, float]:
+    """The per-run summary of a per-unit table (columns score60_min_max, score60_mean, period_m): the best unit's
+    scores (NaN if no unit has a score), the fraction of scored units above each of the paper's thresholds, and the
+    main period (:func:`gridbook.analysis.periods.main_period_mode`) of the units above the period threshold."""
+    min_max = np.asarray(units["score60_min_max"], dtype=float)  # (U,)
+    mean = np.asarray(units["score60_mean"], dtype=float)  # (U,)
+    finite = np.isfinite(min_max)
+    summary = {
+        "best_score60_min_max": float(np.nanmax(min_max)) if finite.any() else float("nan"),
+        "best_score60_mean": float(np.nanmax(mean)) if np.isfinite(mean).any() else float("nan"),
+    }
+    for threshold in SCORE_THRESHOLDS:
+        summary[f"frac_units_above_{threshold}"] = float(np.mean(min_max[finite] > threshold)) if finite.any() else 0.0
+    scored = finite & (min_max > PERIOD_SCORE_THRESHOLD)
+    summary["period_mode_m"] = main_period_mode(np.asarray(units["period_m"], dtype=float)[scored])
+    return summary
+
+
+def maps_participation_ratio(maps: np.ndarray) -> float:
+    """:func:`gridbook.analysis.predictivity.participation_ratio` of (U, ny, nx) rate maps, NaN where it is not
+    defined: a diverged network (no finite or infinite values) or fewer than two bins visited by every unit."""
+    if not np.isfinite(maps).any() or np.isinf(maps).any():
+        return float("nan")
+    try:
+        return float(participation_ratio(maps))
+    except ValueError:
+        return float("nan")

@@ -1,0 +1,47 @@
+"""The profile box every chapter shows: which profile built the page, how many networks, and every place the
+profile departs from the paper (:data:`gridbook.config.PROFILE_DEVIATIONS`)."""
+
+from __future__ import annotations
+
+import html
+
+from gridbook.config import PROFILE_DEVIATIONS, PROFILE_OVERRIDES, PROFILES
+from gridbook.errors import check_choice, check_int
+
+__all__ = ["deviation_table", "profile_box", "profile_box_html"]
+
+
+def deviation_table(profile: str):
+    """Where ``profile`` departs from the paper, as a DataFrame (field, paper, this profile, why)."""
+    import pandas as pd
+
+    check_choice("profile", profile, PROFILES)
+    rows = [(f, str(p), str(v), why) for f, p, v, why in PROFILE_DEVIATIONS[profile]]
+    return pd.DataFrame(rows, columns=["field", "paper", f"{profile} profile", "why"])
+
+
+def profile_box_html(profile: str, n_runs: int) -> str:
+    """The HTML of :func:`profile_box` (an admonition the book theme styles)."""
+    check_choice("profile", profile, PROFILES)
+    check_int("n_runs", n_runs, 0)
+    runs = "no trained networks" if n_runs == 0 else f"{n_runs} trained network{'s' * (n_runs != 1)}"
+    rows = "".join(
+        f"<tr><td><code>{html.escape(str(f))}</code></td><td>{html.escape(str(p))}</td>"
+        f"<td>{html.escape(str(v))}</td><td>{html.escape(why)}</td></tr>"
+        for f, p, v, why in PROFILE_DEVIATIONS[profile])
+    overrides = ", ".join(f"{k}={v}" for k, v in PROFILE_OVERRIDES[profile].items())
+    return (
+        f'<div class="admonition note gridbook-profile">'
+        f'<p class="admonition-title">Built with the <strong>{profile}</strong> profile: {runs}</p>'
+        f"<p>Where the <code>{profile}</code> profile departs from the paper "
+        f"(overrides: <code>{html.escape(overrides)}</code>):</p>"
+        f'<table class="table"><thead><tr><th>field</th><th>paper</th><th>{profile}</th><th>why</th></tr>'
+        f"</thead><tbody>{rows}</tbody></table></div>")
+
+
+def profile_box(profile: str, n_runs: int):
+    """A box naming the profile that built a chapter, its run count and the profile's deviations from the paper
+    (from :data:`gridbook.config.PROFILE_DEVIATIONS`); an IPython display object."""
+    from IPython.display import HTML
+
+    return HTML(profile_box_html(profile, n_runs))

@@ -1,0 +1,55 @@
+"""The analysis of one network: rate maps, scores, periods and the per-run summary, against the parts run alone."""
+
+import numpy as np
+import pytest
+
+from gridbook.analysis.periods import grid_properties
+from gridbook.analysis.pipeline import (
+    NETWORK_SUMMARY,
+    UNIT_COLUMNS,
+    analyse_network,
+    maps_participation_ratio,
+    summarize_units,
+)
+from gridbook.analysis.predictivity import participation_ratio
+from gridbook.analysis.ratemaps import compute_ratemaps
+from gridbook.analysis.scores import grid_scores
+from gridbook.config import profile_config
+
+SCORES = np.array([0.2, 0.5, 0.9, 1.3, np.nan])  # min-max score60 of 5 units
+PERIODS = np.array([0.9, 0.4, 0.4, 0.4, np.nan])  # m
+
+
+def test_analyse_network_equals_its_parts():
+    config = profile_config("smoke", n_bins=12)
+    rng = np.random.default_rng(0)
+    positions = rng.uniform(-1.1, 1.1, (5000, 2))  # m
+    activations = np.maximum(np.cos(positions @ rng.normal(0, 6, (2, 7))), 0)  # (N, 7) spatially tuned units
+    result = analyse_network(positions, activations, config)
+    maps = compute_ratemaps(positions, activations, n_bins=12, box=(2.2, 2.2))
+    np.testing.assert_array_equal(result.ratemaps.maps, maps.maps)
+    scores, props = grid_scores(maps.maps), grid_properties(maps.maps, bin_size_m=maps.bin_size_m[0])
+    assert tuple(result.units) == UNIT_COLUMNS and tuple(result.summary) == NETWORK_SUMMARY
+    np.testing.assert_array_equal(result.units["score60_min_max"], scores.score60_min_max)
+    np.testing.assert_array_equal(result.units["period_m"], props.period_m)
+    assert result.summary["participation_ratio"] == participation_ratio(maps.maps)
+    assert result.summary["best_score60_min_max"] == np.nanmax(scores.score60_min_max)
+
+
+def test_summary_of_units():
+    summary = summarize_units({"score60_min_max": SCORES, "score60_mean": SCORES - 0.1, "period_m": PERIODS})
+    assert summary["best_score60_min_max"] == 1.3 and summary["best_score60_mean"] == pytest.approx(1.2)
+    assert summary["frac_units_above_0.3"] == 3 / 4  # NaN unit excluded
+    assert summary["frac_units_above_0.8"] == 2 / 4 and summary["frac_units_above_1.2"] == 1 / 4
+    assert summary["period_mode_m"] == 0.4  # units scoring > 0.3 all have period 0.4
+    empty = summarize_units({"score60_min_max": [np.nan], "score60_mean": [np.nan], "period_m": [np.nan]})
+    assert np.isnan(empty["best_score60_min_max"]) and empty["frac_units_above_0.8"] == 0.0
+    assert np.isnan(empty["period_mode_m"])
+
+
+def test_participation_ratio_of_diverged_or_unvisited_maps_is_nan():
+    assert np.isnan(maps_participation_ratio(np.full((3, 4, 4), np.nan)))
+    assert np.isnan(maps_participation_ratio(np.full((3, 4, 4), np.inf)))
+    one_bin = np.full((3, 4, 4), np.nan)
+    one_bin[:, 0, 0] = [1.0, 2.0, 3.0]
+    assert np.isnan(maps_participation_ratio(one_bin))
