@@ -8,26 +8,19 @@ files) print one clear line and exit 2; ``--debug`` shows the traceback instead.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 
+from gridbook.cli import book, sweep, train
 from gridbook.errors import ConfigError, UserError
 
-# modules that contribute sub-commands, in the order they appear in --help
-COMMAND_MODULES = ("gridbook.cli.train", "gridbook.cli.sweep", "gridbook.cli.book")
+COMMAND_MODULES = (train, sweep, book)  # modules that contribute sub-commands, in the order of --help
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gridbook", description=__doc__.splitlines()[0])
     parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
     sub = parser.add_subparsers(dest="command", required=True)
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as err:  # a module not written yet contributes no command
-            if err.name != name:
-                raise
-            continue
+    for module in COMMAND_MODULES:
         module.register_cli(sub)
     return parser
 

@@ -71,7 +71,3 @@ def register_cli(subparsers: Any) -> None:
     parser.add_argument("--run-group", default=None, metavar="MODULE:FUNCTION",
                         help="advanced: a custom train-and-evaluate function (configs -> RunRecords)")
     parser.set_defaults(func=_command)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit("use: gridbook sweep SPEC.yaml")
