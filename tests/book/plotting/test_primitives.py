@@ -1,4 +1,5 @@
-"""Plot functions: each returns its figure, honours ax=/fig=, and draws the expected artists (Agg backend)."""
+"""Plot panels (gridbook.book.plotting.primitives): each returns its figure, honours ax=/fig=, and draws the
+expected artists (Agg backend)."""
 
 from __future__ import annotations
 
@@ -34,20 +35,6 @@ def test_ratemap_grid_one_axis_per_map_with_scores_in_titles():
         plotting.ratemap_grid(maps, scores=[1.0])
     with pytest.raises(ValueError, match="units, ny, nx"):
         plotting.ratemap_grid(maps[0])
-
-
-def test_sac_and_rotation_panels():
-    sac = np.random.default_rng(1).normal(size=(11, 11))
-    fig, ax = plt.subplots()
-    assert plotting.sac_panel(sac, ax=ax, title="SAC") is fig
-    assert len(ax.images) == 1 and ax.images[0].get_clim() == pytest.approx((-np.abs(sac).max(), np.abs(sac).max()))
-    rotated = {30: sac.T, 60: sac[::-1], 90: np.rot90(sac)}
-    fig = plotting.rotation_panel(sac, rotated)
-    assert len(fig.axes) == 4
-    assert fig.axes[2].get_title() == "rotated 60\N{DEGREE SIGN}"
-    np.testing.assert_array_equal(fig.axes[3].images[0].get_array(), np.rot90(sac))
-    with pytest.raises(ValueError, match="rotated"):
-        plotting.rotation_panel(sac, {})
 
 
 def test_score_distributions_hist_and_precomputed_kde():
