@@ -27,8 +27,6 @@ from gridbook.book.plotting.primitives import (
     period_histogram,
     radial_profile,
     ratemap_grid,
-    rotation_panel,
-    sac_panel,
     score_distributions,
     set_style,
     trajectory_plot,
@@ -38,7 +36,7 @@ from gridbook.book.plotting.primitives import (
 __all__ = [
     "best_unit_panels", "fourier_power_image", "grid_score_demo", "pattern_panels", "period_histogram",
     "period_histograms", "period_trend_figure", "predictivity_scatter", "radial_profile", "ratemap_grid",
-    "rotation_panel", "sac_panel", "score_distributions", "scores_and_best_maps", "set_style", "spectrum_panels",
+    "score_distributions", "scores_and_best_maps", "set_style", "spectrum_panels",
     "success_and_survival", "target_code_panels", "task_success_bars", "theory_map_panels", "threshold_curves",
     "trajectory_plot", "tuning_curves", "walk_panels",
 ]

@@ -79,17 +79,15 @@ def grid_score_demo(maps: Mapping[str, np.ndarray], sacs: np.ndarray, rotated: S
 
 
 # ---- best units and their scores ------------------------------------------------------------------------------------
-def best_unit_panels(maps: Sequence[np.ndarray], titles: Sequence[str], sacs: Sequence[np.ndarray] | None = None,
+def best_unit_panels(maps: Sequence[np.ndarray], sacs: Sequence[np.ndarray], titles: Sequence[str],
                      fig: Figure | None = None) -> Figure:
-    """One column per unit: its rate map, and under it its autocorrelogram when ``sacs`` are given."""
-    rows = 1 if sacs is None else 2
-    fig = _figure(fig, (2.6 * max(len(maps), 1), 2.7 * rows))
-    axes = fig.subplots(rows, max(len(maps), 1), squeeze=False)
-    for k, (image, title) in enumerate(zip(maps, titles, strict=True)):
+    """One column per unit: its rate map (top) and its autocorrelogram (bottom)."""
+    fig = _figure(fig, (2.6 * max(len(maps), 1), 5.4))
+    axes = fig.subplots(2, max(len(maps), 1), squeeze=False)
+    for k, (image, sac, title) in enumerate(zip(maps, sacs, titles, strict=True)):
         show_image(axes[0, k], image, RATEMAP_CMAP)
-        axes[0, k].set_title(title, fontsize=8)
-        if sacs is not None:
-            show_image(axes[1, k], sacs[k], RATEMAP_CMAP)
+        axes[0, k].set_title(title)
+        show_image(axes[1, k], sac, RATEMAP_CMAP)
     return fig
 
 

@@ -15,12 +15,11 @@ from matplotlib.patches import Circle, Rectangle
 
 from gridbook.paper import BOX_M
 
-__all__ = ["RATEMAP_CMAP", "SAC_CMAP", "fourier_power_image", "new_axes", "period_histogram", "radial_profile",
-           "ratemap_grid", "rotation_panel", "sac_panel", "score_distributions", "set_style", "show_image",
+__all__ = ["RATEMAP_CMAP", "fourier_power_image", "new_axes", "period_histogram", "radial_profile",
+           "ratemap_grid", "score_distributions", "set_style", "show_image",
            "trajectory_plot", "tuning_curves"]
 
 RATEMAP_CMAP = "jet"  # the convention of the grid-cell literature (Sorscher, Banino, the paper)
-SAC_CMAP = "RdBu_r"
 
 
 def set_style() -> None:
@@ -84,34 +83,6 @@ def ratemap_grid(maps: np.ndarray, scores: Sequence[float] | np.ndarray | None =
             parts.append(f"{float(scores[i]):.2f}")
         if parts:
             ax.set_title(" ".join(parts), fontsize=7, pad=2)
-    return fig
-
-
-def sac_panel(sac: np.ndarray, ax: Axes | None = None, title: str | None = None, cmap: str = SAC_CMAP) -> Figure:
-    """A spatial autocorrelogram (2n-1, 2n-1) on a symmetric colour scale."""
-    fig, ax = new_axes(ax, (2.6, 2.6))
-    limit = float(np.nanmax(np.abs(sac))) or 1.0
-    show_image(ax, sac, cmap, vmin=-limit, vmax=limit)
-    if title:
-        ax.set_title(title)
-    return fig
-
-
-def rotation_panel(sac: np.ndarray, rotated: Mapping[float, np.ndarray], fig: Figure | None = None,
-                   cmap: str = SAC_CMAP) -> Figure:
-    """The SAC and its precomputed rotations (``{angle_deg: rotated SAC}``, e.g. 30, 60, 90) side by side, for the
-    methods figure that explains the grid score. Rotating is analysis: pass arrays from ``gridbook.analysis.scores``."""
-    if not rotated:
-        raise ValueError("rotated is empty; allowed values: a mapping {angle_deg: rotated SAC}")
-    if fig is None:
-        fig = plt.figure(figsize=(2.0 * (1 + len(rotated)), 2.2))
-    axes = fig.subplots(1, 1 + len(rotated), squeeze=False)[0]
-    limit = float(np.nanmax(np.abs(sac))) or 1.0
-    show_image(axes[0], sac, cmap, vmin=-limit, vmax=limit)
-    axes[0].set_title("SAC")
-    for ax, (angle, image) in zip(axes[1:], rotated.items(), strict=True):
-        show_image(ax, image, cmap, vmin=-limit, vmax=limit)
-        ax.set_title(f"rotated {angle:g}\N{DEGREE SIGN}")
     return fig
 
 
