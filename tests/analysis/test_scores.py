@@ -8,7 +8,6 @@ import scipy.ndimage as ndi
 import torch
 from reference_scores import reference_ring_masks, reference_sac, reference_scores, reference_scores_from_sac
 
-from gridbook.analysis.periods import grid_properties, main_period_mode, mode_ratios, period_modes
 from gridbook.analysis.scores import (
     ANGLES,
     GridScores,
@@ -16,26 +15,22 @@ from gridbook.analysis.scores import (
     grid_scores,
     grid_scores_from_sacs,
     ring_masks,
+    rotate_sac,
     spatial_autocorrelogram,
 )
+from gridbook.analysis.synthetic import lattice_map
 
 
 def hexagonal_map(n, period, orientation_deg, phase=(0.0, 0.0), rectified=False):
-    """Sum of three cosines at 60 degrees: peaks on a hexagonal lattice of spacing `period` bins whose lattice
-    vectors point at orientation_deg + k 60 (x = column, y = row), rotated about the map centre."""
-    yy, xx = np.mgrid[0:n, 0:n].astype(np.float64)
-    xx -= (n - 1) / 2 + phase[0]
-    yy -= (n - 1) / 2 + phase[1]
-    k = 4 * np.pi / (np.sqrt(3) * period)  # wave vectors are 30 degrees off the lattice vectors
-    waves = [np.radians(orientation_deg + 30 + 60 * j) for j in range(3)]
-    field = sum(np.cos(k * (np.cos(w) * xx + np.sin(w) * yy)) for w in waves)
-    return np.maximum(field, 0) if rectified else field
+    """A hexagonal lattice of spacing ``period`` bins whose lattice vectors point at orientation_deg + k 60 (x = column,
+    y = row), with a peak ``phase`` bins from the map centre: three plane waves 30 degrees off the lattice vectors."""
+    angles = [orientation_deg + 30 + 60 * j for j in range(3)]
+    origin = ((n - 1) / 2 + phase[0], (n - 1) / 2 + phase[1])
+    return lattice_map(n, period * np.sqrt(3) / 2, angles, origin=origin, rectified=rectified)
 
 
 def square_map(n, period, orientation_deg=0.0):
-    yy, xx = np.mgrid[0:n, 0:n].astype(np.float64)
-    k, w = 2 * np.pi / period, np.radians(orientation_deg)
-    return np.cos(k * (np.cos(w) * xx + np.sin(w) * yy)) + np.cos(k * (-np.sin(w) * xx + np.cos(w) * yy))
+    return lattice_map(n, period, (orientation_deg, orientation_deg + 90))
 
 
 def varied_maps(n, rng):
@@ -145,21 +140,6 @@ def test_torch_input_gives_the_same_scores(test_set):
 
 
 # ---- exact answers -------------------------------------------------------------------------------------------
-HEX_CASES = [(20, 7, 10, False), (20, 10, 47, True), (30, 7, 25, True), (30, 10, 0, False), (30, 14, 33, True)]
-
-
-@pytest.mark.parametrize("n,period,orientation,rectified", HEX_CASES)
-def test_hexagonal_lattice_scores_above_one_with_its_period_and_orientation(n, period, orientation, rectified):
-    rate_map = hexagonal_map(n, period, orientation, (1.3, -0.7), rectified)[None]
-    scores = grid_scores(rate_map)
-    assert scores.score60_mean[0] > 1.0
-    assert scores.score60("min_max")[0] > 0.8
-    props = grid_properties(rate_map, bin_size_m=0.05)
-    assert props.period_bins[0] == pytest.approx(period, rel=0.05)
-    assert props.period_m[0] == pytest.approx(0.05 * period, rel=0.05)
-    assert abs((props.orientation_deg[0] - orientation + 30) % 60 - 30) < 3
-    assert 0 <= props.orientation_deg[0] < 60
-    assert props.period_spread_bins[0] < 0.05 * period and props.orientation_spread_deg[0] < 3
 
 
 @pytest.mark.parametrize("n,period,orientation", [(20, 6, 0), (30, 8, 20), (30, 12, 0)])
@@ -200,50 +180,15 @@ def test_bad_maps_raise(maps, match):
         grid_scores(maps)
 
 
+def test_rotate_sac_is_scipys_cubic_rotation_about_the_centre():
+    sac = spatial_autocorrelogram(hexagonal_map(16, 6, 12)[None])[0]  # (31, 31)
+    np.testing.assert_array_equal(rotate_sac(sac, 30), ndi.rotate(sac, 30, reshape=False))
+    np.testing.assert_allclose(rotate_sac(sac, 90), np.rot90(sac), atol=1e-12)  # a quarter turn moves no bin off-grid
+    assert rotate_sac(sac, 60)[15, 15] == pytest.approx(1.0, abs=1e-6)  # the centre stays put
+
+
 def test_bad_sacs_raise():
     with pytest.raises(ValueError, match="2n-1"):
         grid_scores_from_sacs(np.zeros((1, 10, 10)))
     with pytest.raises(ValueError, match="NaN"):
         grid_scores_from_sacs(np.full((1, 11, 11), np.nan))
-
-
-# ---- grid geometry and period modes --------------------------------------------------------------------------
-def test_grid_properties_are_nan_without_six_peaks_and_reuse_sacs():
-    maps = np.stack([np.full((16, 16), 2.0), hexagonal_map(16, 6, 12)])
-    props = grid_properties(maps, bin_size_m=0.1)
-    assert np.isnan(props.period_bins[0]) and np.isnan(props.orientation_deg[0]) and np.isnan(props.period_m[0])
-    again = grid_properties(maps, bin_size_m=0.1, sacs=spatial_autocorrelogram(maps))
-    np.testing.assert_array_equal(props.period_bins, again.period_bins)
-    assert props.period_m[1] == pytest.approx(0.1 * props.period_bins[1])
-    with pytest.raises(ValueError, match="bin_size_m"):
-        grid_properties(maps, bin_size_m=0)
-
-
-def test_period_modes_of_a_bimodal_sample():
-    rng = np.random.default_rng(4)
-    periods = np.concatenate([rng.normal(0.4, 0.03, 300), rng.normal(0.56, 0.04, 200), [np.nan]])
-    modes = period_modes(periods)
-    assert modes.shape == (2,)
-    assert modes[0] == pytest.approx(0.4, abs=0.02) and modes[1] == pytest.approx(0.56, abs=0.02)
-    np.testing.assert_allclose(mode_ratios(modes), [modes[1] / modes[0]])
-    assert period_modes(rng.normal(1.0, 0.05, 200)).shape == (1,)
-    np.testing.assert_allclose(mode_ratios([0.6, 0.3, 0.42]), [1.4, 0.6 / 0.42])
-
-
-def test_period_modes_of_too_few_periods_and_errors():
-    assert period_modes([]).size == 0 and period_modes([np.nan]).size == 0
-    np.testing.assert_array_equal(period_modes([0.3, np.nan]), [0.3])
-    np.testing.assert_array_equal(period_modes([0.3, 0.3, 0.3]), [0.3])
-    with pytest.raises(ValueError, match="grid_points=2 is invalid"):
-        period_modes([0.3, 0.4], grid_points=2)
-    with pytest.raises(ValueError, match="positive"):
-        mode_ratios([0.0, 0.3])
-
-
-def test_main_period_mode_is_the_mode_nearest_the_median():
-    rng = np.random.default_rng(5)
-    periods = np.concatenate([rng.normal(0.4, 0.02, 300), rng.normal(0.8, 0.02, 100)])  # median in the 0.4 mode
-    assert main_period_mode(periods) == pytest.approx(0.4, abs=0.01)
-    assert main_period_mode(np.concatenate([periods, rng.normal(0.8, 0.02, 400)])) == pytest.approx(0.8, abs=0.01)
-    assert main_period_mode([0.5]) == 0.5 and np.isnan(main_period_mode([]))
-

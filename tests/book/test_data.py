@@ -2,30 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import yaml
 
 from gridbook.book import data as book
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-CHAPTER_SOURCES = sorted((ROOT / "notebooks").glob("*.md"))
-
-
-# ---- end to end ---------------------------------------------------------------------------------------------------
-def _book_copy(tmp_path: Path, extra_chapter: str | None = None) -> Path:
-    """A minimal checkout: book/ (without build outputs) and notebooks/, optionally one more chapter in the toc."""
-    root = tmp_path / "repo"
-    shutil.copytree(ROOT / "book", root / "book", ignore=shutil.ignore_patterns("_build", "*.ipynb"))
-    shutil.copytree(ROOT / "notebooks", root / "notebooks", ignore=shutil.ignore_patterns("*.ipynb"))
-    if extra_chapter:
-        toc = yaml.safe_load((root / "book" / "_toc.yml").read_text())
-        toc["parts"][0]["chapters"].append({"file": f"chapters/{extra_chapter}"})
-        (root / "book" / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False))
-    return root
 
 
 def test_chapter_spec_applies_seed_and_parameter_overrides(tmp_path):
@@ -39,3 +18,21 @@ def test_chapter_spec_applies_seed_and_parameter_overrides(tmp_path):
     assert data["seeds"] == [1, 2] and "seeds" not in data["blocks"][0]
     assert data["parameters"]["target"] == data["blocks"][0]["parameters"]["target"] == {"values": ["gaussian"]}
     assert data["blocks"][0]["parameters"]["sigma"] == {"values": [0.1]}
+
+
+def test_chapter_runs_train_what_is_missing_then_only_read(tmp_path):
+    (tmp_path / "book").mkdir()
+    (tmp_path / "book" / "_toc.yml").write_text("format: jb-book\nroot: index\n")
+    (tmp_path / "sweeps" / "chapters").mkdir(parents=True)
+    spec = {"parameters": {"n_hidden": {"value": 8}, "n_place_cells": {"value": 8}, "n_steps": {"value": 2},
+                           "sigma": {"values": [0.12, 0.2]}}}
+    (tmp_path / "sweeps" / "chapters" / "demo.smoke.yaml").write_text(yaml.safe_dump(spec))
+    trained = book.chapter_runs("demo", "smoke", tmp_path / "runs", start=tmp_path)
+    assert trained.summary.done == 2 and list(trained.results["sigma"]) == [0.12, 0.2]
+    again = book.chapter_runs("demo", "smoke", tmp_path / "runs", start=tmp_path, train=False)
+    assert again.summary is None and list(again.results["run_id"]) == list(trained.results["run_id"])
+    units = again.units("sigma")
+    assert len(units) == 16 and set(units["sigma"]) == {0.12, 0.2}
+    run_id = again.results["run_id"][1]
+    assert again.config(run_id).target.sigma == 0.2 and again.ratemap(run_id, 3).shape == (12, 12)
+    assert book.chapter_runs("demo", "smoke", tmp_path / "runs", start=tmp_path, train=False, sigma=[0.3]).results.empty

@@ -2,33 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
-import yaml
 
 from gridbook.book import profile as book
 from gridbook.config import PROFILE_DEVIATIONS, PROFILES
 from gridbook.errors import ConfigError
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-CHAPTER_SOURCES = sorted((ROOT / "notebooks").glob("*.md"))
-
-
-# ---- end to end ---------------------------------------------------------------------------------------------------
-def _book_copy(tmp_path: Path, extra_chapter: str | None = None) -> Path:
-    """A minimal checkout: book/ (without build outputs) and notebooks/, optionally one more chapter in the toc."""
-    root = tmp_path / "repo"
-    shutil.copytree(ROOT / "book", root / "book", ignore=shutil.ignore_patterns("_build", "*.ipynb"))
-    shutil.copytree(ROOT / "notebooks", root / "notebooks", ignore=shutil.ignore_patterns("*.ipynb"))
-    if extra_chapter:
-        toc = yaml.safe_load((root / "book" / "_toc.yml").read_text())
-        toc["parts"][0]["chapters"].append({"file": f"chapters/{extra_chapter}"})
-        (root / "book" / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False))
-    return root
 
 
 # ---- the profile box ----------------------------------------------------------------------------------------------

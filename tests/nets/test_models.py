@@ -14,6 +14,8 @@ from gridbook.nets.models import (
     BatchedRecurrentNetworks,
     init_matrix,
     network_generator,
+    parameter_shapes,
+    weight_count,
 )
 
 ARCHS = tuple(GATES)
@@ -237,3 +239,13 @@ def test_bfloat16_networks_in_a_batch_match_networks_alone_and_subset_keeps_the_
         BatchedRecurrentNetworks.from_configs([profile_config("smoke"), configs[1]])
     with pytest.raises(ConfigError, match="matmul_dtype"):
         BatchedRecurrentNetworks([ModelConfig(n_hidden=NG)], NP, None, matmul_dtype=torch.float16)
+
+
+def test_weight_count_is_the_sum_of_the_parameter_shapes():
+    config = profile_config("quick")  # rnn, Ng = Np = 256: recurrent + input + encoder + decoder
+    assert weight_count(config) == 256 * 256 + 2 * 256 + 2 * 256 * 256
+    net = BatchedRecurrentNetworks.from_configs([config.replace(arch="lstm")], initialise=False)
+    assert weight_count(config.replace(arch="lstm")) == sum(p[0].numel() for p in net.parameters())
+    assert parameter_shapes("gru", 4, 3)["recurrent_weight"] == (4, 12)
+    with pytest.raises(ConfigError, match="arch='tcn' is invalid"):
+        parameter_shapes("tcn", 4, 3)

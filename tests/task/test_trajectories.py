@@ -154,3 +154,11 @@ def test_bad_sizes_raise(kwargs, match):
 def test_bad_task_raises():
     with pytest.raises(ConfigError, match=r"dt=0.0 is invalid; allowed values: > 0"):
         walk(dataclasses.replace(TASK, dt=0.0))
+
+
+def test_path_is_the_start_then_every_position():
+    walks = sample_trajectories(TaskConfig(batch_size=3, seq_len=4), torch.Generator().manual_seed(0))
+    path = walks.path()
+    assert path.shape == (5, 3, 2)
+    torch.testing.assert_close(path[0], walks.init_position)
+    torch.testing.assert_close(path[1:], walks.position)
