@@ -11,7 +11,8 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[book,dev]"
+	# setuptools' notice about same-named folders in the working directory does not apply to this checkout
+	PYTHONWARNINGS="ignore:Editable installation" $(PY) -m pip install --quiet -e ".[book,dev]"
 	touch $(STAMP)
 
 book: $(STAMP)
