@@ -299,8 +299,8 @@ def _coerce(section: str, name: str, value: Any) -> Any:
 
 
 # ---- profiles -------------------------------------------------------------------------------------------------
-# Each profile is a set of flat overrides of the paper defaults. The quick profile's recipe comes from issue 4 (grid
-# units on a 2-core CPU in minutes); its measurements are in benchmarks/RESULTS.md. Np = 256 learns faster than the
+# Each profile is a set of flat overrides of the paper defaults. The quick profile's recipe was searched for grid units
+# on a 2-core CPU in minutes; its measurements are in benchmarks/RESULTS.md. Np = 256 learns faster than the
 # paper's 512 but its top-3 decoder errs by 8.3 cm on the exact DoS code (4.2 cm with 512), which bounds the error.
 PROFILE_OVERRIDES: dict[str, dict[str, Any]] = {
     "paper": {"n_hidden": 1024},
@@ -318,7 +318,7 @@ PROFILE_OVERRIDES: dict[str, dict[str, Any]] = {
 PROFILE_DEVIATIONS: dict[str, list[tuple[str, Any, Any, str]]] = {
     "paper": [("n_hidden", 1024, 1024, "the paper's sweeps use Ng = 1024 (Sorscher used 4096)")],
     "quick": [
-        ("n_hidden", 1024, 256, "4x fewer units: a 2-core CPU trains one network in minutes (issue 4)"),
+        ("n_hidden", 1024, 256, "4x fewer units: a 2-core CPU trains one network in minutes"),
         ("n_place_cells", 512, 256, "half the decoder cost, and grid units and low error come in fewer steps than "
          "with 512; cost: the top-3 decoder's floor on the exact DoS code is 8.3 cm (4.2 cm with 512)"),
         ("lr", 1e-4, 3e-3, "30x larger Adam step: grid units (min-max score > 0.8) appear within ~1,000 steps"),

@@ -34,7 +34,7 @@ from gridbook.book.chapters import (
     unit_fractions,
 )
 from gridbook.book.data import ChapterRuns, chapter_runs, chapter_spec
-from gridbook.book.profile import deviation_table, profile_box, profile_box_html
+from gridbook.book.profile import deviation_table, profile_box, profile_box_html, table
 from gridbook.book.scorecard import (
     RULES,
     VERDICTS,
@@ -56,7 +56,7 @@ __all__ = [
     "modes_per_run", "period_table", "periods_by", "place_code_spectra", "plotting", "predictivity_comparison",
     "predictivity_rank_correlation", "predictivity_table", "profile_box", "profile_box_html", "r1_row", "r2_row",
     "r3_row", "r4_row", "r5_row", "r6_row", "r7_row", "random_feature_table", "run_label", "score_densities",
-    "scorecard_from_store", "spike_contrast", "split_surround_sweep", "survival_curve", "swept_values",
+    "scorecard_from_store", "spike_contrast", "split_surround_sweep", "survival_curve", "swept_values", "table",
     "target_labels", "task_success_table", "theory_maps", "theory_periods", "threshold_percentages", "unit_codes",
     "unit_fractions",
 ]

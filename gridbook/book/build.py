@@ -23,19 +23,18 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterable, Sequence
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from gridbook.book.data import find_root
+from gridbook.book.kernels import DEFAULT_KERNEL, chapter_kernel_manager, ensure_kernel, kernel_environment
 from gridbook.config import PROFILES
 from gridbook.errors import ChapterError, ConfigError, UserError, check_choice
 
 CHAPTER_PREFIX = "chapters/"  # toc entries of executed chapters: book/chapters/NAME.ipynb
 REQUIRED_PARAMETERS = ("profile", "store", "seeds")
-DEFAULT_KERNEL = "python3"
 MATHJAX_EXTENSION = "sphinx-mathjax-offline"  # pip package that ships MathJax 3.2.2 for offline pages
 
 def toc_chapters(root: str | Path | None = None) -> list[str]:
@@ -109,30 +108,7 @@ def notebook_parameters(path: str | Path) -> dict[str, Any]:
 
 
 # ---- running chapters ---------------------------------------------------------------------------------------------
-@contextmanager
-def _kernel_environment():
-    """Kernels inherit os.environ: without MPLBACKEND (``Agg`` would make inline figures vanish)."""
-    saved = os.environ.pop("MPLBACKEND", None)
-    try:
-        yield
-    finally:
-        if saved is not None:
-            os.environ["MPLBACKEND"] = saved
 
-
-def ensure_kernel(name: str = DEFAULT_KERNEL) -> str:
-    """Make sure the Jupyter kernel ``name`` exists; installs ``python3`` for this interpreter when missing."""
-    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
-
-    try:
-        KernelSpecManager().get_kernel_spec(name)
-    except NoSuchKernel:
-        if name != DEFAULT_KERNEL:
-            available = ", ".join(sorted(KernelSpecManager().find_kernel_specs()))
-            raise UserError(f"kernel={name!r} is not installed; available: {available or 'none'}") from None
-        subprocess.run([sys.executable, "-m", "ipykernel", "install", "--sys-prefix", "--name", name],
-                       check=True, capture_output=True)
-    return name
 
 
 def _stub_notebook(name: str, source: Path):
@@ -168,19 +144,23 @@ def execute_chapter(name: str, parameters: dict[str, Any], root: Path, kernel: s
     target = root / "book" / "chapters" / f"{name}.ipynb"
     work = root / "book" / "_build" / "executing" / f"{name}.ipynb"
     failed = root / "book" / "_build" / "failed" / f"{name}.ipynb"
+    kernel_log = root / "book" / "_build" / "logs" / f"{name}.kernel.log"  # the kernel's own messages
+    kernel_log.unlink(missing_ok=True)
     for path in (target, work, failed):
         path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        with _kernel_environment():
+        with kernel_environment():
             papermill.execute_notebook(read_chapter(source), str(work), parameters=parameters, kernel_name=kernel,
-                                       language="python", progress_bar=False, cwd=str(root))
+                                       language="python", progress_bar=False, cwd=str(root),
+                                       kernel_manager_class=chapter_kernel_manager(kernel_log))
     except PapermillExecutionError as err:
         shutil.move(work, failed)
         first_line = next((line for line in err.source.splitlines() if line.strip()), "")[:80]
         raise ChapterError(f"chapter {name!r} failed in cell [{err.exec_count}] ({first_line}): {err.ename}: "
                            f"{err.evalue} (executed notebook with the traceback: {failed})") from None
     except Exception as err:  # kernel died, papermill itself failed...
-        raise ChapterError(f"chapter {name!r} failed: {type(err).__name__}: {err}") from err
+        raise ChapterError(f"chapter {name!r} failed: {type(err).__name__}: {err} (the kernel's log: {kernel_log})") \
+            from err
     nb = nbformat.read(work, as_version=4)
     for cell in parameter_cells(nb):  # the injected cell right below shows the values used
         cell.metadata.setdefault("tags", []).append("remove-cell")
@@ -196,14 +176,14 @@ def build_html(root: Path, quiet: bool = True) -> Path:
 
     if importlib.util.find_spec(MATHJAX_EXTENSION) is None:
         raise UserError(f"the book serves MathJax offline from the pip package {MATHJAX_EXTENSION!r}: "
-                          f"pip install {MATHJAX_EXTENSION}")
+                        f"pip install {MATHJAX_EXTENSION}")
     command = [str(Path(sys.executable).with_name("jupyter-book")), "build", str(root / "book"), "-W", "-n",
                "--keep-going"]
     if not Path(command[0]).exists():
         command[:1] = [sys.executable, "-c", "from jupyter_book.cli.main import main; main()"]
     if quiet:
         command.append("-q")
-    with _kernel_environment():
+    with kernel_environment():
         done = subprocess.run(command, cwd=root, capture_output=quiet, text=True)
     if done.returncode != 0:
         detail = (done.stdout + done.stderr).strip()[-4000:] if quiet else "see the messages above"

@@ -8,7 +8,7 @@ import html
 from gridbook.config import PROFILE_DEVIATIONS, PROFILE_OVERRIDES, PROFILES
 from gridbook.errors import check_choice, check_int
 
-__all__ = ["deviation_table", "profile_box", "profile_box_html"]
+__all__ = ["deviation_table", "profile_box", "profile_box_html", "table"]
 
 
 def deviation_table(profile: str):
@@ -21,7 +21,8 @@ def deviation_table(profile: str):
 
 
 def profile_box_html(profile: str, n_runs: int) -> str:
-    """The HTML of :func:`profile_box` (an admonition the book theme styles)."""
+    """The HTML of :func:`profile_box`: a collapsed admonition (``<details>``) whose one-line summary names the profile,
+    the run count and the number of departures from the paper, with the table of departures inside."""
     check_choice("profile", profile, PROFILES)
     check_int("n_runs", n_runs, 0)
     runs = "no trained networks" if n_runs == 0 else f"{n_runs} trained network{'s' * (n_runs != 1)}"
@@ -30,13 +31,15 @@ def profile_box_html(profile: str, n_runs: int) -> str:
         f"<td>{html.escape(str(v))}</td><td>{html.escape(why)}</td></tr>"
         for f, p, v, why in PROFILE_DEVIATIONS[profile])
     overrides = ", ".join(f"{k}={v}" for k, v in PROFILE_OVERRIDES[profile].items())
+    n_deviations = len(PROFILE_DEVIATIONS[profile])
     return (
-        f'<div class="admonition note gridbook-profile">'
-        f'<p class="admonition-title">Built with the <strong>{profile}</strong> profile: {runs}</p>'
+        f'<details class="admonition note gridbook-profile">'
+        f'<summary class="admonition-title">Built with the <strong>{profile}</strong> profile: {runs}; '
+        f"{n_deviations} departure{'s' * (n_deviations != 1)} from the paper (click to show)</summary>"
         f"<p>Where the <code>{profile}</code> profile departs from the paper "
         f"(overrides: <code>{html.escape(overrides)}</code>):</p>"
-        f'<table class="table"><thead><tr><th>field</th><th>paper</th><th>{profile}</th><th>why</th></tr>'
-        f"</thead><tbody>{rows}</tbody></table></div>")
+        f'<table class="table gridbook-table"><thead><tr><th>field</th><th>paper</th><th>{profile}</th><th>why</th>'
+        f"</tr></thead><tbody>{rows}</tbody></table></details>")
 
 
 def profile_box(profile: str, n_runs: int):
@@ -45,3 +48,10 @@ def profile_box(profile: str, n_runs: int):
     from IPython.display import HTML
 
     return HTML(profile_box_html(profile, n_runs))
+
+
+def table(frame, precision: int | None = None, na_rep: str = "-", index: bool = True):
+    """A table for a page: every cell's full text (no "..." cuts), wrapped within the page (the book's CSS styles the
+    class ``gridbook-table``); numbers with ``precision`` decimals. Returns a pandas Styler."""
+    styler = frame.style.set_table_attributes('class="gridbook-table"').format(precision=precision, na_rep=na_rep)
+    return styler if index else styler.hide(axis="index")

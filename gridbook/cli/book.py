@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from gridbook.book.build import DEFAULT_KERNEL, build_book, parse_params
+from gridbook.book.build import build_book, parse_params
+from gridbook.book.kernels import DEFAULT_KERNEL
 from gridbook.config import PROFILES
 from gridbook.errors import ChapterError, UserError
 

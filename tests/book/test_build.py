@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from gridbook.book import build as book
+from gridbook.book import kernels
 from gridbook.cli.main import build_parser
 from gridbook.config import PROFILES
 from gridbook.errors import ConfigError
@@ -110,9 +111,9 @@ def test_cli_collects_repeated_params_and_chapters():
 def test_missing_kernel_other_than_python3_is_an_error():
     from gridbook.errors import UserError
 
-    assert book.ensure_kernel("python3") == "python3"
+    assert kernels.ensure_kernel("python3") == "python3"
     with pytest.raises(UserError, match="kernel='no-such-kernel' is not installed; available: .*python3"):
-        book.ensure_kernel("no-such-kernel")
+        kernels.ensure_kernel("no-such-kernel")
 
 
 def test_unknown_chapter_and_parameter_are_rejected(tmp_path):
