@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from gridbook.book.build import build_book, parse_params
+from gridbook.book.build import build_book
 from gridbook.book.kernels import DEFAULT_KERNEL
+from gridbook.book.parameters import parse_params
 from gridbook.config import PROFILES
 from gridbook.errors import ChapterError, UserError
 

@@ -1,4 +1,4 @@
-"""The book pipeline (gridbook.book.build), the chapter notebooks and the book configuration."""
+"""The book pipeline (gridbook.book.build) and the book configuration."""
 
 from __future__ import annotations
 
@@ -12,8 +12,6 @@ import yaml
 
 from gridbook.book import build as book
 from gridbook.book import kernels
-from gridbook.cli.main import build_parser
-from gridbook.config import PROFILES
 from gridbook.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,23 +43,6 @@ def test_jupytext_pairs_ipynb_with_myst_markdown():
     assert config.default_formats(str(ROOT / "notebooks" / "x.ipynb")) == "ipynb,md:myst"
 
 
-@pytest.mark.parametrize("path", CHAPTER_SOURCES, ids=lambda p: p.stem)
-def test_chapter_is_a_myst_notebook_with_one_parameters_cell(path):
-    header = yaml.safe_load(path.read_text().split("---")[1])
-    assert header["jupytext"]["text_representation"]["format_name"] == "myst"
-    defaults = book.notebook_parameters(path)  # raises unless exactly one parameters cell
-    assert set(book.REQUIRED_PARAMETERS) <= set(defaults), f"{path.name} lacks {book.REQUIRED_PARAMETERS}"
-    assert defaults["profile"] in PROFILES
-
-
-def test_notebook_parameters_rejects_two_parameters_cells(tmp_path):
-    cell = "```{code-cell} ipython3\n:tags: [parameters]\n\nprofile = 'quick'\n```\n\n"
-    path = tmp_path / "double.md"
-    path.write_text("# Double\n\n" + cell + cell)
-    with pytest.raises(ValueError, match="exactly one cell tagged 'parameters', found 2"):
-        book.notebook_parameters(path)
-
-
 def test_toc_lists_exactly_the_chapter_notebooks():
     assert book.toc_chapters(ROOT)[:2] == ["intro", "methods"]
     assert sorted(book.toc_chapters(ROOT)) == sorted(p.stem for p in CHAPTER_SOURCES)
@@ -81,31 +62,6 @@ def test_every_citation_in_the_book_is_in_the_bibliography():
     cited = {k.strip() for t in texts for group in re.findall(r"\{cite:[pt]\}`([^`]+)`", t) for k in group.split(",")}
     assert cited, "the book cites nothing"
     assert cited <= keys, f"cited but not in references.bib: {sorted(cited - keys)}"
-
-
-# ---- parameters ---------------------------------------------------------------------------------------------------
-def test_param_values_are_parsed_as_yaml():
-    assert book.parse_params([("sigmas", "[0.1, 0.11]"), ("n", "3"), ("target", "dos"), ("flag", "true"),
-                              ("nothing", "null")]) == {"sigmas": [0.1, 0.11], "n": 3, "target": "dos", "flag": True,
-                                                        "nothing": None}
-
-
-@pytest.mark.parametrize(("pairs", "message"), [
-    ([("sigmas", "[0.1,")], "not valid YAML"),
-    ([("bad-name", "1")], "parameter name 'bad-name' is invalid"),
-    ([("profile", "smoke")], "use --profile"),
-    ([("x", "1"), ("x", "2")], "given twice"),
-])
-def test_bad_params_are_rejected(pairs, message):
-    with pytest.raises(ConfigError, match=message):
-        book.parse_params(pairs)
-
-
-def test_cli_collects_repeated_params_and_chapters():
-    args = build_parser().parse_args(["book", "--profile", "smoke", "--chapter", "intro", "methods",
-                                      "-p", "sigmas", "[0.1, 0.11]", "-p", "seeds", "[0]"])
-    assert (args.profile, args.chapter) == ("smoke", ["intro", "methods"])
-    assert book.parse_params(args.param) == {"sigmas": [0.1, 0.11], "seeds": [0]}
 
 
 def test_missing_kernel_other_than_python3_is_an_error():
