@@ -4,7 +4,7 @@ the profile box (:mod:`~gridbook.book.profile`), what the chapters compute from 
 (:mod:`~gridbook.book.plotting`). The chapters call only the names exported here and in :mod:`gridbook`."""
 
 from gridbook.book import plotting
-from gridbook.book.build import build_book
+from gridbook.book.build import build_book, rerun_hint
 from gridbook.book.chapters import (
     CodeSpectrum,
     UnitCode,
@@ -55,8 +55,8 @@ __all__ = [
     "build_book", "chapter_runs", "chapter_spec", "deviation_table", "grid_unit_periods", "heterogeneity_condition",
     "modes_per_run", "period_table", "periods_by", "place_code_spectra", "plotting", "predictivity_comparison",
     "predictivity_rank_correlation", "predictivity_table", "profile_box", "profile_box_html", "r1_row", "r2_row",
-    "r3_row", "r4_row", "r5_row", "r6_row", "r7_row", "random_feature_table", "run_label", "score_densities",
-    "scorecard_from_store", "spike_contrast", "split_surround_sweep", "survival_curve", "swept_values", "table",
-    "target_labels", "task_success_table", "theory_maps", "theory_periods", "threshold_percentages", "unit_codes",
-    "unit_fractions",
+    "r3_row", "r4_row", "r5_row", "r6_row", "r7_row", "random_feature_table", "rerun_hint", "run_label",
+    "score_densities", "scorecard_from_store", "spike_contrast", "split_surround_sweep", "survival_curve",
+    "swept_values", "table", "target_labels", "task_success_table", "theory_maps", "theory_periods",
+    "threshold_percentages", "unit_codes", "unit_fractions",
 ]

@@ -29,12 +29,20 @@ import yaml
 
 from gridbook.book.data import find_root
 from gridbook.book.kernels import DEFAULT_KERNEL, chapter_kernel_manager, ensure_kernel, kernel_environment
-from gridbook.book.parameters import notebook_parameters, parameter_cells, read_chapter
+from gridbook.book.parameters import notebook_parameters, parameter_cells, read_chapter, rerun_text
 from gridbook.config import PROFILES
 from gridbook.errors import ChapterError, ConfigError, UserError, check_choice
 
 CHAPTER_PREFIX = "chapters/"  # toc entries of executed chapters: book/chapters/NAME.ipynb
 MATHJAX_EXTENSION = "sphinx-mathjax-offline"  # pip package that ships MathJax 3.2.2 for offline pages
+
+def rerun_hint(chapter: str, profile: str | None = None, root: str | Path | None = None):
+    """The closing note of a chapter page (an IPython Markdown object): the exact command that rebuilds it with other
+    parameter values, and its parameters (:func:`gridbook.book.parameters.rerun_text`)."""
+    from IPython.display import Markdown
+
+    return Markdown(rerun_text(chapter, find_root(root) / "notebooks" / f"{chapter}.md", profile))
+
 
 def toc_chapters(root: str | Path | None = None) -> list[str]:
     """Names of the executed chapters listed in ``book/_toc.yml``, in reading order."""

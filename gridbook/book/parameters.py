@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import ast
+import io
+import re
+import tokenize
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +16,10 @@ import yaml
 from gridbook.errors import ConfigError
 
 REQUIRED_PARAMETERS = ("profile", "store", "seeds")  # every chapter's parameters cell defines these
+EXAMPLE = re.compile(r"e\.g\. (\[[^\]]*\]|\"[^\"]*\"|[-\w.]+)")  # a comment's example value, after "e.g."
 
-__all__ = ["REQUIRED_PARAMETERS", "notebook_parameters", "parameter_cells",
-           "parse_param_value", "parse_params", "read_chapter"]
+__all__ = ["EXAMPLE", "REQUIRED_PARAMETERS", "ChapterParameter", "chapter_parameters", "notebook_parameters",
+           "parameter_cells", "parse_param_value", "parse_params", "read_chapter", "rerun_command", "rerun_text"]
 
 
 def parse_param_value(text: str) -> Any:
@@ -63,3 +68,54 @@ def notebook_parameters(path: str | Path) -> dict[str, Any]:
                 if isinstance(target, ast.Name):
                     defaults[target.id] = ast.literal_eval(node.value)
     return defaults
+
+
+@dataclass(frozen=True)
+class ChapterParameter:
+    """One assignment of a chapter's parameters cell: its ``name``, ``default`` value, the ``comment`` after it, and
+    the ``example`` value that comment gives after "e.g." (None when it gives none)."""
+
+    name: str
+    default: Any
+    comment: str
+    example: Any = None
+
+
+def chapter_parameters(path: str | Path) -> list[ChapterParameter]:
+    """The parameters of a chapter (``notebooks/NAME.md``), in the order of its parameters cell."""
+    cells = parameter_cells(read_chapter(path))
+    if len(cells) != 1:
+        raise ValueError(f"{path}: expected exactly one cell tagged 'parameters', found {len(cells)}")
+    source = cells[0].source
+    comments = {token.start[0]: token.string.lstrip("# ").strip()
+                for token in tokenize.generate_tokens(io.StringIO(source).readline) if token.type == tokenize.COMMENT}
+    found = []
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            comment = comments.get(node.lineno, "")
+            example = EXAMPLE.search(comment)
+            found.append(ChapterParameter(node.targets[0].id, ast.literal_eval(node.value), comment,
+                                          ast.literal_eval(example.group(1)) if example else None))
+    return found
+
+
+def rerun_command(chapter: str, parameter: ChapterParameter, profile: str | None = None) -> str:
+    """The ``gridbook book`` command that rebuilds ``chapter`` with ``parameter`` set to its example value."""
+    value = yaml.safe_dump(parameter.example, default_flow_style=True, width=10_000).strip().removesuffix("...").strip()
+    quoted = f'"{value}"' if re.search(r"[\s\[\]{}:,*]", value) else value
+    profile_option = f" --profile {profile}" if profile and profile != "quick" else ""
+    return f"gridbook book --chapter {chapter}{profile_option} -p {parameter.name} {quoted}"
+
+
+def rerun_text(chapter: str, path: str | Path, profile: str | None = None) -> str:
+    """Markdown that closes a chapter: the command that rebuilds it with other values (from the first parameter whose
+    comment gives an example, the chapter's own before ``seeds``), and every parameter with its default and meaning."""
+    parameters = [p for p in chapter_parameters(path) if p.name not in ("profile", "store")]
+    examples = sorted((p for p in parameters if p.example is not None), key=lambda p: p.name == "seeds")
+    lines = ["**Re-running this chapter.** Rebuild this page with other values of its parameters, e.g.", "",
+             "```bash", rerun_command(chapter, examples[0], profile) if examples else
+             f"gridbook book --chapter {chapter}", "```", "",
+             "Its parameters (`-p NAME VALUE`, the value read as YAML; `--profile` and `--store` have their own "
+             "options):", ""]
+    lines += [f"- `{p.name}` (default `{p.default!r}`): {p.comment}" for p in parameters]
+    return "\n".join(lines)
