@@ -32,6 +32,8 @@ from gridbook.book.kernels import DEFAULT_KERNEL, chapter_kernel_manager, ensure
 from gridbook.book.parameters import notebook_parameters, parameter_cells, read_chapter, rerun_text
 from gridbook.config import PROFILES
 from gridbook.errors import ChapterError, ConfigError, UserError, check_choice
+from gridbook.runs.progress import clock
+from gridbook.runs.sweep import run_sweep
 
 CHAPTER_PREFIX = "chapters/"  # toc entries of executed chapters: book/chapters/NAME.ipynb
 MATHJAX_EXTENSION = "sphinx-mathjax-offline"  # pip package that ships MathJax 3.2.2 for offline pages
@@ -151,11 +153,14 @@ def build_html(root: Path, quiet: bool = True) -> Path:
 
 def build_book(profile: str = "quick", chapters: Sequence[str] | None = None, params: dict[str, Any] | None = None,
                store: str | Path | None = None, root: str | Path | None = None, kernel: str = DEFAULT_KERNEL,
-               html_output: bool = True, log=print) -> Path:
+               html_output: bool = True, log=print, executor: str = "local", workers: int | None = None,
+               scheduler: str | None = None, device: str | None = None, progress: bool | None = None) -> Path:
     """Execute the chosen chapters (all of the toc when ``chapters`` is None) at ``profile`` with ``params`` and
     build the HTML; returns the path of ``index.html``. ``params`` go to the chapters whose parameters cell names
     them; a name no chosen chapter knows is an error. ``store`` defaults to ``$GRIDBOOK_STORE``, else ``runs/`` in
-    the repository root."""
+    the repository root. ``executor``, ``workers``, ``scheduler``, ``device`` and ``progress``: how the chapters'
+    networks are trained before any chapter executes (as :func:`gridbook.runs.sweep.run_sweep`). Ends with a table
+    of the time each step took."""
     check_choice("profile", profile, PROFILES)
     root = find_root(root)
     params = dict(params or {})
@@ -184,32 +189,46 @@ def build_book(profile: str = "quick", chapters: Sequence[str] | None = None, pa
 
             target.parent.mkdir(parents=True, exist_ok=True)
             nbformat.write(_stub_notebook(name, sources[name]), target)
-    _train_ahead([n for n in chosen if not any(p in defaults[n] for p in params)], profile, store_path, root, log)
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    _train_ahead([n for n in chosen if not any(p in defaults[n] for p in params)], profile, store_path, root, log,
+                 executor=executor, workers=workers, scheduler=scheduler, device=device, progress=progress)
+    timings["training (all chapters' networks)"] = time.perf_counter() - start
     for name in chosen:
         values = {"profile": profile, "store": str(store_path),
                   **{k: v for k, v in params.items() if k in defaults[name]}}
         start = time.perf_counter()
         log(f"gridbook book: executing {name} ({', '.join(f'{k}={v}' for k, v in values.items())})")
         execute_chapter(name, values, root, kernel)
-        log(f"gridbook book: {name} done in {time.perf_counter() - start:.1f} s")
+        timings[f"chapter {name}"] = time.perf_counter() - start
     index = root / "book" / "_build" / "html" / "index.html"
     if html_output:
         start = time.perf_counter()
         index = build_html(root)
-        log(f"gridbook book: HTML built in {time.perf_counter() - start:.1f} s")
+        timings["HTML (jupyter-book)"] = time.perf_counter() - start
+    log(timing_table(timings))
     return index
 
 
-def _train_ahead(chapters: Sequence[str], profile: str, store: Path, root: Path, log=print) -> None:
+def timing_table(timings: dict[str, float]) -> str:
+    """The build's closing table: the time of each step (m:ss) and their total."""
+    width = max(map(len, [*timings, "total"]))
+    rows = [f"  {name:<{width}}  {clock(seconds):>8}" for name, seconds in timings.items()]
+    return "\n".join(["gridbook book: time taken", *rows, f"  {'total':<{width}}  {clock(sum(timings.values())):>8}"])
+
+
+def _train_ahead(chapters: Sequence[str], profile: str, store: Path, root: Path, log=print,
+                 **execution: Any) -> None:
     """Train the runs of these chapters' sweep specs that the store lacks as one sweep before any chapter executes:
     runs shared between chapters train once, and runs of one shape share balanced batched jobs across the cores.
     (Chapters given their own parameters are left out: they train their own runs.) A run that fails here is
-    retried by its chapter, whose error then names it."""
-    from gridbook.runs.sweep import run_sweep
-
+    retried by its chapter, whose error then names it. ``execution``: where and how they train (``executor``,
+    ``workers``, ``scheduler``, ``device``, ``progress`` of :func:`gridbook.runs.sweep.run_sweep`)."""
     specs = [p for p in (root / "sweeps" / "chapters" / f"{n}.{profile}.yaml" for n in chapters) if p.is_file()]
     if specs:
         start = time.perf_counter()
-        summary = run_sweep([str(p) for p in specs], profile=profile, store=store)
+        log(f"gridbook book: training ahead the networks of {len(specs)} chapters ({profile} profile)")
+        summary = run_sweep([str(p) for p in specs], profile=profile, store=store,
+                            log=lambda line: log(f"gridbook book: {line}"), **execution)
         log(f"gridbook book: {summary.total} runs of {len(specs)} chapters ready ({summary.done} trained now, "
             f"{summary.skipped} reused, {summary.failed} failed) in {time.perf_counter() - start:.1f} s")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from gridbook.book.build import build_book
 from gridbook.book.kernels import DEFAULT_KERNEL
 from gridbook.book.parameters import parse_params
+from gridbook.cli.options import add_execution_options, execution_options
 from gridbook.config import PROFILES
 from gridbook.errors import ChapterError, UserError
 
@@ -12,7 +13,8 @@ from gridbook.errors import ChapterError, UserError
 def _run_cli(args) -> int:
     try:
         index = build_book(profile=args.profile, chapters=args.chapter, params=parse_params(args.param),
-                           store=args.store, kernel=args.kernel, html_output=not args.no_html)
+                           store=args.store, kernel=args.kernel, html_output=not args.no_html,
+                           **execution_options(args))
     except ChapterError as err:
         raise UserError(str(err)) from None
     print(index)
@@ -31,4 +33,5 @@ def register_cli(subparsers) -> None:
     parser.add_argument("--store", help="run store directory (default: $GRIDBOOK_STORE or runs/ in the repository)")
     parser.add_argument("--kernel", default=DEFAULT_KERNEL, help="Jupyter kernel (default: python3)")
     parser.add_argument("--no-html", action="store_true", help="execute the chapters only, skip jupyter-book")
+    add_execution_options(parser)  # where the chapters' networks are trained, before any chapter executes
     parser.set_defaults(func=_run_cli)

@@ -7,15 +7,13 @@ import os
 import sys
 from typing import Any
 
+from gridbook.cli.options import add_execution_options, execution_options
 from gridbook.config import PROFILES
-from gridbook.errors import UserError
-from gridbook.runs.executors import EXECUTORS
 from gridbook.runs.planning import plan_groups
 from gridbook.runs.spec import expand_spec, varying_parameters
 from gridbook.runs.sweep import run_sweep
 
 
-# ---- command line -------------------------------------------------------------------------------------------------
 def _dry_run(spec: str, profile: str | None, store_root: str | None, group_size: int) -> int:
     from gridbook.runs.store import RunStore
 
@@ -40,15 +38,11 @@ def _dry_run(spec: str, profile: str | None, store_root: str | None, group_size:
 
 
 def _command(args: argparse.Namespace) -> int:
-    if args.executor not in EXECUTORS:
-        raise UserError(f"unknown executor {args.executor!r}; allowed values: {', '.join(EXECUTORS)}")
-    if args.scheduler and args.executor != "dask":
-        raise UserError("--scheduler needs --executor dask")
+    options = execution_options(args)
     if args.dry_run:
         return _dry_run(args.spec, args.profile, args.store, args.group_size)
-    summary = run_sweep(args.spec, profile=args.profile, store=args.store, executor=args.executor,
-                        workers=args.workers, scheduler=args.scheduler, group_size=args.group_size,
-                        device=args.device, run_group=args.run_group, verify=args.verify)
+    summary = run_sweep(args.spec, profile=args.profile, store=args.store, group_size=args.group_size,
+                        run_group=args.run_group, verify=args.verify, **options)
     print(summary.table())
     return 1 if summary.failed else 0
 
@@ -61,11 +55,8 @@ def register_cli(subparsers: Any) -> None:
     parser.add_argument("spec", help="sweep spec YAML file (see sweeps/)")
     parser.add_argument("--profile", default=None, help=f"override the spec's profile ({', '.join(PROFILES)})")
     parser.add_argument("--store", default=None, help="run store directory (default: $GRIDBOOK_STORE or ./runs)")
-    parser.add_argument("--executor", default="local", help=f"{' or '.join(EXECUTORS)} (default local)")
-    parser.add_argument("--scheduler", default=None, help="Dask scheduler address (default: a LocalCluster)")
-    parser.add_argument("--workers", type=int, default=None, help="worker processes (default: min(cores, jobs))")
+    add_execution_options(parser)
     parser.add_argument("--group-size", type=int, default=32, help="networks per batched training job (32)")
-    parser.add_argument("--device", default=None, help="torch device for training (default: cuda if available)")
     parser.add_argument("--verify", action="store_true", help="checksum every stored file before skipping a run")
     parser.add_argument("--dry-run", action="store_true", help="list the runs and their status; train nothing")
     parser.add_argument("--run-group", default=None, metavar="MODULE:FUNCTION",

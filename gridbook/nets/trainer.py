@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,11 +46,12 @@ from gridbook.nets.optim import BatchedOptimizer, network_losses, scheduled_lr
 from gridbook.task.targets import make_target
 from gridbook.task.trajectories import sample_trajectories
 
-__all__ = ["CHECKPOINT_SECONDS", "HISTORY_POINTS", "HISTORY_TRAJECTORIES", "train_networks"]
+__all__ = ["CHECKPOINT_SECONDS", "HISTORY_POINTS", "HISTORY_TRAJECTORIES", "PROGRESS_SECONDS", "train_networks"]
 
 HISTORY_POINTS = 200  # history records per run when eval_every = 0
 HISTORY_TRAJECTORIES = 50  # trajectories of the batch decoded for a history record (lookup decoding is costly)
 CHECKPOINT_SECONDS = 600.0  # with a checkpoint file, save at least this often (and every 10% of the steps)
+PROGRESS_SECONDS = 5.0  # on_progress is called at most this often (and at the first and last steps)
 
 
 def _empty_history() -> dict[str, list]:
@@ -180,14 +181,17 @@ class Trainer:
 
 
 def train_networks(configs: Sequence[RunConfig], device: str | None = None, progress: bool | None = None,
-                   checkpoint: str | Path | None = None, eval_every: int = 0) -> TrainResult:
+                   checkpoint: str | Path | None = None, eval_every: int = 0,
+                   on_progress: Callable[[int, int], Any] | None = None) -> TrainResult:
     """Train the networks of ``configs`` (which must share ``shape_key()``) together for ``n_steps``.
 
     ``device``: default :func:`pick_device`. ``progress``: a tqdm bar when True, or when None and stderr is a
     terminal; otherwise one summary line per ~10% of the steps on stdout. ``checkpoint``: a file to resume from
     (when it exists; its configs must equal ``configs`` apart from ``n_steps``) and to save to every ~10% of the
     steps, at least every :data:`CHECKPOINT_SECONDS`, and at the end. ``eval_every``: record history every this
-    many steps (0: about :data:`HISTORY_POINTS` records), and at every 10% of the steps.
+    many steps (0: about :data:`HISTORY_POINTS` records), and at every 10% of the steps. ``on_progress(step,
+    n_steps)``: called at the first step, then at most every :data:`PROGRESS_SECONDS`, and at the last step (a sweep
+    records it as the job's heartbeat).
     """
     configs = _check_batchable(configs)
     dev = pick_device(device)
@@ -216,6 +220,7 @@ def train_networks(configs: Sequence[RunConfig], device: str | None = None, prog
 
         bar = tqdm(total=n_steps, initial=trainer.step, desc=f"training {len(configs)} networks", unit="step")
     start = saved_at = time.perf_counter()
+    reported_at = -math.inf
     try:
         with cpu_speedups(dev):
             while trainer.step < n_steps:
@@ -223,6 +228,10 @@ def train_networks(configs: Sequence[RunConfig], device: str | None = None, prog
                 trainer.train_step(record=step % every == 0 or step in milestones)
                 if bar is not None:
                     bar.update(1)
+                if on_progress is not None and (time.perf_counter() - reported_at > PROGRESS_SECONDS
+                                                or step == n_steps):
+                    on_progress(step, n_steps)
+                    reported_at = time.perf_counter()
                 if step in milestones:
                     if bar is not None:
                         bar.set_postfix_str(trainer.summary(n_steps).split(": ", 1)[1])

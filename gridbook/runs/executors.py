@@ -24,8 +24,10 @@ from typing import Any
 
 from gridbook.config import RunConfig
 from gridbook.errors import RunGroupError, UserError
+from gridbook.runs.claims import ClaimBook
 from gridbook.runs.jobs import train_and_evaluate
-from gridbook.runs.planning import plan_groups
+from gridbook.runs.planning import estimated_cpu_minutes, plan_groups
+from gridbook.runs.progress import SweepProgress, job_label
 from gridbook.runs.store import RunStore
 
 EXECUTORS = ("local", "dask")  # where jobs run: processes on this machine, or a Dask cluster
@@ -36,6 +38,8 @@ DASK_CONNECT_TIMEOUT_S = float(os.environ.get("GRIDBOOK_DASK_CONNECT_TIMEOUT", "
 class ExecutionOutcome:
     done: list[dict[str, Any]] = field(default_factory=list)  # one small summary per run written now
     failed: list[tuple[str, str]] = field(default_factory=list)  # (run_id, error line)
+    by_others: list[str] = field(default_factory=list)  # runs another sweep on the store finished meanwhile
+    held: list[str] = field(default_factory=list)  # runs another sweep still holds (when not waiting for them)
 
 
 # ---- one job, wherever it runs --------------------------------------------------------------------------------------
@@ -61,26 +65,40 @@ def _set_threads(threads: int | None) -> None:
 
 
 def run_group_task(configs: list[RunConfig], store_root: str, run_group: Callable | str | None,
-                   threads: int | None, device: str | None) -> list[dict[str, Any]]:
-    """Train, evaluate and store one job; returns one small summary per run. Raises RunGroupError on failure."""
+                   threads: int | None, device: str | None, claims: ClaimBook | None = None) -> list[dict[str, Any]]:
+    """Train, evaluate and store one job; returns one small summary per run. Raises RunGroupError on failure.
+
+    With ``claims`` (the sweep's :class:`~gridbook.runs.claims.ClaimBook`), the trainer's progress is the claims'
+    heartbeat, a run is written only while this sweep still holds its claim, and the claims are released at the end.
+    """
+    expected = [c.run_id() for c in configs]
     try:
         _set_threads(threads)
         func = resolve_run_group(run_group)
         start = time.perf_counter()
-        records = func(list(configs), device=device) if func is train_and_evaluate and device else func(list(configs))
-        expected = [c.run_id() for c in configs]
+        if func is train_and_evaluate:
+            label = job_label(configs)
+            beat = (lambda step, n: claims.heartbeat(expected, step, n, label)) if claims is not None else None
+            records = func(list(configs), device=device, on_progress=beat)
+        else:
+            records = func(list(configs))
         if [r.config.run_id() for r in records] != expected:
             raise ValueError(f"run_group returned runs {[r.config.run_id() for r in records]}, expected {expected}")
         store = RunStore(store_root)
         seconds = (time.perf_counter() - start) / max(1, len(records))
         summaries = []
         for record in records:
+            if claims is not None and not claims.holds(record.run_id):
+                continue  # another sweep took this run over (this one looked stalled): it writes the run
             store.write_run(record)
-            summaries.append({"run_id": record.config.run_id(), "diverged": bool(record.metrics.get("diverged")),
+            summaries.append({"run_id": record.run_id, "diverged": bool(record.metrics.get("diverged")),
                               "seconds": seconds})
         return summaries
     except Exception as err:
         raise RunGroupError(f"{type(err).__name__}: {err}", traceback.format_exc()) from None
+    finally:
+        if claims is not None:
+            claims.release(expected)
 
 
 def _init_worker(threads: int | None) -> None:
@@ -198,85 +216,130 @@ def _uses_gpu(device: str | None) -> bool:
     return torch.cuda.is_available()
 
 
-# ---- progress -----------------------------------------------------------------------------------------------------
-class _Progress:
-    """One tqdm bar over runs on a terminal; one quiet line per finished job otherwise; nothing if disabled."""
-
-    def __init__(self, total: int, progress: bool | None) -> None:
-        self.total, self.count = total, 0
-        self.lines = progress is None and not sys.stderr.isatty()
-        self.bar = None
-        if progress or (progress is None and not self.lines):
-            from tqdm.auto import tqdm
-
-            self.bar = tqdm(total=total, unit="run", desc="sweep", file=sys.stderr)
-
-    def update(self, n: int, note: str) -> None:
-        self.count += n
-        if self.bar is not None:
-            self.bar.update(n)
-        elif self.lines:
-            print(f"sweep: {self.count}/{self.total} runs ({note})", file=sys.stderr, flush=True)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
 # ---- the loop -----------------------------------------------------------------------------------------------------
 def execute_groups(pending: list[RunConfig], store: RunStore, executor: str = "local", workers: int | None = None,
                    scheduler: str | None = None, group_size: int = 32, device: str | None = None,
-                   progress: bool | None = None, run_group: Callable | str | None = None) -> ExecutionOutcome:
-    """Run every pending config through ``run_group`` in batched jobs and write the results to ``store``."""
+                   progress: bool | None = None, run_group: Callable | str | None = None,
+                   wait_for_others: bool = True, log: Callable[[str], Any] | None = None) -> ExecutionOutcome:
+    """Run every pending config through ``run_group`` in batched jobs and write the results to ``store``.
+
+    Each job's runs are claimed just before it starts (:mod:`gridbook.runs.claims`): runs another sweep holds are
+    left to it, so two sweeps on one store share the work. Once this sweep's jobs are done it waits for the runs
+    others hold (``wait_for_others``; else they are reported in ``outcome.held``), and trains any whose claim goes
+    stale or is dropped without the run being finished.
+    """
     outcome = ExecutionOutcome()
     if not pending:
         return outcome
+    store.root.mkdir(parents=True, exist_ok=True)
+    claims = ClaimBook(store.root)
+    held: list[RunConfig] = []
     cores = _cores()
     gpu = executor == "local" and _uses_gpu(device)
     wanted = workers or (1 if gpu else cores)
     groups = plan_groups(pending, group_size, wanted if not scheduler else 1)
     n_workers = max(1, min(wanted, len(groups)))
     threads = None if gpu else max(1, cores // n_workers)
-    store.root.mkdir(parents=True, exist_ok=True)
-    task_args = (str(store.root.resolve()), run_group, None, device)
+    task_args = (str(store.root.resolve()), run_group, None, device, claims)
     if executor == "dask":
         pool: Any = _DaskPool(n_workers, scheduler)
-        task_args = (str(store.root.resolve()), run_group, None if scheduler else threads, device)
+        task_args = (str(store.root.resolve()), run_group, None if scheduler else threads, device, claims)
     elif n_workers == 1:
         pool = _InlinePool()
     else:
         pool = _ProcessPool(n_workers, threads)
-    bar = _Progress(len(pending), progress)
+    report = SweepProgress(claims, progress, log)
+    if report.enabled and groups:
+        where = (f"on the Dask scheduler {scheduler}" if scheduler else
+                 f"on {n_workers} {'GPU ' if gpu else ''}worker{'s' * (n_workers != 1)}")
+        minutes = estimated_cpu_minutes([c for g in groups for c in g], n_workers)
+        estimate = f"about {minutes:.0f} min" if minutes >= 1 else "under a minute"
+        estimate = "" if gpu or executor == "dask" else f", {estimate} at the CPU speed in benchmarks/RESULTS.md"
+        report.log(f"sweep: training {sum(map(len, groups))} networks in {len(groups)} batched job"
+                   f"{'s' * (len(groups) != 1)} {where}{estimate}")
+    report.start(groups, n_workers)
     queue, running = deque(groups), {}
     try:
-        while queue or running:
+        while queue or running or held:
             while queue and len(running) < pool.max_in_flight:
-                group = queue.popleft()
-                running[pool.submit(run_group_task, group, *task_args)] = (group, time.perf_counter())
+                group = _claimed(queue.popleft(), store, claims, held, report, outcome)
+                if group:
+                    report.started(group)
+                    running[pool.submit(run_group_task, group, *task_args)] = group
+            if not running:
+                held = _take_over_or_wait(held, store, claims, queue, report, outcome, wait_for_others)
+                continue
             for future in pool.wait_first(list(running)):
-                group, started = running.pop(future)
-                error = pool.exception(future)
-                if error is None:
-                    outcome.done.extend(future.result())
-                    bar.update(len(group), f"{len(group)} trained in {time.perf_counter() - started:.1f} s")
-                    continue
-                finished = [c for c in group if store.status(c.run_id()) == "done"]
-                rest = [c for c in group if c not in finished]
-                outcome.done.extend({"run_id": c.run_id(), "diverged": bool(store.read_metrics(c.run_id()).get(
-                    "diverged"))} for c in finished)
-                if len(rest) > 1:  # isolate the run that raised: retry the job's runs one by one
-                    queue.extendleft(reversed([[c] for c in rest]))
-                    bar.update(len(finished), f"a job of {len(group)} raised; retrying its runs one by one")
-                    continue
-                for config in rest:
-                    message, trace = _describe(error)
-                    store.write_failure(config, message, trace)
-                    outcome.failed.append((config.run_id(), message))
-                bar.update(len(group), f"run {rest[0].run_id() if rest else '?'} failed: {_describe(error)[0]}")
+                group = running.pop(future)
+                report.finished(group)
+                _settle(group, future, pool, store, claims, queue, outcome)
     finally:
-        bar.close()
+        report.close()
         pool.close()
+        claims.release([c.run_id() for c in pending])
     return outcome
+
+
+HELD_POLL_SECONDS = 5.0  # how often a sweep looks at the runs another sweep holds
+
+
+def _claimed(group: list[RunConfig], store: RunStore, claims: ClaimBook, held: list[RunConfig],
+             report: SweepProgress, outcome: ExecutionOutcome) -> list[RunConfig]:
+    """The runs of a job this sweep could claim and that are still to train: runs another sweep holds are added to
+    ``held``, runs another sweep finished meanwhile to ``outcome.by_others``."""
+    mine = set(claims.acquire([c.run_id() for c in group]))
+    finished = [c for c in group if c.run_id() in mine and store.status(c.run_id()) == "done"]
+    claims.release(c.run_id() for c in finished)
+    outcome.by_others.extend(c.run_id() for c in finished)
+    others = [c for c in group if c.run_id() not in mine]
+    if others:
+        held.extend(others)
+    report.drop(others + finished)
+    return [c for c in group if c.run_id() in mine and c not in finished]
+
+
+def _take_over_or_wait(held: list[RunConfig], store: RunStore, claims: ClaimBook, queue: deque,
+                       report: SweepProgress, outcome: ExecutionOutcome, wait: bool) -> list[RunConfig]:
+    """The held runs still to wait for: finished ones leave the list, ones whose claim is stale or gone are claimed
+    and queued here; with ``wait=False`` the rest are reported in ``outcome.held`` and the list is emptied."""
+    still = []
+    for config in held:
+        run_id = config.run_id()
+        if store.status(run_id) == "done":
+            outcome.by_others.append(run_id)
+        elif claims.acquire([run_id]):
+            queue.append([config])
+            report.add([[config]])
+        else:
+            still.append(config)
+    if still and not queue:
+        if not wait:
+            outcome.held.extend(c.run_id() for c in still)
+            return []
+        time.sleep(HELD_POLL_SECONDS)
+    return still
+
+
+def _settle(group: list[RunConfig], future: Any, pool: Any, store: RunStore, claims: ClaimBook, queue: deque,
+            outcome: ExecutionOutcome) -> None:
+    """Record a finished job; a job that raised is retried run by run, and a single run that raised is recorded as
+    failed in the store."""
+    error = pool.exception(future)
+    if error is None:
+        outcome.done.extend(future.result())
+        return
+    finished = [c for c in group if store.status(c.run_id()) == "done"]
+    rest = [c for c in group if c not in finished]
+    outcome.done.extend({"run_id": c.run_id(), "diverged": bool(store.read_metrics(c.run_id()).get("diverged"))}
+                        for c in finished)
+    if len(rest) > 1:  # isolate the run that raised: retry the job's runs one by one
+        mine = claims.acquire([c.run_id() for c in rest])
+        queue.extendleft(reversed([[c] for c in rest if c.run_id() in mine]))
+        return
+    for config in rest:
+        message, trace = _describe(error)
+        store.write_failure(config, message, trace)
+        outcome.failed.append((config.run_id(), message))
 
 
 def _describe(error: BaseException) -> tuple[str, str]:

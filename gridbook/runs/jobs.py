@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from gridbook.analysis.pipeline import analyse_network
 from gridbook.config import RunConfig
@@ -19,12 +20,14 @@ __all__ = ["train_and_evaluate"]
 
 
 # ---- the real train-and-evaluate job ---------------------------------------------------------------------------------
-def train_and_evaluate(configs: Sequence[RunConfig], device: str | None = None) -> list[RunRecord]:
+def train_and_evaluate(configs: Sequence[RunConfig], device: str | None = None,
+                       on_progress: Callable[[int, int], Any] | None = None) -> list[RunRecord]:
     """Train same-shape configs as one batched job, then evaluate each network on fresh trajectories and analyse it
-    (:func:`gridbook.analysis.pipeline.analyse_network`). The default ``run_group`` of a sweep."""
+    (:func:`gridbook.analysis.pipeline.analyse_network`). The default ``run_group`` of a sweep. ``on_progress(step,
+    n_steps)``: the trainer's progress (:func:`gridbook.nets.trainer.train_networks`)."""
     started = utc_now()
     with contextlib.redirect_stdout(io.StringIO()):  # the trainer's per-10% lines; the sweep reports progress
-        result = train_networks(list(configs), device=device, progress=False)
+        result = train_networks(list(configs), device=device, progress=False, on_progress=on_progress)
     evaluations = evaluate_networks(result)
     records = []
     for k, (config, evaluation) in enumerate(zip(configs, evaluations, strict=True)):

@@ -10,7 +10,8 @@ import numpy as np
 from gridbook.config import RunConfig
 from gridbook.errors import ConfigError
 
-__all__ = ["ARCH_STEP_COST", "EVAL_COST_STEPS", "PRECISION_STEP_COST", "plan_groups", "run_cost"]
+__all__ = ["ARCH_STEP_COST", "CPU_SECONDS_PER_STEP", "EVAL_COST_STEPS", "PRECISION_STEP_COST", "REFERENCE_SHAPE",
+           "estimated_cpu_minutes", "plan_groups", "run_cost"]
 
 
 # ---- planning: which runs train together -------------------------------------------------------------------------
@@ -19,13 +20,27 @@ __all__ = ["ARCH_STEP_COST", "EVAL_COST_STEPS", "PRECISION_STEP_COST", "plan_gro
 ARCH_STEP_COST = {"rnn": 1.0, "srnn": 1.0, "ugrnn": 2.0, "gru": 2.6, "lstm": 3.3}
 PRECISION_STEP_COST = {"float32": 1.0, "bfloat16": 0.55}  # bf16 matrix products: ~1.9x faster steps (CPU, Ng 256)
 EVAL_COST_STEPS = 25  # evaluation and analysis of one run, in training steps
+# The reference step: a float32 RNN of the quick profile's shape (Ng 256, Np 256, batch 200, sequence 20). Other
+# shapes cost in proportion to their products' size, (Ng^2 + 2 Ng Np) x batch x sequence.
+REFERENCE_SHAPE = (256, 256, 200, 20)  # Ng, Np, batch, sequence
+CPU_SECONDS_PER_STEP = 0.045  # one reference step on one core of the project's 2-core CPU (45 ms, idle, 2026-11-30)
 
 
 def run_cost(config: RunConfig) -> float:
-    """Estimated relative cost of training and evaluating one run, in float32 RNN network-steps (weighted by
-    architecture and precision)."""
+    """Estimated cost of training and evaluating one run, in reference network-steps (a float32 RNN step of the
+    quick profile's shape), weighted by architecture, precision and the size of the products."""
+    def size(n_hidden: int, n_outputs: int, batch: int, seq_len: int) -> float:
+        return (n_hidden**2 + 2 * n_hidden * n_outputs) * batch * seq_len
+
+    shape = size(config.model.n_hidden, config.target.code_size, config.task.batch_size, config.task.seq_len)
     step = ARCH_STEP_COST.get(config.model.arch, 1.0) * PRECISION_STEP_COST.get(config.train.precision, 1.0)
-    return step * config.train.n_steps + EVAL_COST_STEPS
+    return shape / size(*REFERENCE_SHAPE) * (step * config.train.n_steps + EVAL_COST_STEPS)
+
+
+def estimated_cpu_minutes(configs: Sequence[RunConfig], workers: int) -> float:
+    """Wall-clock minutes to train and evaluate ``configs`` on ``workers`` CPU cores, at the measured speed of the
+    reference step (:data:`CPU_SECONDS_PER_STEP`); a planning figure, and a busy machine is slower."""
+    return sum(run_cost(c) for c in configs) * CPU_SECONDS_PER_STEP / max(1, workers) / 60
 
 
 def plan_groups(configs: Sequence[RunConfig], group_size: int = 32, workers: int = 1) -> list[list[RunConfig]]:

@@ -3,6 +3,7 @@ refresh the store's ``results.parquet``."""
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -21,7 +22,9 @@ __all__ = ["SweepSummary", "run_sweep"]
 # ---- running ----------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class SweepSummary:
-    """What one ``run_sweep`` call did. ``done``: trained now; ``skipped``: already finished in the store."""
+    """What one ``run_sweep`` call did. ``done``: trained now; ``skipped``: already finished in the store;
+    ``by_others``: finished meanwhile by another sweep on the store; ``held``: still held by another sweep (only when
+    the sweep did not wait for them)."""
 
     total: int
     done: int
@@ -31,12 +34,16 @@ class SweepSummary:
     wall_seconds: float
     store: str
     failed_runs: tuple[tuple[str, str], ...] = field(default=())  # (run_id, error line)
+    by_others: int = 0
+    held: int = 0
 
     def table(self) -> str:
         wall = time.strftime("%H:%M:%S", time.gmtime(self.wall_seconds))
         head = f"{'runs':>6} {'done':>6} {'skipped':>8} {'failed':>7} {'diverged':>9}  {'wall time':>9}"
         row = f"{self.total:>6} {self.done:>6} {self.skipped:>8} {self.failed:>7} {self.diverged:>9}  {wall:>9}"
         lines = [head, row, f"store: {self.store}"]
+        if self.by_others or self.held:
+            lines.append(f"trained by another sweep on the store: {self.by_others}; still held by one: {self.held}")
         lines += [f"failed {run_id}: {error}" for run_id, error in self.failed_runs]
         return "\n".join(lines)
 
@@ -47,7 +54,8 @@ class SweepSummary:
 def run_sweep(spec: str | Path | Mapping[str, Any] | list, profile: str | None = None, store: Any = None,
               executor: str = "local", workers: int | None = None, scheduler: str | None = None,
               group_size: int = 32, device: str | None = None, progress: bool | None = None,
-              run_group: Callable | str | None = None, verify: bool = False) -> SweepSummary:
+              run_group: Callable | str | None = None, verify: bool = False, wait_for_others: bool = True,
+              log: Callable[[str], Any] | None = None) -> SweepSummary:
     """Train and evaluate every run of ``spec`` that the store does not hold yet; returns a :class:`SweepSummary`.
 
     ``spec`` may also be a list of specs: their runs (deduplicated by run id) then train as one sweep, so runs of
@@ -58,6 +66,10 @@ def run_sweep(spec: str | Path | Mapping[str, Any] | list, profile: str | None =
     "module:function" path) that trains and evaluates a list of same-shape configs into RunRecords; default
     :func:`gridbook.runs.jobs.train_and_evaluate`. ``verify``: checksum every stored file before skipping a run.
     Runs that raise are recorded in the store (failed.json) and retried by the next sweep.
+
+    ``progress``: the plan, then a line at least every 30 s (a bar on a terminal; None: a bar on a terminal, lines
+    otherwise; False: silent), written with ``log`` (default: stderr). Runs that another sweep on the same store is
+    training are left to it; this sweep waits for them (``wait_for_others``) and takes over any that stall.
     """
     start = time.perf_counter()
     check_choice("executor", executor, EXECUTORS)
@@ -67,11 +79,15 @@ def run_sweep(spec: str | Path | Mapping[str, Any] | list, profile: str | None =
     configs = list({c.run_id(): c for s in specs for c in expand_spec(s, profile)}.values())
     store = as_store(store)
     pending = [c for c in configs if store.status(c.run_id(), deep=verify) != "done"]
+    log = log or (lambda line: print(line, file=sys.stderr, flush=True))
+    if progress is not False:
+        log(f"sweep: {len(configs)} runs, {len(configs) - len(pending)} of them already in {store.root}")
     outcome = execute_groups(pending, store, executor=executor, workers=workers, scheduler=scheduler,
-                             group_size=group_size, device=device, progress=progress, run_group=run_group)
+                             group_size=group_size, device=device, progress=progress, run_group=run_group,
+                             wait_for_others=wait_for_others, log=log)
     if outcome.done:
         write_results_table(store)
     return SweepSummary(total=len(configs), done=len(outcome.done), skipped=len(configs) - len(pending),
                         failed=len(outcome.failed), diverged=sum(bool(d.get("diverged")) for d in outcome.done),
                         wall_seconds=time.perf_counter() - start, store=str(store.root),
-                        failed_runs=tuple(outcome.failed))
+                        failed_runs=tuple(outcome.failed), by_others=len(outcome.by_others), held=len(outcome.held))

@@ -115,3 +115,30 @@ def test_train_ahead_trains_each_shared_run_once(tmp_path):
     assert len(list((tmp_path / "runs").glob("*/DONE"))) == 2
     book._train_ahead(["two"], "smoke", tmp_path / "runs", tmp_path, log=lines.append)
     assert "(0 trained now, 1 reused, 0 failed)" in lines[-1]
+
+
+@pytest.mark.slow
+def test_the_book_trains_ahead_on_a_dask_cluster_and_reports_its_times(tmp_path):
+    """`gridbook book --executor dask --workers 2`: the train-ahead sweep runs on a Dask LocalCluster of 2 workers,
+    the plan comes first, and the build ends with the table of times."""
+    root = _book_copy(tmp_path)
+    shutil.copytree(ROOT / "sweeps", root / "sweeps")
+    lines = []
+    book.build_book(profile="smoke", chapters=["task_success"], store=tmp_path / "runs", root=root,
+                    html_output=False, log=lines.append, executor="dask", workers=2, progress=False)
+    ready = next(line for line in lines if "runs of 1 chapters ready" in line)
+    n_runs = len(list((tmp_path / "runs").glob("*/DONE")))
+    assert f"gridbook book: {n_runs} runs of 1 chapters ready ({n_runs} trained now" in ready
+    assert lines[0] == "gridbook book: training ahead the networks of 1 chapters (smoke profile)"
+    table = lines[-1].splitlines()
+    assert table[0] == "gridbook book: time taken" and table[-1].split()[0] == "total"
+    assert [row.split()[0] for row in table[1:-1]] == ["training", "chapter"]
+
+
+def test_book_command_takes_the_sweep_execution_options(capsys):
+    from gridbook.cli.main import main
+
+    assert main(["book", "--executor", "slurm"]) == 2
+    assert "unknown executor 'slurm'; allowed values: local, dask" in capsys.readouterr().err
+    assert main(["book", "--scheduler", "tcp://127.0.0.1:9"]) == 2
+    assert "--scheduler needs --executor dask" in capsys.readouterr().err

@@ -63,3 +63,15 @@ def counts(path):
 # ---- execution with a stand-in trainer ---------------------------------------------------------------------------
 SMALL = {"profile": "smoke", "parameters": {"target": {"value": "dos"}, "sigma": {"values": [0.11, 0.12, 0.13]}},
          "seeds": [0, 1]}
+
+
+def slow_run_group(configs):
+    """Stand-in trainer that takes GRIDBOOK_FAKE_SLEEP seconds per run and appends "pid run_id" to
+    GRIDBOOK_FAKE_COUNTER when it has trained one."""
+    records = []
+    for config in configs:
+        time.sleep(float(os.environ.get("GRIDBOOK_FAKE_SLEEP", "0.3")))
+        with open(os.environ["GRIDBOOK_FAKE_COUNTER"], "a") as handle:
+            handle.write(f"{os.getpid()} {config.run_id()}\n")
+        records.append(fake_record(config))
+    return records

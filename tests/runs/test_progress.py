@@ -1,0 +1,54 @@
+"""What a sweep reports while it trains: the plan, the running jobs' steps from their heartbeats, time left."""
+
+from __future__ import annotations
+
+import time
+
+from sweep_helpers import FAKE, SMALL
+
+from gridbook.config import profile_config
+from gridbook.runs.claims import ClaimBook
+from gridbook.runs.progress import SweepProgress, clock, job_label
+from gridbook.runs.sweep import run_sweep
+
+
+def test_clock_and_job_labels():
+    assert (clock(0), clock(59.6), clock(61), clock(3725)) == ("0:00", "1:00", "1:01", "1:02:05")
+    assert job_label([profile_config("smoke", seed=s) for s in range(4)]) == "4 dos rnn networks"
+    mixed = [profile_config("smoke", target=t, arch="gru") for t in ("gaussian", "dos")]
+    assert job_label(mixed) == "2 (dos, gaussian) gru networks"
+
+
+def test_lines_name_the_running_jobs_their_step_and_the_time_left(tmp_path):
+    claims, lines = ClaimBook(tmp_path), []
+    groups = [[profile_config("smoke", seed=s) for s in range(2)], [profile_config("smoke", seed=9)]]
+    report = SweepProgress(claims, enabled=None, log=lines.append, interval=0.05)
+    report.use_bar = False
+    report.start(groups, workers=1)
+    claims.acquire([c.run_id() for c in groups[0]])
+    report.started(groups[0])
+    claims.heartbeat([c.run_id() for c in groups[0]], 10, 20, job_label(groups[0]))
+    time.sleep(0.3)
+    report.finished(groups[0])
+    report.close()
+    assert any("0/3 networks trained; training 2 dos rnn networks step 10/20;" in line for line in lines)
+    assert lines[-1].startswith("sweep: 2/3 networks trained; ") and "elapsed, about" in lines[-1]
+    silent = []
+    quiet = SweepProgress(claims, enabled=False, log=silent.append, interval=0.01)
+    quiet.start(groups)
+    quiet.report(force=True)
+    quiet.close()
+    assert silent == []
+
+
+def test_a_sweep_states_its_plan_first(tmp_path):
+    lines = []
+    summary = run_sweep(SMALL, store=tmp_path / "runs", run_group=FAKE, workers=1, group_size=2, progress=None,
+                        log=lines.append)
+    assert summary.done == 6
+    assert lines[0] == f"sweep: 6 runs, 0 of them already in {tmp_path / 'runs'}"
+    assert lines[1].startswith("sweep: training 6 networks in 3 batched jobs on 1 worker, ")
+    assert lines[1].endswith("at the CPU speed in benchmarks/RESULTS.md")
+    again = []
+    run_sweep(SMALL, store=tmp_path / "runs", run_group=FAKE, workers=1, progress=None, log=again.append)
+    assert again == [f"sweep: 6 runs, 6 of them already in {tmp_path / 'runs'}"]
