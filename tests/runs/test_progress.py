@@ -52,3 +52,19 @@ def test_a_sweep_states_its_plan_first(tmp_path):
     again = []
     run_sweep(SMALL, store=tmp_path / "runs", run_group=FAKE, workers=1, progress=None, log=again.append)
     assert again == [f"sweep: 6 runs, 6 of them already in {tmp_path / 'runs'}"]
+
+
+def test_on_a_terminal_the_progress_is_a_bar(tmp_path, capsys):
+    claims = ClaimBook(tmp_path)
+    groups = [[profile_config("smoke", seed=s) for s in range(2)]]
+    report = SweepProgress(claims, enabled=True, interval=0.05)
+    report.start(groups)
+    claims.acquire([c.run_id() for c in groups[0]])
+    report.started(groups[0])
+    claims.heartbeat([c.run_id() for c in groups[0]], 5, 20, job_label(groups[0]))
+    time.sleep(0.3)
+    assert report.bar is not None and report.bar.n == round(report.total * 5 / 20)
+    report.finished(groups[0])
+    report.close()
+    err = capsys.readouterr().err
+    assert "training:" in err and "2 dos rnn networks step 5/20" in err
