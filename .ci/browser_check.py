@@ -1,14 +1,16 @@
-"""Render the built book in headless Chromium and fail if a figure does not load or an equation is not typeset.
+"""Render every page of the built book in headless Chromium and fail if a figure does not load or is blank, an
+equation is not typeset, or a page is still a "not built yet" stub.
 
-Usage: python .ci/browser_check.py [HTML_DIR] [PAGE ...]    (default: book/_build/html, index.html and the
-chapters/methods.html page; with --screenshot DIR also saves a PNG of each page).
+Usage: python .ci/browser_check.py [HTML_DIR] [PAGE ...]    (default: book/_build/html and every page of the book:
+index.html, the chapters and the back matter; with --screenshot DIR also saves a PNG of each page there).
 
 How: a loopback-only HTTP server serves HTML_DIR plus one extra page, /__check__.html, which loads each page in a
 same-origin iframe, waits for MathJax to finish, and writes a JSON report into its own DOM: for every <img> whether it
-loaded (naturalWidth > 0), and for every math element whether MathJax typeset it (an <mjx-container> inside). Chromium
-runs with --dump-dom and no network (every host name but the loopback server's resolves to nothing), so a page that
-needs the internet for a figure or for MathJax fails here. Debian's ``chromium`` is installed with apt-get when it is
-missing and we are root.
+loaded (naturalWidth > 0) and what it shows (drawn on a canvas: how many distinct colours, whether every pixel is
+white), for every math element whether MathJax typeset it (an <mjx-container> inside), and whether the page is a stub
+of a chapter never executed. Chromium runs with --dump-dom and no network (every host name but the loopback server's
+resolves to nothing), so a page that needs the internet for a figure or for MathJax fails here. Debian's ``chromium``
+is installed with apt-get when it is missing and we are root.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ import tempfile
 import threading
 from pathlib import Path
 
-DEFAULT_PAGES = ("index.html", "chapters/methods.html")
+SKIPPED_PAGES = ("genindex.html", "search.html", "py-modindex.html")  # Sphinx's own pages, not the book's
+STUB_TEXT = "has not been executed yet"  # the text of a chapter's stub page (gridbook.book.build)
 BROWSERS = ("chromium", "google-chrome", "chromium-browser")  # Debian, GitHub runners, Ubuntu
 CHECK_PAGE = "/__check__.html"
 CHECK_SCRIPT = """
@@ -47,9 +50,25 @@ async function inspect(url) {
   const pending = [...doc.images].filter(img => !img.complete);
   await Promise.all(pending.map(img => new Promise(r => { img.onload = img.onerror = r; })));
   const maths = [...doc.querySelectorAll(".math, div.math, span.math")];
+  const look = img => {  // distinct colours (of up to 4096 sampled pixels) and whether all are white
+    if (!(img.complete && img.naturalWidth > 0)) return {colours: 0, white: false};
+    const canvas = document.createElement("canvas");
+    canvas.width = img.naturalWidth; canvas.height = img.naturalHeight;
+    const context = canvas.getContext("2d");
+    context.drawImage(img, 0, 0);
+    const data = context.getImageData(0, 0, canvas.width, canvas.height).data;
+    const step = Math.max(1, Math.floor(data.length / 4 / 4096)), seen = new Set();
+    let white = true;
+    for (let i = 0; i < data.length; i += 4 * step) {
+      seen.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
+      if (data[i + 3] > 0 && (data[i] < 250 || data[i + 1] < 250 || data[i + 2] < 250)) white = false;
+    }
+    return {colours: seen.size, white};
+  };
   return {
-    url, title: doc.title,
-    images: [...doc.images].map(img => ({src: img.getAttribute("src"), ok: img.complete && img.naturalWidth > 0})),
+    url, title: doc.title, stub: doc.body.innerText.includes(%(stub)s),
+    images: [...doc.images].map(img => ({src: img.getAttribute("src"), ok: img.complete && img.naturalWidth > 0,
+                                         ...look(img)})),
     math: maths.length, typeset: maths.filter(m => m.querySelector("mjx-container")).length,
     mathjax_loaded: !!(win.MathJax && win.MathJax.version),
     mathjax_version: (win.MathJax && win.MathJax.version) || null,
@@ -81,8 +100,8 @@ def find_browser(install: bool = True) -> str:
 
 def serve(directory: Path, pages: list[str]) -> http.server.ThreadingHTTPServer:
     """A loopback HTTP server for ``directory`` that also answers CHECK_PAGE; runs in a daemon thread."""
-    check = ("<!doctype html><html><body>" + CHECK_SCRIPT % {"pages": json.dumps(["/" + p for p in pages])}
-             + "</body></html>").encode()
+    script = CHECK_SCRIPT % {"pages": json.dumps(["/" + p for p in pages]), "stub": json.dumps(STUB_TEXT)}
+    check = ("<!doctype html><html><body>" + script + "</body></html>").encode()
 
     class Handler(http.server.SimpleHTTPRequestHandler):
         def do_GET(self):  # noqa: N802 (http.server's naming)
@@ -106,10 +125,10 @@ def chromium_command(browser: str, profile_dir: str) -> list[str]:
     return [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
             "--disable-component-update", "--disable-sync", "--disable-extensions", "--mute-audio",
             f"--user-data-dir={profile_dir}", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-            "--virtual-time-budget=30000"]
+            "--virtual-time-budget=120000"]
 
 
-def run_check(html_dir: Path, pages: list[str], screenshot_dir: Path | None = None, timeout: float = 120) -> list[dict]:
+def run_check(html_dir: Path, pages: list[str], screenshot_dir: Path | None = None, timeout: float = 300) -> list[dict]:
     """Render ``pages`` of ``html_dir``; returns one report per page (see CHECK_SCRIPT)."""
     for page in pages:
         if not (html_dir / page).is_file():
@@ -137,35 +156,85 @@ def run_check(html_dir: Path, pages: list[str], screenshot_dir: Path | None = No
     return json.loads(html.unescape(match.group(1)))
 
 
-def problems(reports: list[dict]) -> list[str]:
-    """Human-readable failures: figures that did not load, math left untypeset."""
+def book_pages(html_dir: Path) -> list[str]:
+    """Every page of a built book: the HTML files at its root and in chapters/, without Sphinx's own pages."""
+    pages = sorted(p.relative_to(html_dir).as_posix() for p in [*html_dir.glob("*.html"),
+                                                                *html_dir.glob("chapters/*.html")])
+    return [p for p in pages if p not in SKIPPED_PAGES]
+
+
+def problems(reports: list[dict], allow_stubs: bool = False) -> list[str]:
+    """Human-readable failures: figures that did not load or are blank, math left untypeset, stub pages."""
     found = []
     for report in reports:
         broken = [img["src"] for img in report["images"] if not img["ok"]]
         if broken:
             found.append(f"{report['url']}: {len(broken)} figure(s) did not load: {', '.join(broken[:5])}")
+        blank = [img["src"] for img in report["images"] if img["ok"] and (img["colours"] <= 1 or img["white"])]
+        if blank:
+            found.append(f"{report['url']}: {len(blank)} figure(s) are blank (one colour or all white): "
+                         f"{', '.join(blank[:5])}")
+        if report["stub"] and not allow_stubs:
+            found.append(f"{report['url']}: the page says the chapter is not built yet")
         if report["math"] and report["typeset"] < report["math"]:
             found.append(f"{report['url']}: {report['math'] - report['typeset']} of {report['math']} equations not "
                          f"typeset (MathJax loaded: {report['mathjax_loaded']})")
     return found
 
 
+def self_test() -> None:
+    """Show that the check can fail: a page with a drawn figure passes; a blank figure, a missing figure and a stub
+    page are each reported."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        fig, ax = plt.subplots(figsize=(2, 2))
+        ax.plot([0, 1], [0, 1])
+        fig.savefig(root / "drawn.png")
+        blank = plt.figure(figsize=(2, 2))
+        blank.savefig(root / "blank.png")
+        page = "<!doctype html><html><head><title>{0}</title></head><body><p>{1}</p>{2}</body></html>"
+        (root / "good.html").write_text(page.format("good", "fine", '<img src="drawn.png">'))
+        (root / "blank.html").write_text(page.format("blank", "fine", '<img src="blank.png">'))
+        (root / "missing.html").write_text(page.format("missing", "fine", '<img src="nowhere.png">'))
+        (root / "stub.html").write_text(page.format("stub", f"This chapter {STUB_TEXT}.", ""))
+        found = problems(run_check(root, ["good.html", "blank.html", "missing.html", "stub.html"]))
+    expected = ["/blank.html: 1 figure(s) are blank", "/missing.html: 1 figure(s) did not load",
+                "/stub.html: the page says the chapter is not built yet"]
+    if len(found) != len(expected) or not all(f.startswith(e) for f, e in zip(found, expected, strict=True)):
+        raise SystemExit(f"browser check: the self-test expected {expected}, got {found}")
+    print("browser check: self-test passed (a blank figure, a missing figure and a stub page are caught)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("html_dir", nargs="?", default="book/_build/html")
-    parser.add_argument("pages", nargs="*", default=list(DEFAULT_PAGES))
+    parser.add_argument("pages", nargs="*", help="pages to check (default: every page of the book)")
     parser.add_argument("--screenshot", type=Path, default=None, help="directory for a PNG of each page")
+    parser.add_argument("--allow-stubs", action="store_true", help="pass pages of chapters not built yet")
+    parser.add_argument("--self-test", action="store_true", help="first show that the check catches bad pages")
     parser.add_argument("--require-math", action="append", default=["chapters/methods.html"],
                         help="a page that must contain typeset equations (default: chapters/methods.html)")
     args = parser.parse_args(argv)
-    reports = run_check(Path(args.html_dir).resolve(), args.pages, args.screenshot)
-    found = problems(reports)
+    if args.self_test:
+        self_test()
+    html_dir = Path(args.html_dir).resolve()
+    pages = args.pages or book_pages(html_dir)
+    reports = run_check(html_dir, pages, args.screenshot)
+    found = problems(reports, args.allow_stubs)
     for report in reports:
         page = report["url"].lstrip("/")
-        print(f"browser check: {page}: {sum(i['ok'] for i in report['images'])}/{len(report['images'])} figures "
-              f"loaded, {report['typeset']}/{report['math']} equations typeset (MathJax {report['mathjax_version']})")
+        drawn = sum(i["ok"] and i["colours"] > 1 and not i["white"] for i in report["images"])
+        print(f"browser check: {page}: {drawn}/{len(report['images'])} figures loaded and drawn, "
+              f"{report['typeset']}/{report['math']} equations typeset (MathJax {report['mathjax_version']})")
         if page in args.require_math and report["typeset"] == 0:
             found.append(f"{report['url']}: no typeset equation; this page is expected to show equations")
+    if args.screenshot is not None:
+        print(f"browser check: a screenshot of each of the {len(pages)} pages is in {args.screenshot.resolve()}")
     for line in found:
         print(f"browser check: FAIL {line}", file=sys.stderr)
     return 1 if found else 0
