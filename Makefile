@@ -8,10 +8,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: book test unit lint clean
 
+# (the install silences setuptools' editable-install notice about same-named folders: it does not apply here)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	# setuptools' notice about same-named folders in the working directory does not apply to this checkout
 	PYTHONWARNINGS="ignore:Editable installation" $(PY) -m pip install --quiet -e ".[book,dev]"
 	touch $(STAMP)
 
