@@ -240,14 +240,6 @@ def execute_groups(pending: list[RunConfig], store: RunStore, executor: str = "l
     groups = plan_groups(pending, group_size, wanted if not scheduler else 1)
     n_workers = max(1, min(wanted, len(groups)))
     threads = None if gpu else max(1, cores // n_workers)
-    task_args = (str(store.root.resolve()), run_group, None, device, claims)
-    if executor == "dask":
-        pool: Any = _DaskPool(n_workers, scheduler)
-        task_args = (str(store.root.resolve()), run_group, None if scheduler else threads, device, claims)
-    elif n_workers == 1:
-        pool = _InlinePool()
-    else:
-        pool = _ProcessPool(n_workers, threads)
     report = SweepProgress(claims, progress, log)
     if report.enabled and groups:
         where = (f"on the Dask scheduler {scheduler}" if scheduler else
@@ -257,6 +249,14 @@ def execute_groups(pending: list[RunConfig], store: RunStore, executor: str = "l
         estimate = "" if gpu or executor == "dask" else f", {estimate} at the CPU speed in benchmarks/RESULTS.md"
         report.log(f"sweep: training {sum(map(len, groups))} networks in {len(groups)} batched job"
                    f"{'s' * (len(groups) != 1)} {where}{estimate}")
+    task_args = (str(store.root.resolve()), run_group, None, device, claims)
+    if executor == "dask":
+        pool: Any = _DaskPool(n_workers, scheduler)
+        task_args = (str(store.root.resolve()), run_group, None if scheduler else threads, device, claims)
+    elif n_workers == 1:
+        pool = _InlinePool()
+    else:
+        pool = _ProcessPool(n_workers, threads)
     report.start(groups, n_workers)
     queue, running = deque(groups), {}
     try:
