@@ -3,7 +3,8 @@
 A sweep claims each run it is about to train with an atomic claim file, ``<store>/.claims/<run_id>.json``, created
 with ``O_CREAT | O_EXCL`` (one creator wins, on a local disk and on NFS alike). The file holds the claimant's host,
 pid, owner token and start time, and a heartbeat: the job being trained rewrites it (atomically) with its step every
-few seconds, which is also where a sweep reads the progress of its running jobs. A claim is *stale*, and may be taken
+few seconds, which is also where a sweep reads the progress of its running jobs, and the sweep renews the claims of
+the jobs it has queued every minute. A claim is *stale*, and may be taken
 over, when its process is gone (same host, pid not alive) or its heartbeat is older than ``stale_seconds`` (default
 :data:`STALE_SECONDS`, or ``$GRIDBOOK_CLAIM_STALE_SECONDS``). A takeover happens under a short lock file, re-reading
 the claim first, so that two sweeps cannot both take over the same stale claim. A finished run (its DONE marker)
@@ -15,9 +16,11 @@ from __future__ import annotations
 import json
 import os
 import socket
+import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,7 @@ __all__ = ["CLAIMS", "STALE_SECONDS", "Claim", "ClaimBook"]
 CLAIMS = ".claims"  # folder of claim files at the store's root
 STALE_SECONDS = float(os.environ.get("GRIDBOOK_CLAIM_STALE_SECONDS", "600"))  # a heartbeat older than this is stale
 LOCK_STALE_SECONDS = 60.0  # a takeover lock older than this was left by a dead process
+KEEP_ALIVE_SECONDS = 60.0  # a sweep renews the claims of its queued runs this often (well under STALE_SECONDS)
 
 
 @dataclass(frozen=True)
@@ -140,6 +144,31 @@ class ClaimBook:
             update = {**asdict(current), "heartbeat": time.time(), "step": int(step), "n_steps": int(n_steps),
                       "label": label}
             atomic_write_text(self.path(run_id), json.dumps(update))
+
+    def touch(self, run_ids: Iterable[str]) -> None:
+        """Renew the heartbeat of this book's claims, keeping their progress (for runs queued but not started)."""
+        for run_id in run_ids:
+            current = self.read(run_id)
+            if current is not None and current.owner == self.owner:
+                atomic_write_text(self.path(run_id), json.dumps({**asdict(current), "heartbeat": time.time()}))
+
+    @contextmanager
+    def kept_alive(self, run_ids: Callable[[], Iterable[str]], interval: float = KEEP_ALIVE_SECONDS):
+        """While inside, a daemon thread renews every ``interval`` seconds the claims ``run_ids()`` names (the runs
+        a sweep has queued or is training), so that waiting in a queue never makes a claim look stale."""
+        stop = threading.Event()
+
+        def loop() -> None:
+            while not stop.wait(interval):
+                self.touch(list(run_ids()))
+
+        thread = threading.Thread(target=loop, daemon=True)
+        thread.start()
+        try:
+            yield self
+        finally:
+            stop.set()
+            thread.join(timeout=5)
 
     def holds(self, run_id: str) -> bool:
         current = self.read(run_id)

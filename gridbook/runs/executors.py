@@ -259,20 +259,25 @@ def execute_groups(pending: list[RunConfig], store: RunStore, executor: str = "l
         pool = _ProcessPool(n_workers, threads)
     report.start(groups, n_workers)
     queue, running = deque(groups), {}
+
+    def queued() -> list[str]:  # the runs of the jobs submitted and not finished (the keep-alive thread reads them)
+        return [c.run_id() for group in list(running.values()) for c in group]
+
     try:
-        while queue or running or held:
-            while queue and len(running) < pool.max_in_flight:
-                group = _claimed(queue.popleft(), store, claims, held, report, outcome)
-                if group:
-                    report.started(group)
-                    running[pool.submit(run_group_task, group, *task_args)] = group
-            if not running:
-                held = _take_over_or_wait(held, store, claims, queue, report, outcome, wait_for_others)
-                continue
-            for future in pool.wait_first(list(running)):
-                group = running.pop(future)
-                report.finished(group)
-                _settle(group, future, pool, store, claims, queue, outcome)
+        with claims.kept_alive(queued):
+            while queue or running or held:
+                while queue and len(running) < pool.max_in_flight:
+                    group = _claimed(queue.popleft(), store, claims, held, report, outcome)
+                    if group:
+                        report.started(group)
+                        running[pool.submit(run_group_task, group, *task_args)] = group
+                if not running:
+                    held = _take_over_or_wait(held, store, claims, queue, report, outcome, wait_for_others)
+                    continue
+                for future in pool.wait_first(list(running)):
+                    group = running.pop(future)
+                    report.finished(group)
+                    _settle(group, future, pool, store, claims, queue, outcome)
     finally:
         report.close()
         pool.close()

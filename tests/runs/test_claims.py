@@ -106,3 +106,13 @@ def test_a_killed_sweep_loses_nothing(tmp_path):
     assert len(by_pid) == 12
     # no run trained by both, but the one the first sweep may have been finishing when it was killed
     assert sum(len(set(pids)) > 1 for pids in by_pid.values()) <= 1
+
+
+def test_queued_claims_are_kept_alive(tmp_path):
+    book = ClaimBook(tmp_path, stale_seconds=0.3)
+    book.acquire(["a", "b"])
+    book.heartbeat(["a"], 7, 9, "job")
+    with book.kept_alive(lambda: ["a"], interval=0.05):
+        time.sleep(0.5)
+        assert book.read("a").alive(0.3) and not book.read("b").alive(0.3)
+    assert book.read("a").step == 7  # renewing keeps the progress
