@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import tempfile
 import threading
 import time
 import uuid
@@ -101,18 +102,32 @@ class ClaimBook:
         return [run_id for run_id in run_ids if self._acquire_one(run_id)]
 
     def _acquire_one(self, run_id: str) -> bool:
+        """Create the claim file whole: written to a temporary file, then hard-linked to its name, which fails if
+        the name exists (so no reader ever sees a half-written claim)."""
+        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{run_id}.", suffix=".tmp")
         try:
-            fd = os.open(self.path(run_id), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(json.dumps(asdict(self._new(run_id))))
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.link(tmp, self.path(run_id))
+            return True
         except FileExistsError:
-            current = self.read(run_id)
-            if current is not None and (current.owner == self.owner or current.alive(self.stale_seconds)):
-                return current.owner == self.owner
-            return self._take_over(run_id, current)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(json.dumps(asdict(self._new(run_id))))
-            handle.flush()
-            os.fsync(handle.fileno())
-        return True
+            pass
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+        current = self.read(run_id)
+        if current is not None and (current.owner == self.owner or current.alive(self.stale_seconds)):
+            return current.owner == self.owner
+        if current is None and self._recent(run_id):  # being replaced right now, or unreadable but fresh
+            return False
+        return self._take_over(run_id, current)
+
+    def _recent(self, run_id: str) -> bool:
+        try:
+            return time.time() - self.path(run_id).stat().st_mtime <= self.stale_seconds
+        except OSError:
+            return False
 
     def _take_over(self, run_id: str, seen: Claim | None) -> bool:
         """Replace a stale claim, under a lock, if it is still the one seen."""
@@ -153,14 +168,19 @@ class ClaimBook:
                 atomic_write_text(self.path(run_id), json.dumps({**asdict(current), "heartbeat": time.time()}))
 
     @contextmanager
-    def kept_alive(self, run_ids: Callable[[], Iterable[str]], interval: float = KEEP_ALIVE_SECONDS):
-        """While inside, a daemon thread renews every ``interval`` seconds the claims ``run_ids()`` names (the runs
-        a sweep has queued or is training), so that waiting in a queue never makes a claim look stale."""
+    def kept_alive(self, run_ids: Callable[[], Iterable[str]], interval: float | None = None):
+        """While inside, a daemon thread renews the claims ``run_ids()`` names (the runs a sweep has queued or is
+        training) every ``interval`` seconds (default: a minute, or a third of the stale time if that is shorter), so
+        that waiting in a queue never makes a claim look stale. A failed renewal is retried at the next turn."""
         stop = threading.Event()
+        interval = min(KEEP_ALIVE_SECONDS, self.stale_seconds / 3) if interval is None else interval
 
         def loop() -> None:
             while not stop.wait(interval):
-                self.touch(list(run_ids()))
+                try:
+                    self.touch(list(run_ids()))
+                except OSError:  # a busy or briefly unreachable file system: try again next time
+                    continue
 
         thread = threading.Thread(target=loop, daemon=True)
         thread.start()

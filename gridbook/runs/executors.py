@@ -69,7 +69,8 @@ def run_group_task(configs: list[RunConfig], store_root: str, run_group: Callabl
     """Train, evaluate and store one job; returns one small summary per run. Raises RunGroupError on failure.
 
     With ``claims`` (the sweep's :class:`~gridbook.runs.claims.ClaimBook`), the trainer's progress is the claims'
-    heartbeat, a run is written only while this sweep still holds its claim, and the claims are released at the end.
+    heartbeat, a run is written only while this sweep still holds its claim, and the claims are released once the
+    runs are written (a job that raises keeps them: the sweep retries its runs or records them as failed).
     """
     expected = [c.run_id() for c in configs]
     try:
@@ -93,12 +94,11 @@ def run_group_task(configs: list[RunConfig], store_root: str, run_group: Callabl
             store.write_run(record)
             summaries.append({"run_id": record.run_id, "diverged": bool(record.metrics.get("diverged")),
                               "seconds": seconds})
+        if claims is not None:
+            claims.release(expected)
         return summaries
     except Exception as err:
         raise RunGroupError(f"{type(err).__name__}: {err}", traceback.format_exc()) from None
-    finally:
-        if claims is not None:
-            claims.release(expected)
 
 
 def _init_worker(threads: int | None) -> None:
@@ -259,9 +259,10 @@ def execute_groups(pending: list[RunConfig], store: RunStore, executor: str = "l
         pool = _ProcessPool(n_workers, threads)
     report.start(groups, n_workers)
     queue, running = deque(groups), {}
+    submitting: list[RunConfig] = []  # the job being submitted (an inline job runs during its submission)
 
     def queued() -> list[str]:  # the runs of the jobs submitted and not finished (the keep-alive thread reads them)
-        return [c.run_id() for group in list(running.values()) for c in group]
+        return [c.run_id() for group in [*list(running.values()), list(submitting)] for c in group]
 
     try:
         with claims.kept_alive(queued):
@@ -270,14 +271,18 @@ def execute_groups(pending: list[RunConfig], store: RunStore, executor: str = "l
                     group = _claimed(queue.popleft(), store, claims, held, report, outcome)
                     if group:
                         report.started(group)
+                        submitting[:] = group
                         running[pool.submit(run_group_task, group, *task_args)] = group
+                        submitting.clear()
                 if not running:
                     held = _take_over_or_wait(held, store, claims, queue, report, outcome, wait_for_others)
                     continue
                 for future in pool.wait_first(list(running)):
                     group = running.pop(future)
-                    report.finished(group)
-                    _settle(group, future, pool, store, claims, queue, outcome)
+                    retried = len(queue)
+                    written = _settle(group, future, pool, store, claims, queue, held, outcome)
+                    report.finished(group, written)
+                    report.add(list(queue)[: len(queue) - retried])  # runs of a failed job, queued again
     finally:
         report.close()
         pool.close()
@@ -326,25 +331,29 @@ def _take_over_or_wait(held: list[RunConfig], store: RunStore, claims: ClaimBook
 
 
 def _settle(group: list[RunConfig], future: Any, pool: Any, store: RunStore, claims: ClaimBook, queue: deque,
-            outcome: ExecutionOutcome) -> None:
-    """Record a finished job; a job that raised is retried run by run, and a single run that raised is recorded as
-    failed in the store."""
+            held: list[RunConfig], outcome: ExecutionOutcome) -> int:
+    """Record a finished job and return how many of its runs it wrote. A job that raised is queued again run by run
+    at the front of ``queue`` (runs another sweep took over meanwhile go to ``held``); a single run that raised is
+    recorded as failed in the store."""
     error = pool.exception(future)
     if error is None:
-        outcome.done.extend(future.result())
-        return
+        written = future.result()
+        outcome.done.extend(written)
+        return len(written)
     finished = [c for c in group if store.status(c.run_id()) == "done"]
     rest = [c for c in group if c not in finished]
     outcome.done.extend({"run_id": c.run_id(), "diverged": bool(store.read_metrics(c.run_id()).get("diverged"))}
                         for c in finished)
     if len(rest) > 1:  # isolate the run that raised: retry the job's runs one by one
-        mine = claims.acquire([c.run_id() for c in rest])
+        mine = set(claims.acquire([c.run_id() for c in rest]))
         queue.extendleft(reversed([[c] for c in rest if c.run_id() in mine]))
-        return
+        held.extend(c for c in rest if c.run_id() not in mine)
+        return len(finished)
     for config in rest:
         message, trace = _describe(error)
         store.write_failure(config, message, trace)
         outcome.failed.append((config.run_id(), message))
+    return len(finished)
 
 
 def _describe(error: BaseException) -> tuple[str, str]:

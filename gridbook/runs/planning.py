@@ -11,7 +11,7 @@ from gridbook.config import RunConfig
 from gridbook.errors import ConfigError
 
 __all__ = ["ARCH_STEP_COST", "CPU_SECONDS_PER_STEP", "EVAL_COST_STEPS", "PRECISION_STEP_COST", "REFERENCE_SHAPE",
-           "estimated_cpu_minutes", "plan_groups", "run_cost"]
+           "estimated_cpu_minutes", "estimated_seconds", "plan_groups", "run_cost"]
 
 
 # ---- planning: which runs train together -------------------------------------------------------------------------
@@ -37,10 +37,15 @@ def run_cost(config: RunConfig) -> float:
     return shape / size(*REFERENCE_SHAPE) * (step * config.train.n_steps + EVAL_COST_STEPS)
 
 
+def estimated_seconds(cost: float, workers: int) -> float:
+    """Wall-clock seconds of ``cost`` reference steps (:func:`run_cost`) on ``workers`` CPU cores, at the measured
+    speed of the reference step (:data:`CPU_SECONDS_PER_STEP`); a planning figure, and a busy machine is slower."""
+    return cost * CPU_SECONDS_PER_STEP / max(1, workers)
+
+
 def estimated_cpu_minutes(configs: Sequence[RunConfig], workers: int) -> float:
-    """Wall-clock minutes to train and evaluate ``configs`` on ``workers`` CPU cores, at the measured speed of the
-    reference step (:data:`CPU_SECONDS_PER_STEP`); a planning figure, and a busy machine is slower."""
-    return sum(run_cost(c) for c in configs) * CPU_SECONDS_PER_STEP / max(1, workers) / 60
+    """Wall-clock minutes to train and evaluate ``configs`` on ``workers`` CPU cores (:func:`estimated_seconds`)."""
+    return estimated_seconds(sum(run_cost(c) for c in configs), workers) / 60
 
 
 def plan_groups(configs: Sequence[RunConfig], group_size: int = 32, workers: int = 1) -> list[list[RunConfig]]:

@@ -1,4 +1,4 @@
-"""What a sweep tells its user while it trains: the plan, then a line at least every minute (a tqdm bar on a
+"""What a sweep tells its user while it trains: the plan, then a line at least every 30 s (a tqdm bar on a
 terminal) naming the jobs being trained, their step, the time elapsed and the time left.
 
 The running jobs' steps come from their claims' heartbeats (:mod:`gridbook.runs.claims`), so the same report works
@@ -17,7 +17,7 @@ from typing import Any
 
 from gridbook.config import RunConfig
 from gridbook.runs.claims import ClaimBook
-from gridbook.runs.planning import CPU_SECONDS_PER_STEP, run_cost
+from gridbook.runs.planning import estimated_seconds, run_cost
 
 __all__ = ["LINE_SECONDS", "SweepProgress", "clock", "job_label"]
 
@@ -81,22 +81,28 @@ class SweepProgress:
         with self.lock:
             self.total += sum(run_cost(c) for g in groups for c in g)
             self.networks += sum(len(g) for g in groups)
+            if self.bar is not None:
+                self.bar.total = round(self.total)
 
     def drop(self, configs: Sequence[RunConfig]) -> None:
         """Runs left to another sweep."""
         with self.lock:
             self.total -= sum(run_cost(c) for c in configs)
             self.networks -= len(configs)
+            if self.bar is not None:
+                self.bar.total = round(self.total)
 
     def started(self, group: Sequence[RunConfig]) -> None:
         with self.lock:
             self.running[id(group)] = (list(group), time.perf_counter())
 
-    def finished(self, group: Sequence[RunConfig]) -> None:
+    def finished(self, group: Sequence[RunConfig], written: int | None = None) -> None:
+        """A job ended, having written ``written`` of its runs (default all); its cost counts as work done either
+        way (runs of a failed job that are queued again come back through :meth:`add`)."""
         with self.lock:
             self.running.pop(id(group), None)
             self.done += sum(run_cost(c) for c in group)
-            self.networks_done += len(group)
+            self.networks_done += len(group) if written is None else written
         self.report(force=not self.use_bar)
 
     def close(self) -> None:
@@ -130,7 +136,7 @@ class SweepProgress:
             return
         done, jobs = self.snapshot()
         elapsed = time.perf_counter() - self.begun
-        left = (self.total - done) * (elapsed / done if done > 0 else CPU_SECONDS_PER_STEP / self.workers)
+        left = (self.total - done) * elapsed / done if done > 0 else estimated_seconds(self.total, self.workers)
         if self.bar is not None:
             self.bar.n = round(done)
             self.bar.set_postfix_str("; ".join(jobs) or "idle", refresh=True)

@@ -116,3 +116,14 @@ def test_queued_claims_are_kept_alive(tmp_path):
         time.sleep(0.5)
         assert book.read("a").alive(0.3) and not book.read("b").alive(0.3)
     assert book.read("a").step == 7  # renewing keeps the progress
+
+
+def test_an_unreadable_claim_is_not_taken_over_while_fresh(tmp_path):
+    book = ClaimBook(tmp_path, stale_seconds=0.3)
+    book.folder.mkdir(parents=True)
+    book.path("a").write_text("")  # a claim caught half-written, or damaged
+    assert book.acquire(["a"]) == []
+    old = time.time() - 10
+    os.utime(book.path("a"), (old, old))
+    assert book.acquire(["a"]) == ["a"] and book.holds("a")  # stale and unreadable: taken over
+    assert not [p for p in book.folder.iterdir() if p.suffix == ".tmp"]  # no temporary file left behind
