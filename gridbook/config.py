@@ -34,16 +34,24 @@ TARGETS = (
     "sod",  # softmax of differences, cross-entropy
 )
 SURROUND_CONVENTIONS = ("std_ratio", "variance_ratio")
+DEFAULT_SURROUND_CONVENTION = "variance_ratio"  # Sorscher et al.'s code reads s as a variance ratio (PAPER.md 3)
 ARCHITECTURES = ("rnn", "lstm", "gru", "ugrnn", "srnn")
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
 INITIALIZERS = ("glorot_uniform", "glorot_normal", "orthogonal")
 OPTIMIZERS = ("adam", "rmsprop", "sgd", "adagrad")
 PROFILES = ("smoke", "quick", "paper")
+DEFAULT_PROFILE = "quick"  # the profile of `make book`, of `gridbook book` and of a spec that names none
 PRECISIONS = ("float32", "bfloat16")  # TrainConfig.precision: the dtype of the matrix products' operands
 
 
 # Bump when the *value* of any field's default changes: run ids hash only non-default fields (``RunConfig.run_id``).
 DEFAULTS_VERSION = 1
+
+
+def loss_kind(target: str) -> str:
+    """``"mse"`` for the Cartesian and polar codes (:data:`gridbook.paper.MSE_TARGETS`), else ``"cross_entropy"``
+    (softmax cross-entropy against a place-cell distribution)."""
+    return "mse" if target in MSE_TARGETS else "cross_entropy"
 
 
 @dataclass(frozen=True)
@@ -71,7 +79,7 @@ class TargetConfig:
     n_place_cells: int = 512  # Np; paper 512
     sigma: float = SIGMA_M  # m; place-cell width, paper 0.12 m
     surround_scale: float = SURROUND_SCALE  # s; paper 2
-    surround_convention: str = "variance_ratio"  # Sorscher's code: surround std = sqrt(s) sigma; "std_ratio": s sigma
+    surround_convention: str = DEFAULT_SURROUND_CONVENTION  # Sorscher: surround std sqrt(s) sigma; "std_ratio": s sigma
     a_e: float = 1.0  # general DoG excitatory amplitude, paper 0.1..10
     a_i: float = 1.0  # general DoG inhibitory amplitude, paper 0.1..10
     sigma_range: tuple[float, float] | None = None  # heterogeneous widths U(a, b) in m; paper (0.06, 0.18)
@@ -82,9 +90,8 @@ class TargetConfig:
 
     @property
     def loss_kind(self) -> str:
-        """``"mse"`` for the Cartesian and polar codes (:data:`gridbook.paper.MSE_TARGETS`), else
-        ``"cross_entropy"`` (softmax cross-entropy against a place-cell distribution)."""
-        return "mse" if self.target in MSE_TARGETS else "cross_entropy"
+        """The loss of this target (:func:`loss_kind`)."""
+        return loss_kind(self.target)
 
     @property
     def code_size(self) -> int:
@@ -337,7 +344,7 @@ PROFILE_DEVIATIONS: dict[str, list[tuple[str, Any, Any, str]]] = {
 }
 
 
-def profile_config(profile: str = "quick", **overrides: Any) -> RunConfig:
+def profile_config(profile: str = DEFAULT_PROFILE, **overrides: Any) -> RunConfig:
     """The :class:`RunConfig` of a named profile, with optional flat overrides on top."""
     check_choice("profile", profile, PROFILES)
     return RunConfig().replace(**{**PROFILE_OVERRIDES[profile], **overrides})

@@ -24,8 +24,10 @@ import numpy as np
 __all__ = ["PredictivityResult", "SimulatedPopulation", "neural_predictivity", "participation_ratio",
            "random_feature_maps", "ridge_fit_predict", "simulate_mec_population"]
 
+from gridbook.analysis.ratemaps import bin_centres, bin_edges
 from gridbook.analysis.synthetic import smooth_random_fields
-from gridbook.paper import BIOLOGICAL_MODULE_RATIO, BOX_M
+from gridbook.analysis.theory import grid_wavenumber
+from gridbook.paper import BIOLOGICAL_MODULE_RATIO, BOX_M, RATEMAP_BINS
 
 
 # ---- helpers -------------------------------------------------------------------------------------------------------
@@ -176,18 +178,14 @@ class SimulatedPopulation:
 def _bin_grid(n_bins: int, box: tuple[float, float]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     if not isinstance(n_bins, int) or n_bins < 4:
         raise ValueError(f"n_bins={n_bins!r} is invalid; allowed values: an integer >= 4")
-    width, height = (float(v) for v in box)
-    if not (width > 0 and height > 0):
-        raise ValueError(f"box={box!r} is invalid; allowed values: (width, height) > 0 in metres")
-    x_edges = np.linspace(-width / 2, width / 2, n_bins + 1)
-    y_edges = np.linspace(-height / 2, height / 2, n_bins + 1)
-    xx, yy = np.meshgrid((x_edges[:-1] + x_edges[1:]) / 2, (y_edges[:-1] + y_edges[1:]) / 2)  # (n, n) [iy, ix]
+    x_edges, y_edges = bin_edges(n_bins, box)  # the rate maps' bins
+    xx, yy = np.meshgrid(bin_centres(x_edges), bin_centres(y_edges))  # (n, n) [iy, ix] m
     return xx, yy, x_edges, y_edges
 
 
 def simulate_mec_population(n_modules: int = 4, cells_per_module: int = 32, spacing0: float = 0.3,
                             ratio: float = BIOLOGICAL_MODULE_RATIO, n_spatial: int = 64, noise: float = 0.1,
-                            n_bins: int = 44, box: tuple[float, float] = BOX_M, spacing_jitter: float = 0.03,
+                            n_bins: int = RATEMAP_BINS, box: tuple[float, float] = BOX_M, spacing_jitter: float = 0.03,
                             orientation_jitter_deg: float = 3.0, field_sigma: float = 0.12,
                             seed: int = 0) -> SimulatedPopulation:
     """Rate maps of a simulated medial entorhinal population: a stand-in, since no recorded MEC data is available.
@@ -224,7 +222,7 @@ def simulate_mec_population(n_modules: int = 4, cells_per_module: int = 32, spac
     spacing = spacing0 * ratio**module * (1 + spacing_jitter * rng.standard_normal(n_grid))  # (G,) m
     orientation = module_orientation[module] + np.deg2rad(orientation_jitter_deg) * rng.standard_normal(n_grid)
     phase = rng.uniform(-0.5, 0.5, (n_grid, 2)) * np.array(box, dtype=float)  # (G, 2) m
-    wavenumber = 4 * math.pi / (math.sqrt(3) * spacing)  # (G,) rad/m
+    wavenumber = grid_wavenumber(spacing)  # (G,) rad/m
     angles = orientation[:, None] + np.array([0.0, math.pi / 3, 2 * math.pi / 3])  # (G, 3)
     kx, ky = wavenumber[:, None] * np.cos(angles), wavenumber[:, None] * np.sin(angles)  # (G, 3)
     dx = xx[None] - phase[:, 0, None, None]  # (G, n, n) m
@@ -245,7 +243,7 @@ def simulate_mec_population(n_modules: int = 4, cells_per_module: int = 32, spac
         spacing_m=np.concatenate([spacing, nan]), orientation_rad=np.concatenate([orientation, nan]))
 
 
-def random_feature_maps(n_features: int, dims: int, n_bins: int = 44, box: tuple[float, float] = BOX_M,
+def random_feature_maps(n_features: int, dims: int, n_bins: int = RATEMAP_BINS, box: tuple[float, float] = BOX_M,
                         field_sigma: float = 0.08, seed: int = 0) -> np.ndarray:
     """Random rate maps (n_features, n, n) that span exactly ``dims`` dimensions.
 

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from gridbook.paper import BOX_M
+from gridbook.paper import BOX_M, RATEMAP_BINS
 
 # samples binned per index_add_ call (bounds the float64 copy of the activations)
 _CHUNK_ELEMENTS = 2**24
@@ -59,6 +59,13 @@ def bin_centres(edges: np.ndarray) -> np.ndarray:
     if edges.ndim != 1 or edges.size < 2:
         raise ValueError(f"edges must be a 1-D array of at least 2 values, got shape {edges.shape}")
     return 0.5 * (edges[:-1] + edges[1:])
+
+
+def bin_edges(n_bins: int | tuple[int, int], box: tuple[float, float] = BOX_M) -> tuple[np.ndarray, np.ndarray]:
+    """The (x, y) bin edges in metres, (nx + 1,) and (ny + 1,), of an n_bins grid over a box centred at the origin."""
+    nx, ny = _bin_counts(n_bins)
+    width, height = _box_size(box)
+    return np.linspace(-width / 2, width / 2, nx + 1), np.linspace(-height / 2, height / 2, ny + 1)
 
 
 def _bin_counts(n_bins: int | tuple[int, int]) -> tuple[int, int]:
@@ -123,7 +130,7 @@ def gaussian_smooth_nan(maps: torch.Tensor, sigma_bins: float) -> torch.Tensor:
 def compute_ratemaps(
     positions,
     activations,
-    n_bins: int | tuple[int, int] = 44,
+    n_bins: int | tuple[int, int] = RATEMAP_BINS,
     box: tuple[float, float] = BOX_M,
     smooth_sigma_bins: float = 0.0,
 ) -> RateMaps:
@@ -166,9 +173,10 @@ def compute_ratemaps(
     means[counts == 0] = torch.nan
     maps = means.T.reshape(n_units, ny, nx)  # (U, ny, nx)
     maps = gaussian_smooth_nan(maps, float(smooth_sigma_bins))
+    edges = bin_edges((nx, ny), (width, height))
     return RateMaps(
         maps=maps.float().cpu().numpy(),
         occupancy=counts.reshape(ny, nx).cpu().numpy().astype(np.int64),
-        x_edges=np.linspace(-width / 2, width / 2, nx + 1),
-        y_edges=np.linspace(-height / 2, height / 2, ny + 1),
+        x_edges=edges[0],
+        y_edges=edges[1],
     )

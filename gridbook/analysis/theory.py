@@ -26,12 +26,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from gridbook.paper import BOX_M
+from gridbook.paper import BOX_M, RATEMAP_BINS
 
 __all__ = ["FourierPower", "NonnegativePattern", "PlaceCellCovariance", "dog_fourier_1d", "dog_fourier_2d",
-           "dog_interaction", "fourier_power", "grid_positions", "nonnegative_pattern", "optimal_wavenumber",
-           "pattern_forms", "peak_wavenumber", "place_cell_covariance", "place_cell_peak_wavenumber",
-           "predicted_grid_period", "radial_average"]
+           "dog_interaction", "fourier_power", "grid_positions", "grid_wavenumber", "nonnegative_pattern",
+           "optimal_wavenumber", "pattern_forms", "peak_wavenumber", "place_cell_covariance",
+           "place_cell_peak_wavenumber", "predicted_grid_period", "radial_average"]
 
 _SQRT_2PI = math.sqrt(2 * math.pi)
 
@@ -123,6 +123,15 @@ def pattern_forms(a_e: Any, a_i: Any, sigma_e: Any, sigma_i: Any, dim: int = 1, 
     return bool(forms) if forms.ndim == 0 else forms
 
 
+def grid_wavenumber(period: Any) -> float | np.ndarray:
+    """The wavenumber (rad/m) of the three plane waves that make a hexagonal lattice of ``period`` (m):
+    ``4 pi / (sqrt(3) period)``, the inverse of :func:`predicted_grid_period`."""
+    period = np.asarray(period, dtype=float)
+    if np.any(period <= 0):
+        raise ValueError(f"period={period!r} is invalid; allowed values: periods > 0 (m)")
+    return _scalar_or_array(4 * math.pi / (math.sqrt(3) * period))
+
+
 def predicted_grid_period(k: Any) -> float | np.ndarray:
     """Period (m) of the hexagonal lattice made of three plane waves of wavenumber ``k`` (rad/m): ``4 pi/(sqrt(3) k)``.
 
@@ -178,7 +187,8 @@ def grid_positions(n_grid: int, box: tuple[float, float] = BOX_M) -> np.ndarray:
     return np.stack([xx.ravel(), yy.ravel()], axis=1)
 
 
-def place_cell_covariance(encoder: Any, n_grid: int = 44, box: tuple[float, float] = BOX_M) -> PlaceCellCovariance:
+def place_cell_covariance(encoder: Any, n_grid: int = RATEMAP_BINS,
+                          box: tuple[float, float] = BOX_M) -> PlaceCellCovariance:
     """Evaluate any target encoder (``encode(pos (..., 2)) -> (..., Np)``) on a grid and build its correlation.
 
     The correlation is the translation average of ``Sigma = P P^T`` over the non-periodic box, computed for all lags at
@@ -305,7 +315,7 @@ class NonnegativePattern:
 
 
 def nonnegative_pattern(source: Any, n_grid: int = 64, n_steps: int = 300, seed: int = 0,
-                        code_grid: int = 44, box: tuple[float, float] = BOX_M) -> NonnegativePattern:
+                        code_grid: int = RATEMAP_BINS, box: tuple[float, float] = BOX_M) -> NonnegativePattern:
     """Maximise ``g^T Sigma g`` over ``g >= 0, ||g|| = 1`` by projected gradient ascent (Sorscher et al. 2019/2023).
 
     ``source`` is a :class:`PlaceCellCovariance` or a target encoder (then ``place_cell_covariance(source, code_grid,

@@ -6,11 +6,13 @@ the profile box (:mod:`~gridbook.book.profile`), what the chapters compute from 
 from gridbook.book import plotting
 from gridbook.book.build import build_book, rerun_hint
 from gridbook.book.chapters import (
+    BASELINE_CONDITION,
     CodeSpectrum,
     UnitCode,
     best_units,
     grid_unit_periods,
     heterogeneity_condition,
+    is_baseline,
     modes_per_run,
     period_table,
     periods_by,
@@ -51,12 +53,12 @@ from gridbook.book.scorecard import (
 from gridbook.errors import ChapterError
 
 __all__ = [
-    "ChapterError", "ChapterRuns", "CodeSpectrum", "RULES", "ScorecardRow", "UnitCode", "VERDICTS", "best_units",
-    "build_book", "chapter_runs", "chapter_spec", "deviation_table", "grid_unit_periods", "heterogeneity_condition",
-    "modes_per_run", "period_table", "periods_by", "place_code_spectra", "plotting", "predictivity_comparison",
-    "predictivity_rank_correlation", "predictivity_table", "profile_box", "profile_box_html", "r1_row", "r2_row",
-    "r3_row", "r4_row", "r5_row", "r6_row", "r7_row", "random_feature_table", "rerun_hint", "run_label",
-    "score_densities", "scorecard_from_store", "spike_contrast", "split_surround_sweep", "survival_curve",
-    "swept_values", "table", "target_labels", "task_success_table", "theory_maps", "theory_periods",
-    "threshold_percentages", "unit_codes", "unit_fractions",
+    "BASELINE_CONDITION", "is_baseline", "ChapterError", "ChapterRuns", "CodeSpectrum", "RULES", "ScorecardRow",
+    "UnitCode", "VERDICTS", "best_units", "build_book", "chapter_runs", "chapter_spec", "deviation_table",
+    "grid_unit_periods", "heterogeneity_condition", "modes_per_run", "period_table", "periods_by",
+    "place_code_spectra", "plotting", "predictivity_comparison", "predictivity_rank_correlation",
+    "predictivity_table", "profile_box", "profile_box_html", "r1_row", "r2_row", "r3_row", "r4_row", "r5_row",
+    "r6_row", "r7_row", "random_feature_table", "rerun_hint", "run_label", "score_densities", "scorecard_from_store",
+    "spike_contrast", "split_surround_sweep", "survival_curve", "swept_values", "table", "target_labels",
+    "task_success_table", "theory_maps", "theory_periods", "threshold_percentages", "unit_codes", "unit_fractions",
 ]

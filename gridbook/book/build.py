@@ -10,8 +10,7 @@ that was never executed gets a stub page ("not built yet") so the book still bui
 A chapter that fails stops everything with the chapter's name and the failing cell's error; its partly executed
 notebook goes to ``book/_build/failed/``, and the pages built before stay as they were.
 
-Also here (re-exported from :mod:`gridbook.book.chapters`): :func:`profile_box` and :func:`deviation_table`, which every
-chapter shows.
+The profile box every chapter shows is in :mod:`gridbook.book.profile`; a chapter's runs in :mod:`gridbook.book.data`.
 """
 
 from __future__ import annotations
@@ -27,12 +26,13 @@ from typing import Any
 
 import yaml
 
-from gridbook.book.data import find_root
+from gridbook.book.data import find_root, sweep_spec
 from gridbook.book.kernels import DEFAULT_KERNEL, chapter_kernel_manager, ensure_kernel, kernel_environment
 from gridbook.book.parameters import notebook_parameters, parameter_cells, read_chapter, rerun_text
-from gridbook.config import PROFILES
+from gridbook.config import DEFAULT_PROFILE, PROFILES
 from gridbook.errors import ChapterError, ConfigError, UserError, check_choice
 from gridbook.runs.progress import clock
+from gridbook.runs.store import STORE_ENV
 from gridbook.runs.sweep import run_sweep
 
 CHAPTER_PREFIX = "chapters/"  # toc entries of executed chapters: book/chapters/NAME.ipynb
@@ -119,6 +119,8 @@ def execute_chapter(name: str, parameters: dict[str, Any], root: Path, kernel: s
         raise ChapterError(f"chapter {name!r} failed in cell [{err.exec_count}] ({first_line}): {err.ename}: "
                            f"{err.evalue} (executed notebook with the traceback: {failed})") from None
     except Exception as err:  # kernel died, papermill itself failed...
+        if work.exists():
+            shutil.move(work, failed)
         raise ChapterError(f"chapter {name!r} failed: {type(err).__name__}: {err} (the kernel's log: {kernel_log})") \
             from err
     nb = nbformat.read(work, as_version=4)
@@ -151,7 +153,8 @@ def build_html(root: Path, quiet: bool = True) -> Path:
     return root / "book" / "_build" / "html" / "index.html"
 
 
-def build_book(profile: str = "quick", chapters: Sequence[str] | None = None, params: dict[str, Any] | None = None,
+def build_book(profile: str = DEFAULT_PROFILE, chapters: Sequence[str] | None = None,
+               params: dict[str, Any] | None = None,
                store: str | Path | None = None, root: str | Path | None = None, kernel: str = DEFAULT_KERNEL,
                html_output: bool = True, log=print, executor: str = "local", workers: int | None = None,
                scheduler: str | None = None, device: str | None = None, progress: bool | None = None) -> Path:
@@ -179,7 +182,7 @@ def build_book(profile: str = "quick", chapters: Sequence[str] | None = None, pa
         known = sorted({p for d in defaults.values() for p in d} - {"profile", "store"})
         raise ConfigError(f"parameter {unknown[0]!r} is not a parameter of chapter(s) {', '.join(chosen)}; "
                           f"allowed values: {', '.join(known)}")
-    store = store if store is not None else os.environ.get("GRIDBOOK_STORE")  # as gridbook.runs.store does
+    store = store if store is not None else os.environ.get(STORE_ENV)  # as gridbook.runs.store does
     store_path = Path(store).expanduser().resolve() if store else root / "runs"
     kernel = ensure_kernel(kernel)
     for name in available:  # stubs keep links and numbering intact for chapters never executed
@@ -224,7 +227,7 @@ def _train_ahead(chapters: Sequence[str], profile: str, store: Path, root: Path,
     (Chapters given their own parameters are left out: they train their own runs.) A run that fails here is
     retried by its chapter, whose error then names it. ``execution``: where and how they train (``executor``,
     ``workers``, ``scheduler``, ``device``, ``progress`` of :func:`gridbook.runs.sweep.run_sweep`)."""
-    specs = [p for p in (root / "sweeps" / "chapters" / f"{n}.{profile}.yaml" for n in chapters) if p.is_file()]
+    specs = [p for p in (sweep_spec(n, profile, root) for n in chapters) if p.is_file()]
     if specs:
         start = time.perf_counter()
         log(f"gridbook book: training ahead the networks of {len(specs)} chapters ({profile} profile)")

@@ -2,7 +2,7 @@
 tables, theory maps over a parameter grid, survival curves, conditions of the heterogeneity sweep and the
 predictivity table).
 
-Pure functions on the tables of :mod:`gridbook.runs.store` (``load_results`` / ``load_units``) and on arrays; the
+Pure functions on the tables of :mod:`gridbook.runs.load` (``load_results`` / ``load_units``) and on arrays; the
 notebooks hold prose, parameters and calls only.
 """
 
@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from gridbook.analysis.periods import main_period_mode, period_modes
+from gridbook.analysis.pipeline import maps_participation_ratio
 from gridbook.analysis.theory import (
     FourierPower,
     PlaceCellCovariance,
@@ -28,7 +29,17 @@ from gridbook.analysis.theory import (
     predicted_grid_period,
     radial_average,
 )
-from gridbook.paper import ERROR_THRESHOLD_CM, GRID_SCORE_THRESHOLD, SCORE_THRESHOLDS, SPIKE_SIGMA_M, TASK_SUCCESS
+from gridbook.config import DEFAULT_SURROUND_CONVENTION
+from gridbook.paper import (
+    ERROR_THRESHOLD_CM,
+    GRID_SCORE_THRESHOLD,
+    PERIOD_SCORE_THRESHOLD,
+    RATEMAP_BINS,
+    SCORE_THRESHOLDS,
+    SPIKE_SIGMA_M,
+    SURROUND_SCALE,
+    TASK_SUCCESS,
+)
 from gridbook.task.targets import make_target, surround_sigma
 
 
@@ -53,7 +64,7 @@ def threshold_percentages(results, thresholds: Sequence[float] = SCORE_THRESHOLD
     return table.sort_index()
 
 
-def split_surround_sweep(results, surround_scale: float = 2.0):
+def split_surround_sweep(results, surround_scale: float = SURROUND_SCALE):
     """A sensitivity table split in two: the sigma sweep (runs at ``surround_scale``, the paper's s = 2) and the
     surround sweep (every run at the sigma of the runs with another s). Returns ``(sigma_runs, surround_runs)``;
     the second is empty when no run changes s."""
@@ -78,7 +89,7 @@ def spike_contrast(curve, at: float = SPIKE_SIGMA_M) -> float:
     return float(values[i] - max(values[i - 1], values[i + 1]))
 
 
-def grid_unit_periods(units, results, score_threshold: float = 0.3, by: str = "sigma"):
+def grid_unit_periods(units, results, score_threshold: float = PERIOD_SCORE_THRESHOLD, by: str = "sigma"):
     """The grid-like units (``score60_min_max > score_threshold`` and a finite period) with ``by`` and ``seed``
     joined from ``results``."""
     merged = units.merge(results[["run_id", by, "seed"]], on="run_id")
@@ -109,7 +120,7 @@ def modes_per_run(grid_units):
 
 
 def theory_maps(sigma: Any, surround_scale: Any, a_e: Any = 1.0, a_i: Any = 1.0, cell_density: float = 1.0,
-                convention: str = "variance_ratio", dim: int = 2) -> dict[str, np.ndarray]:
+                convention: str = DEFAULT_SURROUND_CONVENTION, dim: int = 2) -> dict[str, np.ndarray]:
     """The closed-form k* (rad/m), the hexagonal period it predicts (m) and the pattern-forming condition of the DoG
     interaction, broadcast over arrays of ``sigma`` (m), ``surround_scale``, ``a_e`` and ``a_i`` (e.g. meshgrids).
 
@@ -126,7 +137,7 @@ def theory_maps(sigma: Any, surround_scale: Any, a_e: Any = 1.0, a_i: Any = 1.0,
     return {"k_star": k_star, "period_m": period, "forms": forms}
 
 
-def theory_periods(config, sigmas: Sequence[float], seed: int = 0, n_grid: int = 44):
+def theory_periods(config, sigmas: Sequence[float], seed: int = 0, n_grid: int = RATEMAP_BINS):
     """Predicted grid period (m) at each sigma: from the peak of the Fourier power of the target's own place-cell
     correlation (Sorscher et al.'s theory, exact for the encoder trained on) and from the closed-form DoG k* (2-D),
     with the other fields of ``config`` (a RunConfig) kept. Returns a DataFrame indexed by sigma."""
@@ -156,20 +167,32 @@ def survival_curve(scores, grid) -> np.ndarray:
     return (scores[None, :] > grid[:, None]).mean(axis=1)
 
 
+BASELINE_CONDITION = "baseline (one sigma, one s)"  # the heterogeneity sweep's homogeneous place cells
+
+
+def is_baseline(row) -> bool:
+    """Whether a heterogeneity-sweep run (a results row) has the paper's homogeneous place cells: one width, one
+    surround scale, one field per cell."""
+    return (_is_unset(row.get("sigma_range")) and _is_unset(row.get("surround_range"))
+            and not float(row.get("fields_lambda") or 0) > 0)
+
+
 def heterogeneity_condition(row) -> str:
     """Name of a heterogeneity-sweep run's place-cell condition from its config columns."""
+    if is_baseline(row):
+        return BASELINE_CONDITION
     parts = []
-    if row.get("sigma_range") is not None and not _is_nan(row.get("sigma_range")):
+    if not _is_unset(row.get("sigma_range")):
         parts.append("sigma ~ U" + str(tuple(row["sigma_range"])))
-    if row.get("surround_range") is not None and not _is_nan(row.get("surround_range")):
+    if not _is_unset(row.get("surround_range")):
         parts.append("s ~ U" + str(tuple(row["surround_range"])))
     if float(row.get("fields_lambda") or 0) > 0:
         parts.append(f"multi-field (lambda {float(row['fields_lambda']):g})")
-    return ", ".join(parts) if parts else "baseline (one sigma, one s)"
+    return ", ".join(parts)
 
 
-def _is_nan(value: Any) -> bool:
-    return isinstance(value, float) and math.isnan(value)
+def _is_unset(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 def run_label(row, fields: Sequence[str]) -> str:
@@ -184,14 +207,14 @@ def predictivity_table(store, results, target_maps, label_fields: Sequence[str] 
     same bins as the runs' maps). One row per run: run_id, label, trained, participation_ratio, predictivity."""
     import pandas as pd
 
-    from gridbook.analysis.predictivity import neural_predictivity, participation_ratio
+    from gridbook.analysis.predictivity import neural_predictivity
     from gridbook.runs.load import load_run
 
     rows = []
     for row in results.to_dict("records"):
         maps = load_run(store, row["run_id"]).ratemaps.maps  # (U, n, n), NaN unvisited
         maps = maps[np.nanstd(maps.reshape(len(maps), -1), axis=1) > 0]  # silent units carry no dimension
-        pr = participation_ratio(maps) if len(maps) else float("nan")
+        pr = maps_participation_ratio(maps) if len(maps) else float("nan")
         pred = neural_predictivity(maps, target_maps, n_splits=n_splits, seed=seed).median if len(maps) else math.nan
         rows.append({"run_id": row["run_id"], "label": run_label(row, label_fields), "trained": row["n_steps"] > 0,
                      "participation_ratio": pr, "predictivity": pred})
@@ -296,19 +319,22 @@ def swept_values(results, columns: Sequence[str]):
 def task_success_table(results, error_threshold_cm: float = ERROR_THRESHOLD_CM,
                        score_thresholds: Sequence[float] = SCORE_THRESHOLDS):
     """Per target: runs, the fraction that learned (error below ``error_threshold_cm``), and of those the fraction
-    whose best unit exceeds each score threshold; beside them the paper's bar chart (:data:`gridbook.paper.
-    TASK_SUCCESS`)."""
+    whose best unit exceeds each score threshold (the paper's 0.8 always among them); beside them the paper's bar
+    chart (:data:`gridbook.paper.TASK_SUCCESS`). Columns ``grid > T | learned``; no rows without runs."""
     import pandas as pd
 
+    thresholds = sorted({*map(float, score_thresholds), GRID_SCORE_THRESHOLD})
     learned = results.assign(learned=results["decoding_error_cm"] < error_threshold_cm)
-    by_target = learned.groupby("target")
-    ours = pd.DataFrame({"runs": by_target.size(), "learned": by_target["learned"].mean()})
-    for t in score_thresholds:
-        ours[f"grid > {t} | learned"] = by_target.apply(
-            lambda g, t=t: (g.loc[g["learned"], "best_score60_min_max"] > t).mean() if g["learned"].any()
-            else float("nan"))
+    rows = {}
+    for target, group in learned.groupby("target"):
+        row = {"runs": len(group), "learned": group["learned"].mean()}
+        best = group.loc[group["learned"], "best_score60_min_max"]
+        row.update({f"grid > {t:g} | learned": (best > t).mean() if len(best) else float("nan") for t in thresholds})
+        rows[target] = row
+    ours = pd.DataFrame.from_dict(rows, orient="index",
+                                  columns=["runs", "learned", *(f"grid > {t:g} | learned" for t in thresholds)])
     paper = pd.DataFrame(TASK_SUCCESS, index=["paper runs", "paper learned",
-                                              f"paper grid > {GRID_SCORE_THRESHOLD} | learned"]).T
+                                              f"paper grid > {GRID_SCORE_THRESHOLD:g} | learned"]).T
     return ours.join(paper, how="left")
 
 

@@ -86,13 +86,21 @@ class ChapterRuns:
         units = load_units(self.store, self.results["run_id"])
         return units.merge(self.results[["run_id", *columns]], on="run_id") if columns else units
 
-    def ratemap(self, run_id: str, unit: int) -> np.ndarray:
-        """The rate map (ny, nx) of one unit of one run (NaN = unvisited)."""
-        return load_run(self.store, run_id).ratemaps.maps[int(unit)]
+    def unit_maps(self, rows) -> np.ndarray:
+        """The rate maps (k, ny, nx) of the units named by ``rows`` (a table with ``run_id`` and ``unit`` columns, e.g.
+        from :func:`gridbook.book.chapters.best_units`), in their order; each run is read once. NaN = unvisited."""
+        runs: dict[str, np.ndarray] = {}
+        maps = []
+        for row in rows.itertuples():
+            if row.run_id not in runs:
+                runs[row.run_id] = load_run(self.store, row.run_id).ratemaps.maps
+            maps.append(runs[row.run_id][int(row.unit)])
+        return np.stack(maps) if maps else np.empty((0, 0, 0))
 
     def config(self, run_id: str) -> RunConfig:
         """The full config of one run."""
-        return load_run(self.store, run_id).config
+        self.store.require_done(run_id)
+        return self.store.read_config(run_id)
 
 
 def chapter_runs(chapter: str, profile: str, store: RunStore | str | Path | None = None, seeds: list[int] | None = None,

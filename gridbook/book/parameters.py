@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from gridbook.config import DEFAULT_PROFILE
 from gridbook.errors import ConfigError
 
 REQUIRED_PARAMETERS = ("profile", "store", "seeds")  # every chapter's parameters cell defines these
@@ -56,18 +57,9 @@ def parameter_cells(notebook) -> list:
 
 
 def notebook_parameters(path: str | Path) -> dict[str, Any]:
-    """Default values of the chapter's ``parameters`` cell (literal assignments only). Raises ValueError unless
-    there is exactly one such cell."""
-    cells = parameter_cells(read_chapter(path))
-    if len(cells) != 1:
-        raise ValueError(f"{path}: expected exactly one cell tagged 'parameters', found {len(cells)}")
-    defaults: dict[str, Any] = {}
-    for node in ast.parse(cells[0].source).body:
-        if isinstance(node, ast.Assign):
-            for target in node.targets:
-                if isinstance(target, ast.Name):
-                    defaults[target.id] = ast.literal_eval(node.value)
-    return defaults
+    """Default values of the chapter's ``parameters`` cell (literal assignments only; :func:`chapter_parameters`).
+    Raises ValueError unless there is exactly one such cell."""
+    return {parameter.name: parameter.default for parameter in chapter_parameters(path)}
 
 
 @dataclass(frozen=True)
@@ -95,15 +87,23 @@ def chapter_parameters(path: str | Path) -> list[ChapterParameter]:
             comment = comments.get(node.lineno, "")
             example = EXAMPLE.search(comment)
             found.append(ChapterParameter(node.targets[0].id, ast.literal_eval(node.value), comment,
-                                          ast.literal_eval(example.group(1)) if example else None))
+                                          _literal(example.group(1)) if example else None))
     return found
+
+
+def _literal(text: str) -> Any:
+    """A Python literal, or the text itself when it is a bare word (``e.g. dos``)."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
 
 
 def rerun_command(chapter: str, parameter: ChapterParameter, profile: str | None = None) -> str:
     """The ``gridbook book`` command that rebuilds ``chapter`` with ``parameter`` set to its example value."""
     value = yaml.safe_dump(parameter.example, default_flow_style=True, width=10_000).strip().removesuffix("...").strip()
     quoted = f'"{value}"' if re.search(r"[\s\[\]{}:,*]", value) else value
-    profile_option = f" --profile {profile}" if profile and profile != "quick" else ""
+    profile_option = f" --profile {profile}" if profile and profile != DEFAULT_PROFILE else ""
     return f"gridbook book --chapter {chapter}{profile_option} -p {parameter.name} {quoted}"
 
 

@@ -10,9 +10,7 @@ definition; :data:`RULES` says each in words (the scorecard chapter prints them)
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import Any
 
 import numpy as np
 
@@ -20,6 +18,7 @@ from gridbook.analysis.periods import period_trend
 from gridbook.analysis.predictivity import simulate_mec_population
 from gridbook.book.chapters import (
     grid_unit_periods,
+    is_baseline,
     modes_per_run,
     period_table,
     predictivity_rank_correlation,
@@ -33,8 +32,8 @@ from gridbook.paper import (
     ERROR_THRESHOLD_CM,
     GRID_SCORE_THRESHOLD,
     NON_GRID_TARGETS,
-    PERIOD_SCORE_THRESHOLD,
     RESULTS,
+    SCORE_THRESHOLDS,
     SPIKE_NEIGHBOURS_M,
     SPIKE_SIGMA_M,
     SURROUND_SCALE,
@@ -51,7 +50,7 @@ RULES: dict[str, str] = {  # each rule in words, with the constants it uses
           f"those have a unit above {GRID_SCORE_THRESHOLD}; partly if one of the two holds.",
     "R2": f"reproduced if some DoS run has a unit above {GRID_SCORE_THRESHOLD} and no Cartesian, polar or Gaussian "
           "run has one; partly if DoS's best unit merely outscores every other target's best unit.",
-    "R3": f"with the percentage of units above {PERIOD_SCORE_THRESHOLD} averaged over seeds at each sigma (s = "
+    "R3": f"with the percentage of units above {SCORE_THRESHOLDS[0]} averaged over seeds at each sigma (s = "
           f"{SURROUND_SCALE:g}), reproduced if the value at {100 * SPIKE_SIGMA_M:.0f} cm is positive, at least "
           f"{SPIKE_FACTOR:g} times both neighbours' ({', '.join(f'{100 * s:.0f}' for s in SPIKE_NEIGHBOURS_M)} cm) and "
           f"ahead of the larger by more than the largest spread across seeds; partly if {100 * SPIKE_SIGMA_M:.0f} cm "
@@ -143,7 +142,7 @@ def r2_row(results, profile: str) -> ScorecardRow:
     return _dos_versus(results, "R2", other, "the other targets", "the other targets'", profile)
 
 
-def r3_row(results, profile: str, threshold: float = PERIOD_SCORE_THRESHOLD) -> ScorecardRow:
+def r3_row(results, profile: str, threshold: float = SCORE_THRESHOLDS[0]) -> ScorecardRow:
     """R3 from the sensitivity sweep: percentage of units above ``threshold`` (mean over seeds) at 11, 12, 13 cm."""
     if len(results) == 0:
         return _no_runs("R3", profile)
@@ -204,18 +203,11 @@ def r5_row(results, profile: str) -> ScorecardRow:
     return _dos_versus(results, "R5", dog, "true DoG", "true DoG's", profile)
 
 
-def _is_baseline(row: Mapping[str, Any]) -> bool:
-    def unset(value: Any) -> bool:
-        return value is None or (isinstance(value, float) and math.isnan(value))
-    return unset(row.get("sigma_range")) and unset(row.get("surround_range")) and not float(row.get("fields_lambda")
-                                                                                            or 0) > 0
-
-
 def r6_row(results, profile: str) -> ScorecardRow:
     """R6 from the heterogeneity sweep's results (columns sigma_range, surround_range, fields_lambda)."""
     if len(results) == 0:
         return _no_runs("R6", profile)
-    base = np.array([_is_baseline(r) for r in results.to_dict("records")])
+    base = np.array([is_baseline(r) for r in results.to_dict("records")])
     if not base.any() or base.all():
         return _row("R6", "baseline or heterogeneous runs missing", profile, len(results), NOT_REPRODUCED,
                     "no comparison")
@@ -258,8 +250,7 @@ def scorecard_table(rows):
     return pd.DataFrame([asdict(r) for r in rows]).set_index("result")
 
 
-SCORECARD_CHAPTERS = ("task_success", "target_encoding", "sensitivity", "modules", "dos_vs_dog", "heterogeneity",
-                      "predictivity")
+SCORECARD_CHAPTERS = tuple(chapter for chapter, _ in RESULTS.values())  # R1-R7's chapters, in order
 
 
 def scorecard_from_store(store, profile: str, seeds=None):

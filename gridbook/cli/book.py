@@ -6,7 +6,7 @@ from gridbook.book.build import build_book
 from gridbook.book.kernels import DEFAULT_KERNEL
 from gridbook.book.parameters import parse_params
 from gridbook.cli.options import add_execution_options, execution_options
-from gridbook.config import PROFILES
+from gridbook.config import DEFAULT_PROFILE, PROFILES
 from gridbook.errors import ChapterError, UserError
 
 
@@ -25,7 +25,8 @@ def register_cli(subparsers) -> None:
     parser = subparsers.add_parser(
         "book", help="execute the chapters and build the HTML book",
         description="Execute chapter notebooks (papermill) and build the book (jupyter-book); prints index.html.")
-    parser.add_argument("--profile", default="quick", choices=PROFILES, help="run profile (default: quick)")
+    parser.add_argument("--profile", default=DEFAULT_PROFILE, choices=PROFILES,
+                        help=f"run profile (default: {DEFAULT_PROFILE})")
     parser.add_argument("--chapter", nargs="+", action="extend", metavar="NAME",
                         help="execute only these chapters (default: every chapter of book/_toc.yml)")
     parser.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "VALUE"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from gridbook.errors import UserError
+from gridbook.errors import UserError, check_choice, check_int
 from gridbook.runs.executors import EXECUTORS
 
 __all__ = ["add_execution_options", "execution_options"]
@@ -22,11 +22,10 @@ def add_execution_options(parser: argparse.ArgumentParser) -> None:
 
 def execution_options(args: argparse.Namespace) -> dict[str, Any]:
     """The parsed options as keyword arguments of :func:`gridbook.runs.sweep.run_sweep`; one-line errors for an
-    unknown executor, a scheduler without Dask, or fewer than one worker."""
-    if args.executor not in EXECUTORS:
-        raise UserError(f"unknown executor {args.executor!r}; allowed values: {', '.join(EXECUTORS)}")
+    unknown executor, fewer than one worker, or a scheduler without Dask."""
+    check_choice("executor", args.executor, EXECUTORS)
+    if args.workers is not None:
+        check_int("workers", args.workers, 1)
     if args.scheduler and args.executor != "dask":
         raise UserError("--scheduler needs --executor dask")
-    if args.workers is not None and args.workers < 1:
-        raise UserError(f"--workers {args.workers} is invalid; allowed values: an integer >= 1")
     return {"executor": args.executor, "scheduler": args.scheduler, "workers": args.workers, "device": args.device}

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from gridbook.config import PROFILES, profile_config
+from gridbook.config import DEFAULT_PROFILE, PROFILES, profile_config
 from gridbook.errors import ConfigError
 from gridbook.nets.devices import pick_device
 from gridbook.nets.evaluate import evaluate_networks
@@ -25,7 +25,8 @@ def register_cli(subparsers: Any) -> None:
     parser = subparsers.add_parser("train", help="train one path-integrating network and save it",
                                    description="Train one network from a profile plus overrides; writes "
                                    "config.yaml, checkpoint.pt (resumed if it exists) and metrics.json to --out.")
-    parser.add_argument("--profile", choices=PROFILES, default="quick", help="preset to start from (default quick)")
+    parser.add_argument("--profile", choices=PROFILES, default=DEFAULT_PROFILE,
+                        help=f"preset to start from (default {DEFAULT_PROFILE})")
     kinds = {"sigma": float, "surround_scale": float, "lr": float, "weight_decay": float}
     for option in CLI_FIELDS:
         kind = kinds.get(option, int if option in ("n_hidden", "n_place_cells", "steps", "seed", "batch_size",

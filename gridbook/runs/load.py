@@ -23,8 +23,8 @@ __all__ = ["SUMMARY_COLUMNS", "load_network", "load_results", "load_run", "load_
 def load_run(store: RunStore | str | Path | None, run_id: str, checkpoint: bool = False) -> RunRecord:
     """One finished run as the :class:`RunRecord` that was written: ``config``, ``metrics`` (dict), ``ratemaps``
     (:class:`gridbook.analysis.ratemaps.RateMaps`) and ``units`` (a DataFrame, one row per unit); ``checkpoint`` holds
-    the checkpoint file's bytes when asked for (``checkpoint=True``), else is empty (:func:`load_network` loads the
-    network itself)."""
+    the checkpoint file's bytes when asked for (``checkpoint=True``), else None (:func:`load_network` loads the
+    network itself; a record without its checkpoint cannot be written back)."""
     import pandas as pd
 
     from gridbook.analysis.ratemaps import RateMaps
@@ -37,7 +37,7 @@ def load_run(store: RunStore | str | Path | None, run_id: str, checkpoint: bool 
             ratemaps = RateMaps(maps=data["maps"], occupancy=data["occupancy"], x_edges=data["x_edges"],
                                 y_edges=data["y_edges"])
         units = pd.read_parquet(run_dir / "units.parquet")
-        weights = (run_dir / "checkpoint.pt").read_bytes() if checkpoint else b""
+        weights = (run_dir / "checkpoint.pt").read_bytes() if checkpoint else None
     except (OSError, ValueError, KeyError) as err:
         raise CorruptRunError(f"run {run_id}: rate maps or units do not load ({err})") from None
     return RunRecord(config=store.read_config(run_id), metrics=store.read_metrics(run_id), ratemaps=ratemaps,
@@ -45,7 +45,8 @@ def load_run(store: RunStore | str | Path | None, run_id: str, checkpoint: bool 
 
 
 def load_network(store: RunStore | str | Path | None, run_id: str, device: Any = None):
-    """A stored run's trained network, as the one-network ``TrainResult`` of ``gridbook.nets.trainer.load_checkpoint``:
+    """A stored run's trained network, as the one-network ``TrainResult`` of
+    :func:`gridbook.nets.checkpoints.load_checkpoint`:
     ``result.networks`` (K = 1), ``result.targets[0]``, ``result.history[0]``; ``evaluate_networks(result)``
     re-evaluates it. ``device``: default CUDA when available."""
     import torch

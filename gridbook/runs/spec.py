@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from gridbook.config import FIELD_SECTION, PROFILES, SECTIONS, RunConfig, profile_config
+from gridbook.config import DEFAULT_PROFILE, FIELD_SECTION, PROFILES, SECTIONS, RunConfig, profile_config
 from gridbook.errors import ConfigError
 
 METHODS = ("grid", "random")
@@ -42,7 +42,6 @@ DISTRIBUTIONS = ("uniform", "log_uniform", "int_uniform")
 SPEC_KEYS = ("name", "description", "profile", "method", "parameters", "blocks", "count", "seed", "seeds")
 BLOCK_KEYS = ("name", "method", "parameters", "count", "seed", "seeds")
 PARAMETER_KEYS = ("value", "values", "distribution", "min", "max")
-DEFAULT_PROFILE = "quick"
 RUN_COUNT_COMMENT = re.compile(r"^#\s*runs:\s*(\d+)", re.MULTILINE)
 
 

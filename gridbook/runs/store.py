@@ -1,15 +1,16 @@
-"""The run store: one directory per trained network, written atomically, read back as pandas tables.
+"""The run store: one directory per trained network, written atomically (read back by :mod:`gridbook.runs.load`).
 
 Layout (``root`` defaults to ``$GRIDBOOK_STORE`` or ``./runs``)::
 
     root/<run_id>/config.yaml      RunConfig.to_yaml(); run_id = config.run_id() (its content hash)
-    root/<run_id>/checkpoint.pt    the one trained network, in gridbook.nets.trainer's checkpoint format (load_network)
+    root/<run_id>/checkpoint.pt    the trained network, in gridbook.nets.checkpoints' format (load_network)
     root/<run_id>/metrics.json     decoding error (cm), loss, diverged, timings, device, versions, git commit
     root/<run_id>/ratemaps.npz     maps (U, ny, nx) float32 (NaN = unvisited), occupancy (ny, nx), x_edges, y_edges (m)
     root/<run_id>/units.parquet    one row per unit: score60_mean, score60_min_max, score90, period_m, orientation_deg
     root/<run_id>/DONE             written last: the size and sha256 of every file above
     root/<run_id>/failed.json      instead of DONE when the run raised: error and traceback
-    root/results.parquet           the aggregated table load_results() returns
+    root/results.parquet           the table load_results() returns, written after every sweep
+    root/.claims/<run_id>.json     while a sweep trains the run: who trains it (gridbook.runs.claims)
 
 Every file is written to a temporary file in the same directory, flushed, fsynced and renamed over its final
 name, and the directory is fsynced. A run directory without a valid DONE does not exist for readers: a sweep
@@ -71,7 +72,7 @@ class RunRecord:
     metrics: Mapping[str, Any]
     ratemaps: Any
     units: Mapping[str, np.ndarray]
-    checkpoint: bytes | Mapping[str, Any] = field(default_factory=dict)
+    checkpoint: bytes | Mapping[str, Any] | None = field(default_factory=dict)
 
     @property
     def run_id(self) -> str:
@@ -183,6 +184,9 @@ class RunStore:
 
         config = record.config
         run_id = config.run_id()
+        if record.checkpoint is None:
+            raise ValueError(f"run {run_id}: the record has no checkpoint (read with load_run(..., checkpoint=False)); "
+                             "load it with checkpoint=True to write it back")
         run_dir = self._fresh_dir(run_id)
         maps = record.ratemaps
         metrics = dict(record.metrics)

@@ -7,7 +7,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from gridbook.paper import MSE_TARGETS
+from gridbook.config import loss_kind
 
 
 def as_positions(pos: Any, device: torch.device) -> torch.Tensor:
@@ -32,8 +32,8 @@ class TargetEncoder:
 
     @property
     def loss_kind(self) -> str:
-        """``"mse"`` for the codes of :data:`gridbook.paper.MSE_TARGETS`, else ``"cross_entropy"``."""
-        return "mse" if self.name in MSE_TARGETS else "cross_entropy"
+        """The loss of this code (:func:`gridbook.config.loss_kind`)."""
+        return loss_kind(self.name)
 
     def encode(self, pos: Any) -> torch.Tensor:
         """pos (..., 2) m -> target code (..., n_outputs)."""

@@ -17,9 +17,9 @@ from typing import Any
 
 import torch
 
-from gridbook.config import SURROUND_CONVENTIONS, TARGETS, TargetConfig, TaskConfig
+from gridbook.config import DEFAULT_SURROUND_CONVENTION, SURROUND_CONVENTIONS, TARGETS, TargetConfig, TaskConfig
 from gridbook.errors import ConfigError, check_choice, check_int, check_positive, check_range
-from gridbook.paper import BOX_M
+from gridbook.paper import BOX_M, DECODE_TOP_K, SURROUND_SCALE
 from gridbook.task.affine_targets import CartesianTarget, HighDimCartesianTarget, HighDimPolarTarget
 from gridbook.task.encoder import TargetEncoder, as_positions
 
@@ -31,7 +31,7 @@ LOOKUP_SPACING = 0.02  # m; grid spacing of the code lookup table used by lookup
 _LOOKUP_CHUNK = 1 << 22  # max (outputs x table rows) per matmul chunk in lookup decoding
 
 
-def surround_sigma(sigma: Any, surround_scale: Any, convention: str = "variance_ratio") -> Any:
+def surround_sigma(sigma: Any, surround_scale: Any, convention: str = DEFAULT_SURROUND_CONVENTION) -> Any:
     """Surround width sigma_s (m) from the centre width sigma (m) and the surround scale s.
 
     ``"variance_ratio"`` (Sorscher et al.'s code; the default): s is a variance ratio, ``sigma_s = sqrt(s) sigma``.
@@ -69,8 +69,8 @@ class PlaceCellTarget(TargetEncoder):
     def __init__(self, n_place_cells: int, sigma: float, generator: torch.Generator, *,
                  box: tuple[float, float] = BOX_M, periodic: bool = False,
                  sigma_range: tuple[float, float] | None = None, fields_lambda: float = 0.0,
-                 surround_scale: float = 2.0, surround_convention: str = "variance_ratio",
-                 surround_range: tuple[float, float] | None = None, decode_top_k: int = 3,
+                 surround_scale: float = SURROUND_SCALE, surround_convention: str = DEFAULT_SURROUND_CONVENTION,
+                 surround_range: tuple[float, float] | None = None, decode_top_k: int = DECODE_TOP_K,
                  decode_method: str | None = None, device: str | torch.device | None = None) -> None:
         super().__init__(device)
         check_int("n_place_cells", n_place_cells, 1)

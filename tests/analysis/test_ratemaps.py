@@ -114,3 +114,13 @@ def test_bad_input_raises_with_a_clear_message(kwargs, match):
 def test_bin_centres_rejects_bad_edges():
     with pytest.raises(ValueError, match="edges"):
         bin_centres(np.array([1.0]))
+
+
+def test_bin_edges_are_the_rate_maps_edges():
+    from gridbook.analysis.ratemaps import bin_edges
+
+    x, y = bin_edges((4, 2), box=(2.0, 1.0))
+    np.testing.assert_array_equal(x, [-1.0, -0.5, 0.0, 0.5, 1.0])
+    np.testing.assert_array_equal(y, [-0.5, 0.0, 0.5])
+    maps = compute_ratemaps(np.zeros((3, 2)), np.ones((3, 1)), n_bins=(4, 2), box=(2.0, 1.0))
+    np.testing.assert_array_equal(maps.x_edges, x)

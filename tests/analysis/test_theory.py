@@ -200,3 +200,13 @@ def test_nonnegative_pattern_rejects_bad_sizes():
         nonnegative_pattern(cov, n_grid=4)
     with pytest.raises(ValueError, match="n_steps"):
         nonnegative_pattern(cov, n_steps=0)
+
+
+def test_grid_wavenumber_inverts_the_period():
+    from gridbook.analysis.theory import grid_wavenumber
+
+    periods = np.array([0.3, 0.64, 1.2])
+    np.testing.assert_allclose(predicted_grid_period(grid_wavenumber(periods)), periods)
+    assert grid_wavenumber(4 * np.pi / np.sqrt(3)) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="period"):
+        grid_wavenumber(0.0)

@@ -34,5 +34,8 @@ def test_chapter_runs_train_what_is_missing_then_only_read(tmp_path):
     units = again.units("sigma")
     assert len(units) == 16 and set(units["sigma"]) == {0.12, 0.2}
     run_id = again.results["run_id"][1]
-    assert again.config(run_id).target.sigma == 0.2 and again.ratemap(run_id, 3).shape == (12, 12)
+    assert again.config(run_id).target.sigma == 0.2
+    rows = units[units["unit"].isin([3, 5])]
+    maps = again.unit_maps(rows)
+    assert maps.shape == (4, 12, 12) and again.unit_maps(rows.iloc[:0]).shape == (0, 0, 0)
     assert book.chapter_runs("demo", "smoke", tmp_path / "runs", start=tmp_path, train=False, sigma=[0.3]).results.empty

@@ -58,11 +58,12 @@ def test_chapter_parameters_read_defaults_comments_and_examples(tmp_path):
     path.write_text(header + '# Demo\n\n```{code-cell} ipython3\n:tags: [parameters]\n\n'
                     'profile = "quick"  # smoke | quick | paper\n'
                     'store = "runs"  # run store\nseeds = None  # training seeds, e.g. [0, 1, 2]; None: the spec\'s\n'
-                    'sigmas = None  # widths (m), e.g. [0.1, 0.11]\nsteps = 300  # steps of the demo\n```\n')
+                    'sigmas = None  # widths (m), e.g. [0.1, 0.11]\nsteps = 300  # steps of the demo\n'
+                    'target = None  # a target, e.g. dos\n```\n')
     found = book.chapter_parameters(path)
     assert [(p.name, p.default, p.example) for p in found] == [
         ("profile", "quick", None), ("store", "runs", None), ("seeds", None, [0, 1, 2]), ("sigmas", None, [0.1, 0.11]),
-        ("steps", 300, None)]
+        ("steps", 300, None), ("target", None, "dos")]
     assert found[4].comment == "steps of the demo"
     text = book.rerun_text("demo", path)
     assert 'gridbook book --chapter demo -p sigmas "[0.1, 0.11]"' in text  # the chapter's own before seeds

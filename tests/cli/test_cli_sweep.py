@@ -17,7 +17,8 @@ def test_dry_run_lists_runs_and_trains_nothing(tmp_path, capsys):
 
 @pytest.mark.parametrize("args, message", [
     (["--store", "S"], "parameters: unknown parameter 'sigmaa'"),
-    (["--executor", "slurm"], "unknown executor 'slurm'; allowed values: local, dask"),
+    (["--executor", "slurm"], "executor='slurm' is invalid; allowed values: local, dask"),
+    (["--workers", "0"], "workers=0 is invalid; allowed values: an integer >= 1"),
     (["--executor", "dask", "--scheduler", "tcp://127.0.0.1:9"], "cannot reach the Dask scheduler at"),
 ])
 def test_cli_errors_are_one_line_without_traceback(tmp_path, capsys, monkeypatch, args, message):

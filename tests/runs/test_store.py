@@ -49,8 +49,13 @@ def test_round_trip(store):
     run_id = store.write_run(record)
     assert run_id == record.config.run_id() == record.run_id and store.status(run_id) == "done"
     run = load_run(store, run_id)
-    assert isinstance(run, RunRecord) and run.run_id == run_id and run.checkpoint == b""
-    assert load_run(store, run_id, checkpoint=True).checkpoint == (store.run_dir(run_id) / "checkpoint.pt").read_bytes()
+    assert isinstance(run, RunRecord) and run.run_id == run_id and run.checkpoint is None
+    whole = load_run(store, run_id, checkpoint=True)
+    assert whole.checkpoint == (store.run_dir(run_id) / "checkpoint.pt").read_bytes()
+    with pytest.raises(ValueError, match="has no checkpoint"):
+        store.write_run(run)  # nothing is lost: the stored run stays as it was
+    assert store.status(run_id, deep=True) == "done"
+    assert store.write_run(whole) == run_id and store.status(run_id, deep=True) == "done"  # a round trip
     assert run.config == record.config
     np.testing.assert_array_equal(run.ratemaps.maps, record.ratemaps.maps)  # NaN in the same places
     assert run.ratemaps.maps.dtype == np.float32 and np.isnan(run.ratemaps.maps[:, 0, 0]).all()
