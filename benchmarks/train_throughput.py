@@ -33,6 +33,7 @@ from torch import nn
 
 from gridbook.config import profile_config
 from gridbook.nets.devices import cpu_speedups
+from gridbook.nets.models import step_flops
 from gridbook.nets.trainer import Trainer
 
 NP, BATCH, SEQ = 512, 200, 20
@@ -148,11 +149,8 @@ def time_reference(n_hidden: int, warmup: int, steps: int) -> dict:
 
 # ---- (b) gridbook's batched trainer ----------------------------------------------------------------------------------
 def model_flops(n_hidden: int) -> float:
-    """Matrix-product FLOPs of one network-step: forward (encoder, input, recurrent, decoder) + backward."""
-    rows = SEQ * BATCH
-    recurrent, decoder, inputs = 2 * rows * n_hidden**2, 2 * rows * n_hidden * NP, 2 * rows * 2 * n_hidden
-    encoder = 2 * BATCH * NP * n_hidden
-    return 3 * (recurrent + decoder) + 2 * (encoder + inputs)
+    """Matrix-product FLOPs of one network-step at this benchmark's shape (:func:`gridbook.nets.models.step_flops`)."""
+    return step_flops(profile_config("paper", n_hidden=n_hidden, n_place_cells=NP, batch_size=BATCH, seq_len=SEQ))
 
 
 def time_batched(n_networks: int, n_hidden: int, warmup: int, steps: int, precision: str = "float32") -> dict:

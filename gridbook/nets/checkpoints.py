@@ -29,7 +29,8 @@ CHECKPOINT_FORMAT = "gridbook.train.v1"  # stored in every checkpoint file: do n
 class TrainResult:
     """K trained networks. ``history[k]`` = {"step", "loss", "error_cm"} lists (the training batch's loss, and the
     decoding error on its first :data:`HISTORY_TRAJECTORIES` trajectories); ``optimizer_state`` and
-    ``generator_states`` (per network {"trajectories", "dropout"} generator states) make training resumable."""
+    ``generator_states`` (per network: the "dropout" generator's state, the "trajectories" generator's state at the
+    start of the current chunk of walks, and "walks_used" of its "walk_chunk" batches) make training resumable."""
 
     configs: list[RunConfig]
     networks: BatchedRecurrentNetworks
@@ -40,7 +41,7 @@ class TrainResult:
     device: str
     steps_done: int
     optimizer_state: dict[str, Any] = field(default_factory=dict, repr=False)
-    generator_states: list[dict[str, torch.Tensor]] = field(default_factory=list, repr=False)
+    generator_states: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     def network(self, k: int) -> TrainResult:
         """Network ``k`` alone, as a one-network result (its share of the training time; no optimizer state, since a

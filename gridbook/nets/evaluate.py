@@ -13,7 +13,7 @@ from gridbook.nets.devices import cpu_speedups
 from gridbook.nets.models import BatchedRecurrentNetworks
 from gridbook.nets.optim import network_losses
 from gridbook.task.targets import TargetEncoder
-from gridbook.task.trajectories import sample_trajectories
+from gridbook.task.trajectories import sample_trajectory_batches
 
 __all__ = ["evaluate_networks"]
 
@@ -48,10 +48,11 @@ def _evaluate_batches(net: BatchedRecurrentNetworks, configs: list[RunConfig], t
     device = net.decoder.device
     task_keys = [repr(c.task) for c in configs]
     tasks = {key: c.task for key, c in zip(task_keys, configs, strict=True)}
-    generators = {key: torch.Generator().manual_seed(seed) for key in tasks}
-    for batch in range(max(wanted)):
-        sampled = {key: sample_trajectories(task, generators[key], device=device) for key, task in tasks.items()}
-        walks = [sampled[key] for key in task_keys]
+    n_batches = max(wanted)
+    sampled = {key: sample_trajectory_batches(task, [torch.Generator().manual_seed(seed)], n_batches, device=device)[0]
+               for key, task in tasks.items()}  # per task, its batches (each simulated as sample_trajectories would)
+    for batch in range(n_batches):
+        walks = [sampled[key][batch] for key in task_keys]
         velocity = torch.stack([w.velocity for w in walks])  # (K, T, B, 2)
         codes = torch.stack([t.encode(torch.cat([w.init_position[None], w.position]))
                              for t, w in zip(targets, walks, strict=True)])  # (K, T + 1, B, Np)

@@ -56,7 +56,7 @@ from gridbook.errors import ConfigError, check_choice
 from gridbook.nets.recurrence import MATMUL_DTYPES, ElmanRecurrence, mixed_bmm
 
 __all__ = ["GATES", "MATMUL_DTYPES", "RANDOM_STREAMS", "BatchedRecurrentNetworks", "ElmanRecurrence", "init_matrix",
-           "network_generator", "parameter_shapes", "weight_count"]
+           "network_generator", "parameter_shapes", "step_flops", "weight_count"]
 
 GATES = {"rnn": 1, "srnn": 1, "ugrnn": 2, "gru": 3, "lstm": 4}  # recurrent blocks per architecture
 HAS_BIAS = {"rnn": False, "srnn": True, "ugrnn": True, "gru": True, "lstm": True}
@@ -109,6 +109,18 @@ def weight_count(config: RunConfig) -> int:
     """The number of trained weights of one network of ``config`` (every parameter of :func:`parameter_shapes`)."""
     shapes = parameter_shapes(config.model.arch, config.model.n_hidden, config.target.code_size)
     return sum(math.prod(shape) for shape in shapes.values())
+
+
+def step_flops(config: RunConfig) -> float:
+    """Matrix-product FLOPs (2 m n k each) of one network's training step: the forward pass (encoder, velocity input,
+    recurrence, decoder), then the backward pass (input and weight gradients of the recurrence and the decoder, weight
+    gradients only of the encoder and the input weights, whose inputs need none)."""
+    ng, np_, gates = config.model.n_hidden, config.target.code_size, GATES[config.model.arch]
+    rows = config.task.seq_len * config.task.batch_size  # T B
+    recurrent, decoder = 2 * rows * ng * gates * ng, 2 * rows * ng * np_
+    inputs = 2 * rows * 2 * gates * ng
+    encoder = 2 * config.task.batch_size * np_ * ng * (2 if config.model.arch == "lstm" else 1)
+    return float(3 * (recurrent + decoder) + 2 * (encoder + inputs))
 
 
 # ---- initialisers -------------------------------------------------------------------------------------------------

@@ -5,7 +5,8 @@
 
 * randomness from its own seed (:func:`~gridbook.nets.models.network_generator` streams ``init``, ``target``,
   ``trajectories``, ``dropout``), so network k trained in a batch equals network k trained alone;
-* its own target encoder (``make_target``), its own trajectories every step (``sample_trajectories``);
+* its own target encoder (``make_target``), its own trajectories every step (``sample_trajectories``; simulated
+  :data:`WALK_CHUNK` batches at a time by ``sample_trajectory_batches``, which gives the same walks);
 * loss = target loss (softmax cross-entropy or MSE, PAPER.md section 2) + ``weight_decay * ||U||^2`` (the recurrent
   matrix only); its own learning rate, weight decay and gradient clipping (global norm over its parameters);
 * a non-finite loss or gradient marks it *diverged*: it is frozen (no further updates) while the others go on.
@@ -44,10 +45,12 @@ from gridbook.nets.devices import cpu_speedups, pick_device
 from gridbook.nets.models import BatchedRecurrentNetworks, network_generator
 from gridbook.nets.optim import BatchedOptimizer, network_losses, scheduled_lr
 from gridbook.task.targets import make_target
-from gridbook.task.trajectories import sample_trajectories
+from gridbook.task.trajectories import Trajectories, sample_trajectory_batches
 
-__all__ = ["CHECKPOINT_SECONDS", "HISTORY_POINTS", "HISTORY_TRAJECTORIES", "PROGRESS_SECONDS", "train_networks"]
+__all__ = ["CHECKPOINT_SECONDS", "HISTORY_POINTS", "HISTORY_TRAJECTORIES", "PROGRESS_SECONDS", "WALK_CHUNK",
+           "train_networks"]
 
+WALK_CHUNK = 16  # training batches of walks simulated at once per network (same walks, a fraction of the cost)
 HISTORY_POINTS = 200  # history records per run when eval_every = 0
 HISTORY_TRAJECTORIES = 50  # trajectories of the batch decoded for a history record (lookup decoding is costly)
 CHECKPOINT_SECONDS = 600.0  # with a checkpoint file, save at least this often (and every 10% of the steps)
@@ -87,6 +90,8 @@ class Trainer:
         self.seq_len, self.batch_size = first.task.seq_len, first.task.batch_size
         self.traj_gens = [network_generator(c.train.seed, "trajectories") for c in configs]
         self.dropout_gens = [network_generator(c.train.seed, "dropout") for c in configs]
+        self.walks_used = 0  # batches of the current chunk of walks already used
+        self.walks: list[list[Trajectories]] = [[] for _ in configs]  # per network, the chunk's batches
         if resume is None:
             self.targets = [make_target(c.target, c.task, network_generator(c.train.seed, "target"), device=device)
                             for c in configs]
@@ -100,6 +105,12 @@ class Trainer:
             for gen_t, gen_d, state in zip(self.traj_gens, self.dropout_gens, resume.generator_states, strict=True):
                 gen_t.set_state(state["trajectories"])
                 gen_d.set_state(state["dropout"])
+            first_state = resume.generator_states[0] if resume.generator_states else {}
+            if first_state.get("walks_used", 0):  # resume inside a chunk: draw it again, skip its used batches
+                self.refill_walks(int(first_state["walk_chunk"]))
+                self.walks_used = int(first_state["walks_used"])
+        if not self.walks[0]:
+            self.walk_states = [gen.get_state() for gen in self.traj_gens]  # trajectory generators at chunk start
         self.params = list(self.networks.parameters())
         self.optimizer = BatchedOptimizer(first.train.optimizer, self.params)
         if resume is not None and resume.optimizer_state:
@@ -116,11 +127,29 @@ class Trainer:
         velocity = torch.empty(k_net, n_t, n_b, 2, device=self.device)
         position = torch.empty(k_net, n_t, n_b, 2, device=self.device)
         codes = torch.empty(k_net, n_t + 1, n_b, self.networks.n_outputs, device=self.device)
-        for k, (config, target) in enumerate(zip(self.configs, self.targets, strict=True)):
-            walk = sample_trajectories(config.task, self.traj_gens[k], device=self.device)
+        if self.walks_used == len(self.walks[0]):
+            self.refill_walks(max(1, min(WALK_CHUNK, self.configs[0].train.n_steps - self.step)))
+        for k, target in enumerate(self.targets):
+            walk = self.walks[k][self.walks_used]
             velocity[k], position[k] = walk.velocity, walk.position
             codes[k] = target.encode(torch.cat([walk.init_position[None], walk.position]))  # (T + 1, B, Np)
+        self.walks_used += 1
         return velocity, position, codes
+
+    def refill_walks(self, n_batches: int) -> None:
+        """Simulate the next ``n_batches`` training batches of walks of every network at once (networks with equal
+        task settings together); each network's walks are those its own generator gives batch by batch."""
+        self.walk_states = [gen.get_state() for gen in self.traj_gens]
+        groups: dict[str, list[int]] = {}
+        for k, config in enumerate(self.configs):
+            groups.setdefault(repr(config.task), []).append(k)
+        for members in groups.values():
+            task = self.configs[members[0]].task
+            chunks = sample_trajectory_batches(task, [self.traj_gens[k] for k in members], n_batches,
+                                               device=self.device)
+            for k, chunk in zip(members, chunks, strict=True):
+                self.walks[k] = chunk
+        self.walks_used = 0
 
     def train_step(self, record: bool) -> None:
         net = self.networks
@@ -167,8 +196,9 @@ class Trainer:
             self.history[k]["error_cm"].append(float(error))
 
     def result(self) -> TrainResult:
-        states = [{"trajectories": gt.get_state(), "dropout": gd.get_state()}
-                  for gt, gd in zip(self.traj_gens, self.dropout_gens, strict=True)]
+        chunk = {"walks_used": self.walks_used, "walk_chunk": len(self.walks[0])}
+        states = [{"trajectories": walk_state, **chunk, "dropout": gen.get_state()}
+                  for walk_state, gen in zip(self.walk_states, self.dropout_gens, strict=True)]
         return TrainResult(self.configs, self.networks, self.targets, self.history, list(self.diverged),
                            self.seconds, str(self.device), self.step, self.optimizer.state_dict(), states)
 

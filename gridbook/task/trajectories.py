@@ -32,6 +32,7 @@ Conventions of this implementation:
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -39,7 +40,8 @@ import torch
 from gridbook.config import RunConfig, TaskConfig
 from gridbook.errors import check_int
 
-__all__ = ["Trajectories", "sample_trajectories", "wall_avoidance"]
+__all__ = ["Trajectories", "WalkNoise", "draw_walk_noise", "sample_trajectories", "sample_trajectory_batches",
+           "simulate_walks", "wall_avoidance"]
 
 
 @dataclass(frozen=True)
@@ -99,48 +101,63 @@ def wall_avoidance(position: torch.Tensor, heading: torch.Tensor, box_width: flo
     return is_near_wall, turn
 
 
-def sample_trajectories(task: TaskConfig, generator: torch.Generator, batch_size: int | None = None,
-                        seq_len: int | None = None, device: str | torch.device | None = None) -> Trajectories:
-    """Sample ``batch_size`` random walks of ``seq_len`` steps (defaults: the task's), on ``device`` (default CPU).
+@dataclass(frozen=True)
+class WalkNoise:
+    """The random numbers of a batch of walks (float64 CPU tensors), drawn by :func:`draw_walk_noise`.
 
-    Deterministic given the generator's state: the same seed gives the same walk on every device.
-    See the module docstring for the burn-in step, clamping and periodic conventions.
+    start: (B, 2) m; heading: (B,) rad; turn_noise: (S, B) rad/s; speed: (S, B) m/s (Rayleigh draws); S = T + 1.
     """
-    RunConfig(task=task)  # validates the task section (raises ConfigError naming the field)
-    n_batch = task.batch_size if batch_size is None else batch_size
-    n_seq = task.seq_len if seq_len is None else seq_len
-    check_int("batch_size", n_batch, 1)
-    check_int("seq_len", n_seq, 1)
-    n_steps = n_seq + 1  # one burn-in step, as in Sorscher et al.
-    width, height, dt = task.box_width, task.box_height, task.dt
 
-    # all random numbers first, from the generator only, in a fixed order
+    start: torch.Tensor  # (B, 2) m
+    heading: torch.Tensor  # (B,) rad
+    turn_noise: torch.Tensor  # (S, B) rad/s
+    speed: torch.Tensor  # (S, B) m/s
+
+    @staticmethod
+    def cat(parts: Sequence[WalkNoise]) -> WalkNoise:
+        """The walks of ``parts`` side by side, as one batch (in order)."""
+        return WalkNoise(torch.cat([p.start for p in parts]), torch.cat([p.heading for p in parts]),
+                         torch.cat([p.turn_noise for p in parts], 1), torch.cat([p.speed for p in parts], 1))
+
+
+def draw_walk_noise(task: TaskConfig, generator: torch.Generator, n_batch: int, n_steps: int) -> WalkNoise:
+    """Every random number of ``n_batch`` walks of ``n_steps`` steps (burn-in included), from ``generator`` only,
+    in a fixed order: start, heading, turn noise, speed."""
     gen_device = generator.device
     f64 = torch.float64
 
     def uniform(*shape: int) -> torch.Tensor:
         return torch.rand(shape, generator=generator, dtype=f64, device=gen_device).cpu()
 
-    start = (uniform(n_batch, 2) - 0.5) * torch.tensor([width, height], dtype=f64)  # (B, 2) m
+    start = (uniform(n_batch, 2) - 0.5) * torch.tensor([task.box_width, task.box_height], dtype=f64)  # (B, 2) m
     heading = uniform(n_batch) * (2 * math.pi)  # (B,) rad
     turn_noise = torch.randn((n_steps, n_batch), generator=generator, dtype=f64, device=gen_device).cpu()  # (S, B)
     turn_noise = turn_noise * task.turn_sigma  # (S, B) rad/s
     # Rayleigh(scale) by inversion: scale * sqrt(-2 log U), U in (0, 1]
-    drawn_speed = task.speed_scale * torch.sqrt(-2.0 * torch.log1p(-uniform(n_steps, n_batch)))  # (S, B) m/s
+    speed = task.speed_scale * torch.sqrt(-2.0 * torch.log1p(-uniform(n_steps, n_batch)))  # (S, B) m/s
+    return WalkNoise(start, heading, turn_noise, speed)
 
+
+def simulate_walks(task: TaskConfig, noise: WalkNoise,
+                   device: str | torch.device | None = None) -> Trajectories:
+    """The walks driven by ``noise`` (float64 on the CPU, each walker independent of the others), as float32
+    :class:`Trajectories` on ``device`` (default CPU), without the burn-in step."""
+    n_steps, n_batch = noise.speed.shape
+    width, height, dt = task.box_width, task.box_height, task.dt
+    f64 = torch.float64
     half = torch.tensor([width / 2, height / 2], dtype=f64)  # (2,) m
-    position = start  # (B, 2) m
+    position, heading = noise.start, noise.heading  # (B, 2) m, (B,) rad
     positions = torch.empty((n_steps, n_batch, 2), dtype=f64)  # (S, B, 2) m, after each step
     displacements = torch.empty((n_steps, n_batch, 2), dtype=f64)  # (S, B, 2) m
     headings = torch.empty((n_steps, n_batch), dtype=f64)  # (S, B) rad
     for t in range(n_steps):
-        speed = drawn_speed[t]  # (B,) m/s
+        speed = noise.speed[t]  # (B,) m/s
         if task.periodic:
             turn = torch.zeros_like(heading)
         else:
             near_wall, turn = wall_avoidance(position, heading, width, height, task.border_region)
             speed = torch.where(near_wall, speed * task.border_slowdown, speed)
-        turn = turn + dt * turn_noise[t]  # (B,) rad
+        turn = turn + dt * noise.turn_noise[t]  # (B,) rad
         step = (speed * dt)[:, None] * torch.stack([torch.cos(heading), torch.sin(heading)], dim=-1)  # (B, 2) m
         if task.periodic:
             new_position = torch.remainder(position + step + half, 2 * half) - half  # (B, 2) m, wrapped
@@ -162,3 +179,43 @@ def sample_trajectories(task: TaskConfig, generator: torch.Generator, batch_size
         heading=wrap_angle(headings[1:]).to(**out),  # (T, B) rad
         speed=(seq_displacement.norm(dim=-1) / dt).to(**out),  # (T, B) m/s
     )
+
+
+def _sizes(task: TaskConfig, batch_size: int | None, seq_len: int | None) -> tuple[int, int]:
+    RunConfig(task=task)  # validates the task section (raises ConfigError naming the field)
+    n_batch = task.batch_size if batch_size is None else batch_size
+    n_seq = task.seq_len if seq_len is None else seq_len
+    check_int("batch_size", n_batch, 1)
+    check_int("seq_len", n_seq, 1)
+    return n_batch, n_seq
+
+
+def sample_trajectories(task: TaskConfig, generator: torch.Generator, batch_size: int | None = None,
+                        seq_len: int | None = None, device: str | torch.device | None = None) -> Trajectories:
+    """Sample ``batch_size`` random walks of ``seq_len`` steps (defaults: the task's), on ``device`` (default CPU).
+
+    Deterministic given the generator's state: the same seed gives the same walk on every device.
+    See the module docstring for the burn-in step, clamping and periodic conventions.
+    """
+    n_batch, n_seq = _sizes(task, batch_size, seq_len)
+    return simulate_walks(task, draw_walk_noise(task, generator, n_batch, n_seq + 1), device)  # + 1: burn-in
+
+
+def sample_trajectory_batches(task: TaskConfig, generators: Sequence[torch.Generator], n_batches: int,
+                              batch_size: int | None = None, seq_len: int | None = None,
+                              device: str | torch.device | None = None) -> list[list[Trajectories]]:
+    """``n_batches`` calls of :func:`sample_trajectories` per generator, simulated as one batch of walks.
+
+    ``out[g][m]`` equals the m-th ``sample_trajectories(task, generators[g], ...)`` in a row (the same random
+    numbers, drawn in the same order; the positions agree to float64 rounding before the float32 cast). One simulation
+    of ``len(generators) * n_batches * batch_size`` walkers costs a fraction of as many small ones: the time loop's
+    overhead is paid once.
+    """
+    n_batch, n_seq = _sizes(task, batch_size, seq_len)
+    check_int("n_batches", n_batches, 1)
+    noise = [draw_walk_noise(task, gen, n_batch, n_seq + 1) for gen in generators for _ in range(n_batches)]
+    walks = simulate_walks(task, WalkNoise.cat(noise), device)
+    parts = [Trajectories(velocity=walks.velocity[:, i:i + n_batch], position=walks.position[:, i:i + n_batch],
+                          init_position=walks.init_position[i:i + n_batch], heading=walks.heading[:, i:i + n_batch],
+                          speed=walks.speed[:, i:i + n_batch]) for i in range(0, len(noise) * n_batch, n_batch)]
+    return [parts[g * n_batches:(g + 1) * n_batches] for g in range(len(generators))]

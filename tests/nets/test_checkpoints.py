@@ -10,6 +10,7 @@ from tiny_runs import assert_same_weights, tiny, train
 from gridbook.errors import ConfigError
 from gridbook.nets.checkpoints import checkpoint_bytes, load_checkpoint, save_checkpoint
 from gridbook.nets.evaluate import evaluate_networks
+from gridbook.nets.trainer import Trainer
 
 
 def test_bfloat16_precision_survives_checkpoints_and_evaluation(tmp_path):
@@ -39,6 +40,21 @@ def test_checkpoint_resume_equals_uninterrupted_training(tmp_path):
     for mine, theirs in zip(straight.optimizer_state["state"], resumed.optimizer_state["state"], strict=True):
         assert all(torch.equal(mine[key], theirs[key]) for key in mine)
     assert load_checkpoint(path).steps_done == 6  # saved at the end
+
+
+def test_resume_inside_a_chunk_of_walks_equals_uninterrupted_training(tmp_path):
+    configs = [tiny(seed=s, n_steps=6) for s in (0, 1)]
+    straight = train(configs, eval_every=1)
+    trainer = Trainer(configs, torch.device("cpu"), None)
+    for _ in range(3):
+        trainer.train_step(record=True)
+    state = trainer.result().generator_states[0]
+    assert (state["walks_used"], state["walk_chunk"]) == (3, 6)  # stopped half-way through the chunk of 6 batches
+    save_checkpoint(trainer.result(), tmp_path / "ck.pt")
+    resumed = train(configs, checkpoint=tmp_path / "ck.pt", eval_every=1)
+    for name, value in straight.networks.state_dict().items():
+        assert torch.equal(value, resumed.networks.state_dict()[name]), name
+    assert resumed.history == straight.history
 
 
 def test_resume_refuses_a_checkpoint_of_other_configs(tmp_path):

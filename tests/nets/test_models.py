@@ -15,6 +15,7 @@ from gridbook.nets.models import (
     init_matrix,
     network_generator,
     parameter_shapes,
+    step_flops,
     weight_count,
 )
 
@@ -249,3 +250,12 @@ def test_weight_count_is_the_sum_of_the_parameter_shapes():
     assert parameter_shapes("gru", 4, 3)["recurrent_weight"] == (4, 12)
     with pytest.raises(ConfigError, match="arch='tcn' is invalid"):
         parameter_shapes("tcn", 4, 3)
+
+
+def test_step_flops_counts_every_matrix_product():
+    config = profile_config("smoke", n_hidden=4, n_place_cells=3, batch_size=2, seq_len=5)
+    rows = 5 * 2
+    forward = 2 * rows * 4 * 4 + 2 * rows * 4 * 3  # recurrence, decoder
+    assert step_flops(config) == 3 * forward + 2 * (2 * 2 * 3 * 4 + 2 * rows * 2 * 4)  # + encoder, velocity input
+    gru = config.replace(arch="gru")
+    assert step_flops(gru) - step_flops(config) == 3 * 2 * rows * 4 * 2 * 4 + 2 * 2 * rows * 2 * 2 * 4

@@ -6,7 +6,7 @@ import torch
 
 from gridbook.config import TaskConfig
 from gridbook.errors import ConfigError
-from gridbook.task.trajectories import Trajectories, sample_trajectories, wall_avoidance
+from gridbook.task.trajectories import Trajectories, sample_trajectories, sample_trajectory_batches, wall_avoidance
 
 TASK = TaskConfig()
 RAYLEIGH_MEAN = TASK.speed_scale * math.sqrt(math.pi / 2)  # m/s
@@ -162,3 +162,23 @@ def test_path_is_the_start_then_every_position():
     assert path.shape == (5, 3, 2)
     torch.testing.assert_close(path[0], walks.init_position)
     torch.testing.assert_close(path[1:], walks.position)
+
+
+@pytest.mark.parametrize("periodic", [False, True])
+def test_batches_simulated_together_equal_batches_sampled_one_by_one(periodic):
+    task = dataclasses.replace(TASK, periodic=periodic, batch_size=16, seq_len=7)
+    together = sample_trajectory_batches(task, [torch.Generator().manual_seed(s) for s in (0, 1, 2)], n_batches=4)
+    assert [len(chunk) for chunk in together] == [4, 4, 4]
+    for seed, chunk in zip((0, 1, 2), together, strict=True):
+        generator = torch.Generator().manual_seed(seed)
+        for batch in chunk:
+            alone = sample_trajectories(task, generator)
+            for name in ("velocity", "position", "init_position", "heading", "speed"):
+                torch.testing.assert_close(getattr(batch, name), getattr(alone, name), rtol=0, atol=1e-6, msg=name)
+    other = sample_trajectory_batches(task, [torch.Generator().manual_seed(0)], n_batches=2)[0]
+    assert not torch.equal(other[0].position, other[1].position)  # each batch has its own walks
+
+
+def test_batches_need_a_positive_count():
+    with pytest.raises(ConfigError, match="n_batches"):
+        sample_trajectory_batches(TASK, [torch.Generator()], n_batches=0)

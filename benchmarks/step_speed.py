@@ -1,0 +1,149 @@
+"""Training speed at the quick shape: today's gridbook against the package at a base commit, side by side in one run.
+
+One network-step = one network, one batch (quick profile: DoS, Ng 256, Np 256, batch 200, sequence 20). For each K
+(networks trained together) and precision, worker processes time ``gridbook.train_networks`` with the package of
+``git archive BASE gridbook`` and with today's, alternately, ``--repeats`` times each; the parent also measures the
+one-thread matmul peak (``torch.mm`` of 2048 x 2048, float32 and bfloat16) in between. The figures are medians.
+
+Each timing runs ``train_networks`` for ``--steps`` and for 2 x ``--steps`` steps (history recorded only at the
+10% milestones, as in a sweep) and takes the difference, so set-up (targets, lookup tables) cancels. The clock is the
+worker's CPU time by default (``--clock cpu``): the figure is per CPU-second, fair on a shared machine.
+
+    python benchmarks/step_speed.py                       # K 1 and 8, bfloat16 and float32, 3 repeats (~10 min)
+    python benchmarks/step_speed.py --networks 1 --precisions bfloat16 --repeats 1 --steps 10   # a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+CLOCKS = {"cpu": time.process_time, "wall": time.perf_counter}
+
+
+# ---- in a worker process -------------------------------------------------------------------------------------------
+def worker(args: argparse.Namespace) -> None:
+    """Print the seconds per batched step of ``args.networks`` quick networks with the gridbook on sys.path."""
+    import torch
+
+    from gridbook import profile_config, train_networks
+
+    torch.set_num_threads(args.threads)
+    clock = CLOCKS[args.clock]
+
+    def seconds(n_steps: int) -> float:
+        configs = [profile_config("quick", seed=s, precision=args.precision, n_steps=n_steps)
+                   for s in range(args.networks)]
+        start = clock()
+        train_networks(configs, device="cpu", progress=False, eval_every=n_steps)
+        return clock() - start
+
+    seconds(3)  # warm-up: allocator, kernels
+    short, long = seconds(args.steps), seconds(2 * args.steps)
+    print(json.dumps({"step_seconds": (long - short) / args.steps}))
+
+
+def matmul_peak(dtype_name: str, threads: int, clock_name: str, seconds: float = 3.0, size: int = 2048) -> float:
+    """GFLOP/s of a ``torch.mm`` loop on ``threads`` threads, best of three (in this process)."""
+    import torch
+
+    torch.set_num_threads(threads)
+    clock = CLOCKS[clock_name]
+    dtype = {"float32": torch.float32, "bfloat16": torch.bfloat16}[dtype_name]
+    a, b = torch.randn(size, size).to(dtype), torch.randn(size, size).to(dtype)
+    torch.mm(a, b)
+    best = 0.0
+    for _ in range(3):
+        count, start = 0, clock()
+        while clock() - start < seconds / 3:
+            torch.mm(a, b)
+            count += 1
+        best = max(best, 2 * size**3 * count / (clock() - start) / 1e9)
+    return best
+
+
+# ---- the parent ------------------------------------------------------------------------------------------------------
+def base_tree(commit: str, root: Path) -> Path:
+    """``git archive commit gridbook`` unpacked under ``root``; returns the directory to put on sys.path."""
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", commit, "gridbook"], check=True,
+                             capture_output=True).stdout
+    target = root / commit
+    target.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryFile() as handle:
+        handle.write(archive)
+        handle.seek(0)
+        with tarfile.open(fileobj=handle) as tar:
+            tar.extractall(target, filter="data")
+    return target
+
+
+def time_version(path: Path, networks: int, precision: str, args: argparse.Namespace) -> float:
+    env = {**os.environ, "PYTHONPATH": str(path), "OMP_NUM_THREADS": str(args.threads)}
+    command = [sys.executable, str(Path(__file__).resolve()), "--worker", "--networks", str(networks),
+               "--precisions", precision, "--steps", str(args.steps), "--threads", str(args.threads),
+               "--clock", args.clock]
+    out = subprocess.run(command, env=env, cwd=tempfile.gettempdir(), check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])["step_seconds"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--base", default="5e7e2a2", help="the commit to compare with (default 5e7e2a2)")
+    parser.add_argument("--networks", type=int, nargs="+", default=[1, 8], help="K values (default 1 8)")
+    parser.add_argument("--precisions", nargs="+", default=["bfloat16", "float32"], choices=("bfloat16", "float32"))
+    parser.add_argument("--repeats", type=int, default=3, help="timings per version and case (default 3)")
+    parser.add_argument("--steps", type=int, default=30, help="timed steps (default 30)")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads per worker (default 1)")
+    parser.add_argument("--clock", choices=CLOCKS, default="cpu", help="CPU time (default) or wall time")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        args.networks, args.precision = args.networks[0], args.precisions[0]
+        worker(args)
+        return
+
+    sys.path.insert(0, str(REPO))
+    from gridbook import profile_config
+    from gridbook.nets.models import step_flops
+
+    flops = step_flops(profile_config("quick"))
+    with tempfile.TemporaryDirectory() as tmp:
+        versions = {args.base: base_tree(args.base, Path(tmp)), "today": REPO}
+        cases = [(k, p) for p in args.precisions for k in args.networks]
+        times: dict[tuple, list[float]] = {}
+        peaks: dict[str, list[float]] = {"float32": [], "bfloat16": []}
+        for repeat in range(args.repeats):
+            for dtype in peaks:
+                peaks[dtype].append(matmul_peak(dtype, args.threads, args.clock))
+            for k, precision in cases:
+                for name, path in versions.items():
+                    seconds = time_version(path, k, precision, args) / k  # per network-step
+                    times.setdefault((k, precision, name), []).append(seconds)
+                    print(f"repeat {repeat + 1}: K={k} {precision} {name}: {seconds * 1e3:.2f} ms per network-step",
+                          file=sys.stderr, flush=True)
+    peak = {dtype: statistics.median(values) for dtype, values in peaks.items()}
+    print(f"# quick-shape training step, {datetime.date.today()}, {os.cpu_count()} cores, {args.threads} thread(s), "
+          f"{args.clock} clock, medians of {args.repeats}; {flops / 1e9:.2f} GFLOP per network-step; "
+          f"matmul peak {peak['bfloat16']:.0f} GFLOP/s bf16, {peak['float32']:.0f} GFLOP/s float32")
+    print(f"| K | precision | {args.base} ms | today ms | speed-up | today GFLOP/s | of that precision's matmul peak |")
+    print("|---|---|---|---|---|---|---|")
+    for k, precision in cases:
+        old = statistics.median(times[(k, precision, args.base)])
+        new = statistics.median(times[(k, precision, "today")])
+        rate = flops / new / 1e9
+        print(f"| {k} | {precision} | {old * 1e3:.2f} | {new * 1e3:.2f} | {old / new:.2f}x | {rate:.0f} | "
+              f"{rate / peak[precision]:.0%} |")
+
+
+if __name__ == "__main__":
+    main()
