@@ -287,16 +287,18 @@ class BatchedRecurrentNetworks(nn.Module):
             drive = drive + self.bias[:, None]
         drive = drive.reshape(n_net, n_time, n_batch, -1)  # (K, T, B, G Ng)
         h0 = mixed_bmm(init_code, self.encoder, dtype)  # (K, B, Ng)
+        hidden_low = None  # (K, T, B, Ng) hidden cast to the matmul dtype, where the recurrence made it
         if self.arch in ("rnn", "srnn"):
             if self.fused_recurrence:
-                hidden = ElmanRecurrence.apply(drive, h0, self.recurrent_weight, recurrent_mask, self.activation,
-                                               dtype)
+                hidden, hidden_low = ElmanRecurrence.apply(drive, h0, self.recurrent_weight, recurrent_mask,
+                                                           self.activation, dtype)
             else:
                 hidden = self._gated_loop(drive, h0, None, recurrent_mask)
         else:
             c0 = mixed_bmm(init_code, self.cell_encoder, dtype) if self.arch == "lstm" else None  # (K, B, Ng)
             hidden = self._gated_loop(drive, h0, c0, recurrent_mask)
-        flat = hidden.reshape(n_net, n_time * n_batch, self.n_hidden)  # (K, T B, Ng)
+        readout = hidden if hidden_low is None else hidden_low  # the readout's operand, cast once
+        flat = readout.reshape(n_net, n_time * n_batch, self.n_hidden)  # (K, T B, Ng)
         output = mixed_bmm(flat, self.decoder.transpose(1, 2), dtype)  # (K, T B, Np)
         return hidden, output.reshape(n_net, n_time, n_batch, self.n_outputs)
 

@@ -36,24 +36,28 @@ class ElmanRecurrence(torch.autograd.Function):
     """``h_t = act(drive_t + (mask * h_{t-1}) U)`` for t = 1..T with a hand-written backward pass.
 
     drive (K, T, B, Ng) input drive (input weights times velocity, plus bias); h0 (K, B, Ng); weight U (K, Ng, Ng);
-    mask (K, B, Ng) recurrent-dropout mask or None -> hidden (K, T, B, Ng). ``matmul_dtype`` (default float32):
-    the operand dtype of every matrix product, forward and backward (see :func:`mixed_bmm`); the state stays float32.
-    The backward runs the time loop for the state gradients only and forms dL/dU = sum_t h_{t-1}^T delta_t as one
-    batched product over all T * B rows.
+    mask (K, B, Ng) recurrent-dropout mask or None -> (hidden (K, T, B, Ng) float32, hidden_low). ``matmul_dtype``
+    (default float32): the operand dtype of every matrix product, forward and backward (see :func:`mixed_bmm`); the
+    state stays float32. With a low ``matmul_dtype``, ``hidden_low`` is ``hidden`` cast to it, written step by step
+    (the cast the next step's product needs anyway), for the readout's product; with float32 it is None. The backward
+    pass runs the time loop for the state gradients only and forms dL/dU = sum_t h_{t-1}^T delta_t as one batched
+    product over all T * B rows; the gradients of ``hidden`` and ``hidden_low`` add up.
     """
 
     @staticmethod
     def forward(ctx, drive, h0, weight, mask, activation, matmul_dtype=torch.float32):  # noqa: D102
+        ctx.set_materialize_grads(False)
         n_time = drive.shape[1]
         hidden = drive.clone()  # (K, T, B, Ng) pre-activations, overwritten step by step with h_t
         h0 = h0 if mask is None else h0 * mask  # (K, B, Ng)
         low = matmul_dtype != torch.float32
+        hidden_low = torch.empty(hidden.shape, dtype=matmul_dtype, device=hidden.device) if low else None
         weight_low = weight.to(matmul_dtype) if low else None  # cast once, not once per step
-        prev = h0
+        prev = h0.to(matmul_dtype) if low else h0  # (K, B, Ng)
         for t in range(n_time):
             step = hidden[:, t]  # (K, B, Ng) view
             if low:
-                step.add_(mixed_bmm(prev, weight_low, matmul_dtype))
+                step.add_(torch.bmm(prev, weight_low))  # float32 += low: the product's result upcast exactly
             else:
                 step.baddbmm_(prev, weight)
             if activation == "relu":
@@ -62,42 +66,59 @@ class ElmanRecurrence(torch.autograd.Function):
                 step.tanh_()
             elif activation == "sigmoid":
                 step.sigmoid_()
-            prev = step if mask is None else step * mask
+            if low:
+                hidden_low[:, t].copy_(step)  # (K, B, Ng) cast
+                prev = hidden_low[:, t] if mask is None else (step * mask).to(matmul_dtype)
+            else:
+                prev = step if mask is None else step * mask
         ctx.activation, ctx.matmul_dtype = activation, matmul_dtype
-        ctx.save_for_backward(hidden, h0, weight, mask)
-        return hidden
+        ctx.save_for_backward(hidden, hidden_low, h0, weight, mask)
+        return hidden, hidden_low
 
     @staticmethod
     @torch.autograd.function.once_differentiable
-    def backward(ctx, grad_hidden):  # noqa: D102
-        hidden, h0, weight, mask = ctx.saved_tensors
+    def backward(ctx, grad_hidden, grad_hidden_low):  # noqa: D102
+        hidden, hidden_low, h0, weight, mask = ctx.saved_tensors
         n_net, n_time, n_batch, n_hidden = hidden.shape
-        delta = torch.empty_like(hidden).copy_(grad_hidden)  # (K, T, B, Ng) becomes dL/d(pre-activation) = dL/d(drive)
+        grads = [grad for grad in (grad_hidden_low, grad_hidden) if grad is not None]
+        delta = torch.empty_like(hidden)  # (K, T, B, Ng) becomes dL/d(pre-activation) = dL/d(drive)
+        delta.copy_(grads[0]) if grads else delta.zero_()  # an upcast of a low-precision gradient is exact
+        for grad in grads[1:]:
+            delta.add_(grad)
         dtype = ctx.matmul_dtype
         low = dtype != torch.float32
         weight_t = weight.transpose(1, 2)  # (K, Ng, Ng)
+        delta_low = None
         if low:
             weight_t = weight_t.to(dtype)  # cast once, not once per step
+            delta_low = torch.empty(delta.shape, dtype=dtype, device=delta.device)  # (K, T, B, Ng) delta cast
         for t in reversed(range(n_time)):
             step = delta[:, t]  # (K, B, Ng): dL/dh_t from the readout, plus from step t + 1 below
             if t < n_time - 1:
-                if mask is None and not low:
+                if low:
+                    back = torch.bmm(delta_low[:, t + 1], weight_t)  # (K, B, Ng) low, upcast exactly below
+                    step.add_(back) if mask is None else step.addcmul_(back, mask)
+                elif mask is None:
                     step.baddbmm_(delta[:, t + 1], weight_t)
                 else:
-                    back = mixed_bmm(delta[:, t + 1], weight_t, dtype)  # (K, B, Ng) float32
-                    step.add_(back) if mask is None else step.addcmul_(back, mask)
+                    step.addcmul_(torch.bmm(delta[:, t + 1], weight_t), mask)
             _activation_grad_(step, hidden[:, t], ctx.activation)
+            if low:
+                delta_low[:, t].copy_(step)
         grad_h0 = grad_weight = None
         if ctx.needs_input_grad[1]:
-            grad_h0 = mixed_bmm(delta[:, 0], weight_t, dtype)  # (K, B, Ng)
+            grad_h0 = mixed_bmm(delta_low[:, 0] if low else delta[:, 0], weight_t, dtype)  # (K, B, Ng)
             if mask is not None:
                 grad_h0.mul_(mask)
-        if ctx.needs_input_grad[2] and low:  # one bf16 product over all T steps (rounded once)
-            prev = torch.cat([h0[:, None], hidden[:, :-1]], 1)  # (K, T, B, Ng): h_{t-1} for t = 1..T
-            if mask is not None:
+        if ctx.needs_input_grad[2] and low:  # one low-precision product over all T steps (rounded once)
+            if mask is None:
+                prev = torch.cat([h0.to(dtype)[:, None], hidden_low[:, :-1]], 1)  # (K, T, B, Ng): h_{t-1}, cast
+            else:
+                prev = torch.cat([h0[:, None], hidden[:, :-1]], 1)  # (K, T, B, Ng): h_{t-1} for t = 1..T
                 prev[:, 1:].mul_(mask[:, None])  # h0 is saved already masked
+                prev = prev.to(dtype)
             prev = prev.reshape(n_net, n_time * n_batch, n_hidden)
-            grad_weight = mixed_bmm(prev.transpose(1, 2), delta.reshape(n_net, n_time * n_batch, n_hidden), dtype)
+            grad_weight = mixed_bmm(prev.transpose(1, 2), delta_low.reshape(n_net, n_time * n_batch, n_hidden), dtype)
         elif ctx.needs_input_grad[2]:  # float32: h0's term, then the rest accumulated in place (no concatenation)
             grad_weight = torch.bmm(h0.transpose(1, 2), delta[:, 0])  # (K, Ng, Ng)
             if n_time > 1:
