@@ -40,9 +40,10 @@ class SoftCrossEntropy(torch.autograd.Function):
         probs = torch.empty_like(logits)  # (K, R, P), becomes dloss_k / dlogits
         for k in range(n_net):
             z, y, prob = logits[k], code[k], probs[k]  # (R, P)
-            top = z.amax(-1)  # (R,)
             torch.ops.aten._softmax.out(z, -1, False, out=prob)
-            log_total = -prob.amax(-1).log()  # (R,) log sum exp(z - top): the largest probability is 1 / sum
+            peak, where = prob.max(-1)  # (R,): the largest probability, 1 / sum exp(z - top), and where it is
+            top = z.gather(-1, where[:, None])[:, 0]  # (R,) the largest logit
+            log_total = -peak.log()  # (R,) log sum exp(z - top)
             code_sum = y.sum(-1)  # (R,)
             losses[k] = (torch.dot(code_sum, top + log_total) - torch.dot(y.reshape(-1), z.reshape(-1))) / n_rows
             if ctx.needs_input_grad[0]:

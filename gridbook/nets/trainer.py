@@ -132,7 +132,7 @@ class Trainer:
         for k, target in enumerate(self.targets):
             walk = self.walks[k][self.walks_used]
             velocity[k], position[k] = walk.velocity, walk.position
-            codes[k] = target.encode(torch.cat([walk.init_position[None], walk.position]))  # (T + 1, B, Np)
+            target.encode_into(torch.cat([walk.init_position[None], walk.position]), codes[k])  # (T + 1, B, Np)
         self.walks_used += 1
         return velocity, position, codes
 

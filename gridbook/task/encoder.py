@@ -39,6 +39,11 @@ class TargetEncoder:
         """pos (..., 2) m -> target code (..., n_outputs)."""
         raise NotImplementedError
 
+    def encode_into(self, pos: Any, out: torch.Tensor) -> torch.Tensor:
+        """:meth:`encode` written into ``out`` (..., n_outputs); returns ``out``. Subclasses may write their last step
+        there directly (saving a copy)."""
+        return out.copy_(self.encode(pos))
+
     def decode(self, output: torch.Tensor) -> torch.Tensor:
         """Raw network output (..., n_outputs) (logits for cross-entropy targets) -> position (..., 2) m."""
         raise NotImplementedError

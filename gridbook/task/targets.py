@@ -123,8 +123,8 @@ class PlaceCellTarget(TargetEncoder):
                                                else "top_k")
         self._lookup: tuple[torch.Tensor, torch.Tensor] | None = None
 
-    # -- subclasses define the code from nearest-field squared distances
-    def _code(self, d2: torch.Tensor) -> torch.Tensor:
+    # -- subclasses define the code from nearest-field squared distances, written into ``out`` when given
+    def _code(self, d2: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
         raise NotImplementedError
 
     def _peaks_at_field(self) -> bool:
@@ -150,6 +150,9 @@ class PlaceCellTarget(TargetEncoder):
     def encode(self, pos: Any) -> torch.Tensor:
         """pos (..., 2) m -> (..., Np) target distribution over place cells."""
         return self._code(self.squared_distances(pos))
+
+    def encode_into(self, pos: Any, out: torch.Tensor) -> torch.Tensor:
+        return self._code(self.squared_distances(pos), out)
 
     @staticmethod
     def _shift_normalise(diff: torch.Tensor) -> torch.Tensor:
@@ -226,8 +229,9 @@ class GaussianPlaceCells(PlaceCellTarget):
 
     name = "gaussian"
 
-    def _code(self, d2: torch.Tensor) -> torch.Tensor:
-        return torch.softmax(d2 * (-0.5 / self.sigmas.square()), dim=-1)  # (..., Np)
+    def _code(self, d2: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+        code = torch.softmax(d2 * (-0.5 / self.sigmas.square()), dim=-1)  # (..., Np)
+        return code if out is None else out.copy_(code)
 
 
 class DifferenceOfSoftmaxes(PlaceCellTarget):
@@ -237,10 +241,10 @@ class DifferenceOfSoftmaxes(PlaceCellTarget):
 
     name, has_surround = "dos", True
 
-    def _code(self, d2: torch.Tensor) -> torch.Tensor:
+    def _code(self, d2: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
         centre = torch.softmax(d2 * (-0.5 / self.sigmas.square()), dim=-1)  # (..., Np)
         surround = torch.softmax(d2 * (-0.5 / self.surround_sigmas.square()), dim=-1)  # (..., Np)
-        return self._shift_normalise(centre.sub_(surround))
+        return self._shift_normalise(torch.sub(centre, surround, out=centre if out is None else out))
 
 
 class DifferenceOfGaussians(PlaceCellTarget):
@@ -266,10 +270,10 @@ class DifferenceOfGaussians(PlaceCellTarget):
     def _peaks_at_field(self) -> bool:
         return self.a_e > self.a_i
 
-    def _code(self, d2: torch.Tensor) -> torch.Tensor:
+    def _code(self, d2: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
         centre = torch.exp(d2 * (-0.5 / self.sigmas.square())).mul_(self.a_e)  # (..., Np)
         surround = torch.exp(d2 * (-0.5 / self.surround_sigmas.square())).mul_(self.a_i)  # (..., Np)
-        return self._shift_normalise(centre.sub_(surround))
+        return self._shift_normalise(torch.sub(centre, surround, out=centre if out is None else out))
 
 
 class SoftmaxOfDifferences(PlaceCellTarget):
@@ -277,8 +281,9 @@ class SoftmaxOfDifferences(PlaceCellTarget):
 
     name, has_surround = "sod", True
 
-    def _code(self, d2: torch.Tensor) -> torch.Tensor:
-        return torch.softmax(-d2 / (2 * self.sigmas.square()) + d2 / (2 * self.surround_sigmas.square()), dim=-1)
+    def _code(self, d2: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+        code = torch.softmax(-d2 / (2 * self.sigmas.square()) + d2 / (2 * self.surround_sigmas.square()), dim=-1)
+        return code if out is None else out.copy_(code)
 
 
 PLACE_CELL_CLASSES: dict[str, type[PlaceCellTarget]] = {
