@@ -23,7 +23,7 @@ from gridbook.analysis.periods import (
     period_modes,
     period_trend,
 )
-from gridbook.analysis.pipeline import NetworkAnalysis, analyse_network
+from gridbook.analysis.pipeline import NetworkAnalysis, analyse_network, analyse_ratemaps, evaluate_ratemaps
 from gridbook.analysis.predictivity import (
     PredictivityResult,
     SimulatedPopulation,
@@ -32,7 +32,7 @@ from gridbook.analysis.predictivity import (
     random_feature_maps,
     simulate_mec_population,
 )
-from gridbook.analysis.ratemaps import RateMaps, bin_centres, compute_ratemaps, gaussian_smooth_nan
+from gridbook.analysis.ratemaps import RateMapAccumulator, RateMaps, bin_centres, compute_ratemaps, gaussian_smooth_nan
 from gridbook.analysis.scores import GridScores, grid_scores, ring_masks, rotate_sac, spatial_autocorrelogram
 from gridbook.analysis.synthetic import HEXAGONAL, SQUARE, lattice_map, smooth_random_fields
 from gridbook.analysis.theory import (
@@ -87,27 +87,20 @@ from gridbook.task.trajectories import Trajectories, sample_trajectories
 __version__ = gridbook_version()
 
 __all__ = [
-    # foundations
     "PROFILES", "PROFILE_DEVIATIONS", "AnalysisConfig", "ModelConfig", "RunConfig", "TargetConfig", "TaskConfig",
     "TrainConfig", "profile_config", "paper", "ChapterError", "ConfigError", "CorruptRunError", "UserError",
-    # task
     "Trajectories", "sample_trajectories", "TargetEncoder", "PlaceCellTarget", "CartesianTarget",
     "HighDimCartesianTarget", "HighDimPolarTarget", "GaussianPlaceCells", "DifferenceOfSoftmaxes",
-    "DifferenceOfGaussians", "SoftmaxOfDifferences", "make_target", "surround_sigma",
-    # nets
-    "BatchedRecurrentNetworks", "weight_count", "TrainResult", "train_networks", "evaluate_networks",
-    "save_checkpoint", "load_checkpoint",
-    # analysis
-    "RateMaps", "bin_centres", "compute_ratemaps", "gaussian_smooth_nan", "GridScores", "grid_scores", "ring_masks",
-    "rotate_sac", "spatial_autocorrelogram", "GridProperties", "PeriodTrend", "grid_properties", "main_period_mode",
-    "mode_ratios", "period_modes", "period_trend", "HEXAGONAL", "SQUARE", "lattice_map", "smooth_random_fields",
-    "NetworkAnalysis", "analyse_network", "dog_fourier_1d", "dog_fourier_2d", "fourier_power", "nonnegative_pattern",
+    "DifferenceOfGaussians", "SoftmaxOfDifferences", "make_target", "surround_sigma", "BatchedRecurrentNetworks",
+    "weight_count", "TrainResult", "train_networks", "evaluate_networks", "save_checkpoint", "load_checkpoint",
+    "RateMaps", "RateMapAccumulator", "bin_centres", "compute_ratemaps", "gaussian_smooth_nan", "GridScores",
+    "grid_scores", "ring_masks", "rotate_sac", "spatial_autocorrelogram", "GridProperties", "PeriodTrend",
+    "grid_properties", "main_period_mode", "mode_ratios", "period_modes", "period_trend", "HEXAGONAL", "SQUARE",
+    "lattice_map", "smooth_random_fields", "NetworkAnalysis", "analyse_network", "analyse_ratemaps",
+    "evaluate_ratemaps", "dog_fourier_1d", "dog_fourier_2d", "fourier_power", "nonnegative_pattern",
     "optimal_wavenumber", "pattern_forms", "place_cell_covariance", "place_cell_peak_wavenumber",
     "predicted_grid_period", "radial_average", "PredictivityResult", "SimulatedPopulation", "neural_predictivity",
-    "participation_ratio", "random_feature_maps", "simulate_mec_population",
-    # runs
-    "RunStore", "RunRecord", "load_results", "load_units", "load_run", "load_network", "write_results_table",
-    "expand_spec", "spec_run_ids", "SweepSummary", "run_sweep",
-    # book
-    "book", "plotting",
+    "participation_ratio", "random_feature_maps", "simulate_mec_population", "RunStore", "RunRecord", "load_results",
+    "load_units", "load_run", "load_network", "write_results_table", "expand_spec", "spec_run_ids", "SweepSummary",
+    "run_sweep", "book", "plotting",
 ]

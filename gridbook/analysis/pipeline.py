@@ -14,20 +14,22 @@ measure, so that a number in the book and a number in ``benchmarks/RESULTS.md`` 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from gridbook.analysis.periods import grid_properties, main_period_mode
 from gridbook.analysis.predictivity import participation_ratio
-from gridbook.analysis.ratemaps import RateMaps, compute_ratemaps
+from gridbook.analysis.ratemaps import RateMapAccumulator, RateMaps, compute_ratemaps
 from gridbook.analysis.scores import grid_scores
 from gridbook.config import RunConfig
+from gridbook.nets.checkpoints import TrainResult
+from gridbook.nets.evaluate import evaluation_batches
 from gridbook.paper import PERIOD_SCORE_THRESHOLD, SCORE_THRESHOLDS
 
-__all__ = ["NETWORK_SUMMARY", "UNIT_COLUMNS", "NetworkAnalysis", "analyse_network", "maps_participation_ratio",
-           "summarize_units"]
+__all__ = ["NETWORK_SUMMARY", "UNIT_COLUMNS", "NetworkAnalysis", "analyse_network", "analyse_ratemaps",
+           "evaluate_ratemaps", "maps_participation_ratio", "summarize_units"]
 
 UNIT_COLUMNS = ("score60_mean", "score60_min_max", "score90", "period_m", "orientation_deg")  # per unit
 NETWORK_SUMMARY = ("best_score60_min_max", "best_score60_mean", *(f"frac_units_above_{t}" for t in SCORE_THRESHOLDS),
@@ -54,6 +56,11 @@ def analyse_network(positions, activations, config: RunConfig, device=None) -> N
     maps = compute_ratemaps(positions, activations, n_bins=config.analysis.n_bins,
                             box=(config.task.box_width, config.task.box_height),
                             smooth_sigma_bins=config.analysis.smooth_sigma_bins)
+    return analyse_ratemaps(maps, device=device)
+
+
+def analyse_ratemaps(maps: RateMaps, device=None) -> NetworkAnalysis:
+    """Scores, periods and summary of one network's rate maps (steps 2-4 of :func:`analyse_network`)."""
     scores = grid_scores(maps.maps, device=device)
     properties = grid_properties(maps.maps, bin_size_m=maps.bin_size_m[0], device=device)
     units = {"score60_mean": scores.score60_mean, "score60_min_max": scores.score60_min_max,
@@ -61,6 +68,29 @@ def analyse_network(positions, activations, config: RunConfig, device=None) -> N
              "orientation_deg": properties.orientation_deg}
     summary = {**summarize_units(units), "participation_ratio": maps_participation_ratio(maps.maps)}
     return NetworkAnalysis(ratemaps=maps, units=units, summary=summary)
+
+
+def evaluate_ratemaps(result: TrainResult, n_batches: int | None = None, seed: int = 12345,
+                      indices: Sequence[int] | None = None) -> list[dict]:
+    """:func:`gridbook.nets.evaluate.evaluate_networks` with each network's hidden units binned into rate maps batch by
+    batch (:class:`~gridbook.analysis.ratemaps.RateMapAccumulator`: memory O(units x bins), not O(positions x
+    units)); the maps equal :func:`compute_ratemaps` of ``evaluate_networks``' positions and activations. One dict per
+    network: ``ratemaps`` (the run config's ``analysis.n_bins`` over its task's box, smoothed by
+    ``analysis.smooth_sigma_bins``), ``n_samples``, ``decoding_error_cm``, ``loss``."""
+    chosen = list(range(len(result.configs))) if indices is None else list(indices)
+    configs = [result.configs[i] for i in chosen]
+    device = result.networks.decoder.device
+    maps = [RateMapAccumulator(c.model.n_hidden, c.analysis.n_bins, (c.task.box_width, c.task.box_height), device)
+            for c in configs]
+    errors: list[list[float]] = [[] for _ in chosen]
+    losses: list[list[float]] = [[] for _ in chosen]
+    for k, walk, hidden, error, loss in evaluation_batches(result, chosen, n_batches, seed):
+        maps[k].add(walk.position.reshape(-1, 2), hidden.reshape(-1, hidden.shape[-1]).float())
+        errors[k].append(error)
+        losses[k].append(loss)
+    return [{"ratemaps": m.ratemaps(c.analysis.smooth_sigma_bins), "n_samples": int(m.counts.sum()),
+             "decoding_error_cm": float(np.mean(e)), "loss": float(np.mean(lo))}
+            for m, c, e, lo in zip(maps, configs, errors, losses, strict=True)]
 
 
 def summarize_units(units: Mapping[str, np.ndarray]) -> dict[str, float]:

@@ -127,6 +127,66 @@ def gaussian_smooth_nan(maps: torch.Tensor, sigma_bins: float) -> torch.Tensor:
     return torch.where(visited, smoothed, torch.nan).to(maps.dtype)
 
 
+class RateMapAccumulator:
+    """Rate maps accumulated batch by batch: memory O(units x bins), whatever the number of samples.
+
+    ``add(positions, activations)`` bins one batch ((N, 2) m, (N, U)) into float64 sums and counts on the
+    activations' device; :meth:`ratemaps` gives the maps of everything added so far. Adding the samples in batches
+    gives exactly the maps of :func:`compute_ratemaps` on all of them at once (the same float64 sums, in the same
+    order).
+    """
+
+    def __init__(self, n_units: int, n_bins: int | tuple[int, int] = RATEMAP_BINS, box: tuple[float, float] = BOX_M,
+                 device: str | torch.device | None = None) -> None:
+        self.nx, self.ny = _bin_counts(n_bins)
+        self.width, self.height = _box_size(box)
+        if not isinstance(n_units, (int, np.integer)) or n_units < 1:
+            raise ValueError(f"n_units={n_units!r} is invalid; allowed values: an integer >= 1")
+        self.n_units, self.device = int(n_units), torch.device(device if device is not None else "cpu")
+        self.sums = torch.zeros(self.ny * self.nx, self.n_units, dtype=torch.float64, device=self.device)  # (bins, U)
+        self.counts = torch.zeros(self.ny * self.nx, dtype=torch.int64, device=self.device)  # (bins,)
+
+    def bins(self, positions) -> torch.Tensor:
+        """The flat bin index (N,) (row-major image order) of positions (N, 2) m; raises for positions outside the
+        box (beyond a 0.1% tolerance) or not finite."""
+        pos = positions if isinstance(positions, torch.Tensor) else torch.as_tensor(np.asarray(positions))
+        pos = pos.to(self.device)
+        if pos.ndim != 2 or pos.shape[1] != 2:
+            raise ValueError(f"positions must have shape (N, 2) (x, y in metres), got {tuple(pos.shape)}")
+        if not torch.isfinite(pos).all():
+            raise ValueError("positions contain NaN or infinite values")
+        ix = _bin_index(pos[:, 0], self.width, self.nx, "x")  # (N,)
+        iy = _bin_index(pos[:, 1], self.height, self.ny, "y")  # (N,)
+        return iy * self.nx + ix
+
+    def add(self, positions, activations) -> None:
+        """Bin one batch: positions (N, 2) m, activations (N, U) (numpy or torch)."""
+        act = activations if isinstance(activations, torch.Tensor) else torch.as_tensor(np.asarray(activations))
+        act = act.to(self.device)
+        if act.ndim != 2 or act.shape[1] != self.n_units:
+            raise ValueError(f"activations must have shape (N, {self.n_units}), got {tuple(act.shape)}")
+        if not (act.is_floating_point() or act.dtype in (torch.int32, torch.int64)):
+            raise ValueError(f"activations must be numeric, got dtype {act.dtype}")
+        flat_bin = self.bins(positions)  # (N,)
+        if act.shape[0] != flat_bin.shape[0]:
+            raise ValueError(f"activations must have shape (N, U) with N = {flat_bin.shape[0]} samples like "
+                             f"positions, got {tuple(act.shape)}")
+        self.counts += torch.bincount(flat_bin, minlength=self.ny * self.nx)
+        chunk = max(1, _CHUNK_ELEMENTS // self.n_units)
+        for start in range(0, act.shape[0], chunk):
+            self.sums.index_add_(0, flat_bin[start : start + chunk], act[start : start + chunk].double())
+
+    def ratemaps(self, smooth_sigma_bins: float = 0.0) -> RateMaps:
+        """The maps of the samples added so far (NaN where none fell), optionally smoothed (NaN-aware)."""
+        means = self.sums / self.counts.unsqueeze(1).clamp_min(1)  # (bins, U)
+        means[self.counts == 0] = torch.nan
+        maps = gaussian_smooth_nan(means.T.reshape(self.n_units, self.ny, self.nx), float(smooth_sigma_bins))
+        edges = bin_edges((self.nx, self.ny), (self.width, self.height))
+        return RateMaps(maps=maps.float().cpu().numpy(),
+                        occupancy=self.counts.reshape(self.ny, self.nx).cpu().numpy().astype(np.int64),
+                        x_edges=edges[0], y_edges=edges[1])
+
+
 def compute_ratemaps(
     positions,
     activations,
@@ -142,41 +202,11 @@ def compute_ratemaps(
     smoothing of the maps in bins (0 = none).
     Positions within 0.1% of the box size outside it are put in the wall bins; positions further out raise.
     Accumulation is in float64; the returned maps are float32 numpy arrays, NaN where no sample fell.
+    For samples that arrive in batches, :class:`RateMapAccumulator` gives the same maps in O(units x bins) memory.
     """
-    nx, ny = _bin_counts(n_bins)
-    width, height = _box_size(box)
     act = activations if isinstance(activations, torch.Tensor) else torch.as_tensor(np.asarray(activations))
-    device = act.device
-    pos = positions if isinstance(positions, torch.Tensor) else torch.as_tensor(np.asarray(positions))
-    pos = pos.to(device)
-    if pos.ndim != 2 or pos.shape[1] != 2:
-        raise ValueError(f"positions must have shape (N, 2) (x, y in metres), got {tuple(pos.shape)}")
-    if act.ndim != 2 or act.shape[0] != pos.shape[0]:
-        raise ValueError(
-            f"activations must have shape (N, U) with N = {pos.shape[0]} samples like positions, got {tuple(act.shape)}"
-        )
-    if not (act.is_floating_point() or act.dtype in (torch.int32, torch.int64)):
-        raise ValueError(f"activations must be numeric, got dtype {act.dtype}")
-    if not torch.isfinite(pos).all():
-        raise ValueError("positions contain NaN or infinite values")
-    n_samples, n_units = act.shape
-
-    ix = _bin_index(pos[:, 0], width, nx, "x")  # (N,)
-    iy = _bin_index(pos[:, 1], height, ny, "y")  # (N,)
-    flat_bin = iy * nx + ix  # (N,) row-major image index
-    counts = torch.bincount(flat_bin, minlength=ny * nx)  # (ny*nx,)
-    sums = torch.zeros(ny * nx, n_units, dtype=torch.float64, device=device)  # (bins, U)
-    chunk = max(1, _CHUNK_ELEMENTS // max(1, n_units))
-    for start in range(0, n_samples, chunk):
-        sums.index_add_(0, flat_bin[start : start + chunk], act[start : start + chunk].double())
-    means = sums / counts.unsqueeze(1).clamp_min(1)  # (bins, U)
-    means[counts == 0] = torch.nan
-    maps = means.T.reshape(n_units, ny, nx)  # (U, ny, nx)
-    maps = gaussian_smooth_nan(maps, float(smooth_sigma_bins))
-    edges = bin_edges((nx, ny), (width, height))
-    return RateMaps(
-        maps=maps.float().cpu().numpy(),
-        occupancy=counts.reshape(ny, nx).cpu().numpy().astype(np.int64),
-        x_edges=edges[0],
-        y_edges=edges[1],
-    )
+    if act.ndim != 2:
+        raise ValueError(f"activations must have shape (N, U), got {tuple(act.shape)}")
+    accumulator = RateMapAccumulator(act.shape[1], n_bins, box, device=act.device)
+    accumulator.add(positions, act)
+    return accumulator.ratemaps(smooth_sigma_bins)

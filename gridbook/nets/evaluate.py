@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import torch
 
-from gridbook.config import RunConfig
 from gridbook.nets.checkpoints import TrainResult
 from gridbook.nets.devices import cpu_speedups
-from gridbook.nets.models import BatchedRecurrentNetworks
 from gridbook.nets.optim import network_losses
-from gridbook.task.targets import TargetEncoder
-from gridbook.task.trajectories import sample_trajectory_batches
+from gridbook.task.trajectories import Trajectories, sample_trajectory_batches
 
-__all__ = ["evaluate_networks"]
+__all__ = ["evaluate_networks", "evaluation_batches"]
 
 
 @torch.no_grad()
@@ -26,42 +23,51 @@ def evaluate_networks(result: TrainResult, n_batches: int | None = None, seed: i
     ``loss`` (target loss). N = n_batches * seq_len * batch_size; ``n_batches`` defaults to each network's
     ``analysis.eval_batches``. Trajectories come from a generator seeded with ``seed`` (one per distinct task, so
     networks with the same task see the same trajectories). The networks run in their training precision
-    (``TrainConfig.precision``: bfloat16 networks are evaluated with bfloat16 matrix products)."""
+    (``TrainConfig.precision``: bfloat16 networks are evaluated with bfloat16 matrix products).
+    :func:`gridbook.analysis.pipeline.evaluate_ratemaps` gives the same evaluation with rate maps instead of the
+    (N, Ng) activations."""
     chosen = list(range(len(result.configs))) if indices is None else list(indices)
-    net = result.networks if indices is None else result.networks.subset(chosen)
-    configs, targets = [result.configs[i] for i in chosen], [result.targets[i] for i in chosen]
-    device = net.decoder.device
-    wanted = [n_batches or c.analysis.eval_batches for c in configs]
     out = [{"positions": [], "activations": [], "errors": [], "losses": []} for _ in chosen]
-    was_training = net.training
-    net.eval()
-    with cpu_speedups(device):
-        _evaluate_batches(net, configs, targets, wanted, seed, out)
-    net.train(was_training)
+    for k, walk, hidden, error, loss in evaluation_batches(result, chosen, n_batches, seed):
+        out[k]["positions"].append(walk.position.reshape(-1, 2).cpu().numpy())
+        out[k]["activations"].append(hidden.reshape(-1, hidden.shape[-1]).float().cpu().numpy())
+        out[k]["errors"].append(error)
+        out[k]["losses"].append(loss)
     return [{"positions": np.concatenate(o["positions"]).astype(np.float32),
              "activations": np.concatenate(o["activations"]).astype(np.float32),
              "decoding_error_cm": float(np.mean(o["errors"])), "loss": float(np.mean(o["losses"]))} for o in out]
 
 
-def _evaluate_batches(net: BatchedRecurrentNetworks, configs: list[RunConfig], targets: list[TargetEncoder],
-                      wanted: list[int], seed: int, out: list[dict[str, list]]) -> None:
+@torch.no_grad()
+def evaluation_batches(result: TrainResult, chosen: Sequence[int], n_batches: int | None = None,
+                       seed: int = 12345) -> Iterator[tuple[int, Trajectories, torch.Tensor, float, float]]:
+    """The evaluation of :func:`evaluate_networks`, batch by batch: for every batch and each network of ``chosen``
+    (indices into ``result``) that still wants batches, ``(k, walks, hidden, decoding_error_cm, loss)`` with ``k``
+    the position in ``chosen`` and ``hidden`` (T, B, Ng) that batch's hidden units."""
+    chosen = list(chosen)
+    net = result.networks if chosen == list(range(len(result.configs))) else result.networks.subset(chosen)
+    configs, targets = [result.configs[i] for i in chosen], [result.targets[i] for i in chosen]
     device = net.decoder.device
+    wanted = [n_batches or c.analysis.eval_batches for c in configs]
     task_keys = [repr(c.task) for c in configs]
     tasks = {key: c.task for key, c in zip(task_keys, configs, strict=True)}
-    n_batches = max(wanted)
-    sampled = {key: sample_trajectory_batches(task, [torch.Generator().manual_seed(seed)], n_batches, device=device)[0]
+    total = max(wanted)
+    sampled = {key: sample_trajectory_batches(task, [torch.Generator().manual_seed(seed)], total, device=device)[0]
                for key, task in tasks.items()}  # per task, its batches (each simulated as sample_trajectories would)
-    for batch in range(n_batches):
-        walks = [sampled[key][batch] for key in task_keys]
-        velocity = torch.stack([w.velocity for w in walks])  # (K, T, B, 2)
-        codes = torch.stack([t.encode(torch.cat([w.init_position[None], w.position]))
-                             for t, w in zip(targets, walks, strict=True)])  # (K, T + 1, B, Np)
-        hidden, output = net(velocity, codes[:, 0])
-        losses = network_losses(targets, output, codes[:, 1:])  # (K,)
-        for k, (target, walk) in enumerate(zip(targets, walks, strict=True)):
-            if batch >= wanted[k]:
-                continue
-            out[k]["positions"].append(walk.position.reshape(-1, 2).cpu().numpy())
-            out[k]["activations"].append(hidden[k].reshape(-1, net.n_hidden).float().cpu().numpy())
-            out[k]["errors"].append(float((target.decode(output[k]) - walk.position).norm(dim=-1).mean() * 100))
-            out[k]["losses"].append(float(losses[k]))
+    was_training = net.training
+    net.eval()
+    try:
+        with cpu_speedups(device):
+            for batch in range(total):
+                walks = [sampled[key][batch] for key in task_keys]
+                velocity = torch.stack([w.velocity for w in walks])  # (K, T, B, 2)
+                codes = torch.stack([t.encode(torch.cat([w.init_position[None], w.position]))
+                                     for t, w in zip(targets, walks, strict=True)])  # (K, T + 1, B, Np)
+                hidden, output = net(velocity, codes[:, 0])
+                losses = network_losses(targets, output, codes[:, 1:])  # (K,)
+                for k, (target, walk) in enumerate(zip(targets, walks, strict=True)):
+                    if batch < wanted[k]:
+                        error = float((target.decode(output[k]) - walk.position).norm(dim=-1).mean() * 100)
+                        yield k, walk, hidden[k], error, float(losses[k])
+    finally:
+        net.train(was_training)

@@ -8,11 +8,10 @@ import io
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from gridbook.analysis.pipeline import analyse_network
+from gridbook.analysis.pipeline import analyse_ratemaps, evaluate_ratemaps
 from gridbook.config import RunConfig
 from gridbook.files import utc_now
 from gridbook.nets.checkpoints import checkpoint_bytes
-from gridbook.nets.evaluate import evaluate_networks
 from gridbook.nets.trainer import train_networks
 from gridbook.runs.store import RunRecord
 
@@ -22,16 +21,17 @@ __all__ = ["train_and_evaluate"]
 # ---- the real train-and-evaluate job ---------------------------------------------------------------------------------
 def train_and_evaluate(configs: Sequence[RunConfig], device: str | None = None,
                        on_progress: Callable[[int, int], Any] | None = None) -> list[RunRecord]:
-    """Train same-shape configs as one batched job, then evaluate each network on fresh trajectories and analyse it
-    (:func:`gridbook.analysis.pipeline.analyse_network`). The default ``run_group`` of a sweep. ``on_progress(step,
-    n_steps)``: the trainer's progress (:func:`gridbook.nets.trainer.train_networks`)."""
+    """Train same-shape configs as one batched job, then evaluate each network on fresh trajectories, its rate maps
+    streamed batch by batch, and analyse it (:func:`gridbook.analysis.pipeline.evaluate_ratemaps`,
+    :func:`~gridbook.analysis.pipeline.analyse_ratemaps`). The default ``run_group`` of a sweep.
+    ``on_progress(step, n_steps)``: the trainer's progress (:func:`gridbook.nets.trainer.train_networks`)."""
     started = utc_now()
     with contextlib.redirect_stdout(io.StringIO()):  # the trainer's per-10% lines; the sweep reports progress
         result = train_networks(list(configs), device=device, progress=False, on_progress=on_progress)
-    evaluations = evaluate_networks(result)
+    evaluations = evaluate_ratemaps(result)
     records = []
     for k, (config, evaluation) in enumerate(zip(configs, evaluations, strict=True)):
-        analysis = analyse_network(evaluation["positions"], evaluation["activations"], config)
+        analysis = analyse_ratemaps(evaluation["ratemaps"])
         metrics = {
             "decoding_error_cm": float(evaluation["decoding_error_cm"]), "loss": float(evaluation["loss"]),
             "diverged": bool(result.diverged[k]), **analysis.summary,

@@ -8,6 +8,8 @@ from gridbook.analysis.pipeline import (
     NETWORK_SUMMARY,
     UNIT_COLUMNS,
     analyse_network,
+    analyse_ratemaps,
+    evaluate_ratemaps,
     maps_participation_ratio,
     summarize_units,
 )
@@ -15,6 +17,8 @@ from gridbook.analysis.predictivity import participation_ratio
 from gridbook.analysis.ratemaps import compute_ratemaps
 from gridbook.analysis.scores import grid_scores
 from gridbook.config import profile_config
+from gridbook.nets.evaluate import evaluate_networks
+from gridbook.nets.trainer import train_networks
 
 SCORES = np.array([0.2, 0.5, 0.9, 1.3, np.nan])  # min-max score60 of 5 units
 PERIODS = np.array([0.9, 0.4, 0.4, 0.4, np.nan])  # m
@@ -53,3 +57,20 @@ def test_participation_ratio_of_diverged_or_unvisited_maps_is_nan():
     one_bin = np.full((3, 4, 4), np.nan)
     one_bin[:, 0, 0] = [1.0, 2.0, 3.0]
     assert np.isnan(maps_participation_ratio(one_bin))
+
+
+def test_streamed_evaluation_gives_the_maps_of_the_whole_evaluation():
+    configs = [profile_config("smoke", seed=s, n_hidden=16, n_place_cells=16, batch_size=8, seq_len=5, n_steps=2,
+                              n_bins=10, eval_batches=3) for s in (0, 1)]
+    result = train_networks(configs, device="cpu", progress=False)
+    whole = evaluate_networks(result, indices=[1])
+    (streamed,) = evaluate_ratemaps(result, indices=[1])
+    maps = compute_ratemaps(whole[0]["positions"], whole[0]["activations"], n_bins=10, box=(2.2, 2.2))
+    np.testing.assert_array_equal(streamed["ratemaps"].maps, maps.maps)
+    np.testing.assert_array_equal(streamed["ratemaps"].occupancy, maps.occupancy)
+    assert streamed["n_samples"] == 3 * 5 * 8 == len(whole[0]["positions"])
+    assert streamed["decoding_error_cm"] == whole[0]["decoding_error_cm"] and streamed["loss"] == whole[0]["loss"]
+    scored = analyse_ratemaps(streamed["ratemaps"])
+    np.testing.assert_array_equal(scored.units["score60_min_max"],
+                                  analyse_network(whole[0]["positions"], whole[0]["activations"],
+                                                  configs[1]).units["score60_min_max"])

@@ -8,7 +8,13 @@ import scipy.ndimage as ndi
 import scipy.stats
 import torch
 
-from gridbook.analysis.ratemaps import RateMaps, bin_centres, compute_ratemaps, gaussian_smooth_nan
+from gridbook.analysis.ratemaps import (
+    RateMapAccumulator,
+    RateMaps,
+    bin_centres,
+    compute_ratemaps,
+    gaussian_smooth_nan,
+)
 
 
 def test_hand_made_example_gives_exact_means_and_nan_where_unvisited():
@@ -124,3 +130,33 @@ def test_bin_edges_are_the_rate_maps_edges():
     np.testing.assert_array_equal(y, [-0.5, 0.0, 0.5])
     maps = compute_ratemaps(np.zeros((3, 2)), np.ones((3, 1)), n_bins=(4, 2), box=(2.0, 1.0))
     np.testing.assert_array_equal(maps.x_edges, x)
+
+
+@pytest.mark.parametrize("smooth", [0.0, 1.5])
+def test_maps_streamed_batch_by_batch_equal_maps_computed_at_once(smooth):
+    rng = np.random.default_rng(3)
+    positions = rng.uniform(-1.1, 1.1, (5000, 2))
+    activations = rng.gamma(2.0, size=(5000, 7)).astype(np.float32)
+    whole = compute_ratemaps(positions, activations, n_bins=12, box=(2.2, 2.2), smooth_sigma_bins=smooth)
+    stream = RateMapAccumulator(7, n_bins=12, box=(2.2, 2.2))
+    for start in range(0, 5000, 777):  # uneven batches
+        stream.add(positions[start : start + 777], torch.from_numpy(activations[start : start + 777]))
+    streamed = stream.ratemaps(smooth_sigma_bins=smooth)
+    np.testing.assert_array_equal(streamed.maps, whole.maps)
+    np.testing.assert_array_equal(streamed.occupancy, whole.occupancy)
+    assert stream.sums.shape == (144, 7)  # O(bins x units), whatever the number of samples
+    first = RateMapAccumulator(7, n_bins=12, box=(2.2, 2.2))
+    first.add(positions[:777], activations[:777])
+    assert not np.array_equal(first.ratemaps().occupancy, whole.occupancy)
+
+
+def test_accumulator_rejects_bad_batches():
+    stream = RateMapAccumulator(3, n_bins=4, box=(1.0, 1.0))
+    with pytest.raises(ValueError, match=r"activations must have shape \(N, 3\)"):
+        stream.add(np.zeros((5, 2)), np.zeros((5, 4)))
+    with pytest.raises(ValueError, match="N = 5 samples like positions"):
+        stream.add(np.zeros((5, 2)), np.zeros((6, 3)))
+    with pytest.raises(ValueError, match="outside the box"):
+        stream.add(np.full((1, 2), 0.9), np.zeros((1, 3)))
+    with pytest.raises(ValueError, match="n_units=0 is invalid"):
+        RateMapAccumulator(0)
