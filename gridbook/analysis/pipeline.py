@@ -19,13 +19,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gridbook.analysis.null import ShuffledMapAccumulator, draw_shifts, shuffle_null
 from gridbook.analysis.periods import grid_properties, main_period_mode
 from gridbook.analysis.predictivity import participation_ratio
 from gridbook.analysis.ratemaps import RateMapAccumulator, RateMaps, compute_ratemaps
 from gridbook.analysis.scores import grid_scores
 from gridbook.config import RunConfig
 from gridbook.nets.checkpoints import TrainResult
-from gridbook.nets.evaluate import evaluation_batches
+from gridbook.nets.evaluate import evaluation_batches, evaluation_walks
 from gridbook.paper import PERIOD_SCORE_THRESHOLD, SCORE_THRESHOLDS
 
 __all__ = ["NETWORK_SUMMARY", "UNIT_COLUMNS", "NetworkAnalysis", "analyse_network", "analyse_ratemaps",
@@ -71,26 +72,43 @@ def analyse_ratemaps(maps: RateMaps, device=None) -> NetworkAnalysis:
 
 
 def evaluate_ratemaps(result: TrainResult, n_batches: int | None = None, seed: int = 12345,
-                      indices: Sequence[int] | None = None) -> list[dict]:
+                      indices: Sequence[int] | None = None, n_shuffles: int = 0, shuffle_seed: int = 0) -> list[dict]:
     """:func:`gridbook.nets.evaluate.evaluate_networks` with each network's hidden units binned into rate maps batch by
     batch (:class:`~gridbook.analysis.ratemaps.RateMapAccumulator`: memory O(units x bins), not O(positions x
     units)); the maps equal :func:`compute_ratemaps` of ``evaluate_networks``' positions and activations. One dict per
     network: ``ratemaps`` (the run config's ``analysis.n_bins`` over its task's box, smoothed by
-    ``analysis.smooth_sigma_bins``), ``n_samples``, ``decoding_error_cm``, ``loss``."""
+    ``analysis.smooth_sigma_bins``), ``n_samples``, ``decoding_error_cm``, ``loss``; with ``n_shuffles`` > 0 also
+    ``null``, the :class:`~gridbook.analysis.null.ShuffleNull` of that many circular shifts by whole batches
+    (:func:`~gridbook.analysis.null.draw_shifts` from ``shuffle_seed``), binned in the same pass and smoothed and
+    scored as the real maps."""
     chosen = list(range(len(result.configs))) if indices is None else list(indices)
     configs = [result.configs[i] for i in chosen]
     device = result.networks.decoder.device
-    maps = [RateMapAccumulator(c.model.n_hidden, c.analysis.n_bins, (c.task.box_width, c.task.box_height), device)
-            for c in configs]
+    boxes = [(c.task.box_width, c.task.box_height) for c in configs]
+    maps = [RateMapAccumulator(c.model.n_hidden, c.analysis.n_bins, box, device) for c, box in zip(configs, boxes,
+                                                                                                    strict=True)]
+    nulls: list[ShuffledMapAccumulator | None] = [None] * len(chosen)
+    if n_shuffles:
+        walks = evaluation_walks(configs, n_batches, seed, device)
+        nulls = [ShuffledMapAccumulator(c.model.n_hidden, [w.position.reshape(-1, 2) for w in batches],
+                                        draw_shifts(len(batches), n_shuffles, shuffle_seed), c.analysis.n_bins, box,
+                                        device) for c, batches, box in zip(configs, walks, boxes, strict=True)]
     errors: list[list[float]] = [[] for _ in chosen]
     losses: list[list[float]] = [[] for _ in chosen]
-    for k, walk, hidden, error, loss in evaluation_batches(result, chosen, n_batches, seed):
-        maps[k].add(walk.position.reshape(-1, 2), hidden.reshape(-1, hidden.shape[-1]).float())
+    for batch, k, walk, hidden, error, loss in evaluation_batches(result, chosen, n_batches, seed):
+        activations = hidden.reshape(-1, hidden.shape[-1]).float()  # (T B, Ng)
+        maps[k].add(walk.position.reshape(-1, 2), activations)
+        if nulls[k] is not None:
+            nulls[k].add(batch, activations)
         errors[k].append(error)
         losses[k].append(loss)
-    return [{"ratemaps": m.ratemaps(c.analysis.smooth_sigma_bins), "n_samples": int(m.counts.sum()),
-             "decoding_error_cm": float(np.mean(e)), "loss": float(np.mean(lo))}
-            for m, c, e, lo in zip(maps, configs, errors, losses, strict=True)]
+    out = [{"ratemaps": m.ratemaps(c.analysis.smooth_sigma_bins), "n_samples": int(m.counts.sum()),
+            "decoding_error_cm": float(np.mean(e)), "loss": float(np.mean(lo))}
+           for m, c, e, lo in zip(maps, configs, errors, losses, strict=True)]
+    for entry, null, config in zip(out, nulls, configs, strict=True):
+        if null is not None:
+            entry["null"] = shuffle_null(null, smooth_sigma_bins=config.analysis.smooth_sigma_bins)
+    return out
 
 
 def summarize_units(units: Mapping[str, np.ndarray]) -> dict[str, float]:

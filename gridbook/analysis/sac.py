@@ -25,8 +25,10 @@ import numpy as np
 import scipy.fft
 import torch
 
-# a per-lag variance below this fraction of the map's variance counts as zero (FFT round-off is ~1e-15)
-_ZERO_VARIANCE = 1e-10
+# a per-lag variance below this fraction of the map's variance counts as zero (FFT round-off is ~1e-15 in float64,
+# ~1e-7 in float32)
+_ZERO_VARIANCE = {torch.float64: 1e-10, torch.float32: 1e-6}
+DTYPES = (torch.float64, torch.float32)  # the SAC's and the grid score's arithmetic
 _UNITS_PER_CHUNK = 64
 
 
@@ -60,8 +62,11 @@ def _irfft2(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return torch.fft.irfft2(x, s=size)
 
 
-def as_map_tensor(maps, device=None, name: str = "maps") -> torch.Tensor:
-    """(U, ny, nx) maps (numpy or torch) as a float64 tensor on ``device`` (default: the input's device or CPU)."""
+def as_map_tensor(maps, device=None, name: str = "maps", dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    """(U, ny, nx) maps (numpy or torch) as a ``dtype`` tensor (float64, or float32: see :func:`sac_tensor`) on
+    ``device`` (default: the input's device or CPU)."""
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype={dtype!r} is invalid; allowed values: {', '.join(map(str, DTYPES))}")
     tensor = maps if isinstance(maps, torch.Tensor) else torch.as_tensor(np.asarray(maps, dtype=np.float64))
     if tensor.ndim != 3:
         raise ValueError(f"{name} must have shape (units, ny, nx), got {tuple(tensor.shape)}; "
@@ -70,7 +75,7 @@ def as_map_tensor(maps, device=None, name: str = "maps") -> torch.Tensor:
         raise ValueError(f"{name} must have at least 2 bins per side, got shape {tuple(tensor.shape)}")
     if not tensor.is_floating_point():
         tensor = tensor.double()
-    return tensor.to(device=device if device is not None else tensor.device, dtype=torch.float64)
+    return tensor.to(device=device if device is not None else tensor.device, dtype=dtype)
 
 
 def spatial_autocorrelogram(maps, min_overlap: int = 2, device=None) -> np.ndarray:
@@ -83,11 +88,14 @@ def spatial_autocorrelogram(maps, min_overlap: int = 2, device=None) -> np.ndarr
     return sac_tensor(maps, min_overlap=min_overlap, device=device).cpu().numpy()
 
 
-def sac_tensor(maps, min_overlap: int = 2, device=None) -> torch.Tensor:
-    """As :func:`spatial_autocorrelogram` but returns a float64 tensor on the compute device."""
+def sac_tensor(maps, min_overlap: int = 2, device=None, dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    """As :func:`spatial_autocorrelogram` but returns a tensor on the compute device. ``dtype=torch.float32`` runs
+    the FFTs and products in float32 (about 4x faster on the CPU; correlations agree with float64 to ~1e-5, and lags
+    whose overlapping part varies by less than 1e-6 of the map's variance count as undefined, so far tails of smooth
+    fields that float32 cannot resolve give 0, not a correlation of round-off)."""
     if isinstance(min_overlap, bool) or not isinstance(min_overlap, (int, np.integer)) or min_overlap < 2:
         raise ValueError(f"min_overlap={min_overlap!r} is invalid; allowed values: an int >= 2")
-    x = as_map_tensor(maps, device)  # (U, ny, nx)
+    x = as_map_tensor(maps, device, dtype=dtype)  # (U, ny, nx)
     units, ny, nx = x.shape
     chunk = _UNITS_PER_CHUNK if x.device.type == "cpu" else 8 * _UNITS_PER_CHUNK  # cache-sized blocks on the CPU
     if units <= chunk:
@@ -98,7 +106,7 @@ def sac_tensor(maps, min_overlap: int = 2, device=None) -> torch.Tensor:
 def _sac_block(x: torch.Tensor, min_overlap: int) -> torch.Tensor:
     units, ny, nx = x.shape
     visited = torch.isfinite(x)
-    mask = visited.double()  # (U, ny, nx)
+    mask = visited.to(x.dtype)  # (U, ny, nx)
     count = mask.sum(dim=(1, 2), keepdim=True).clamp_min(1)
     # Pearson correlation at each lag is invariant to a per-map affine rescaling: standardise for conditioning
     values = torch.where(visited, x, 0.0)
@@ -125,6 +133,7 @@ def _sac_block(x: torch.Tensor, min_overlap: int) -> torch.Tensor:
     # part b at lag s is part a at lag -s: sum_x m(x) v(x + s) = sum_y v(y) m(y - s)
     mean_b, var_b = torch.flip(mean_a, dims=(1, 2)), torch.flip(var_a, dims=(1, 2))
     covariance = cross.mul_(inverse).addcmul_(mean_a, mean_b, value=-1)
-    undefined = (overlap < min_overlap) | (var_a <= _ZERO_VARIANCE) | (var_b <= _ZERO_VARIANCE)
-    correlation = covariance.div_(var_a.mul_(var_b).clamp_min_(_ZERO_VARIANCE**2).sqrt_()).clamp_(-1.0, 1.0)
+    zero = _ZERO_VARIANCE[x.dtype]
+    undefined = (overlap < min_overlap) | (var_a <= zero) | (var_b <= zero)
+    correlation = covariance.div_(var_a.mul_(var_b).clamp_min_(zero**2).sqrt_()).clamp_(-1.0, 1.0)
     return correlation.masked_fill_(undefined, 0.0)  # (U, 2ny-1, 2nx-1)

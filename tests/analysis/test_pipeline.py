@@ -74,3 +74,19 @@ def test_streamed_evaluation_gives_the_maps_of_the_whole_evaluation():
     np.testing.assert_array_equal(scored.units["score60_min_max"],
                                   analyse_network(whole[0]["positions"], whole[0]["activations"],
                                                   configs[1]).units["score60_min_max"])
+
+
+def test_streamed_evaluation_bins_the_shuffle_null_in_the_same_pass():
+    config = profile_config("smoke", n_hidden=8, n_place_cells=16, batch_size=20, seq_len=10, n_steps=2, n_bins=8,
+                            eval_batches=4)
+    result = train_networks([config], device="cpu", progress=False)
+    (streamed,) = evaluate_ratemaps(result, n_shuffles=3, shuffle_seed=5)
+    (whole,) = evaluate_networks(result)
+    positions, activations = whole["positions"].reshape(4, 200, 2), whole["activations"].reshape(4, 200, 8)
+    null = streamed["null"]
+    assert sorted(null.shifts.tolist()) == [1, 2, 3] and null.scores.shape == (3, 8) and null.n_batches == 4
+    for j, shift in enumerate(null.shifts):
+        moved = np.concatenate([positions[(b + shift) % 4] for b in range(4)])
+        maps = compute_ratemaps(moved, activations.reshape(-1, 8), n_bins=8, box=(2.2, 2.2)).maps
+        np.testing.assert_allclose(null.scores[j], grid_scores(maps).score60_min_max, atol=1e-4)
+    assert "null" not in evaluate_ratemaps(result)[0]

@@ -1,0 +1,85 @@
+"""Evaluation speed of one quick network: streamed 44 x 44 maps, the shuffle null, and lookup decoding.
+
+For a quick-profile network (DoS, Ng 256, Np 256, bf16; trained for ``--steps`` steps: the cost does not depend on
+the weights), on one thread with the CPU clock:
+
+1. ``evaluate_ratemaps`` over ``--batches`` evaluation batches (200 x 4,000 positions) into 44 x 44 maps, then
+   ``analyse_ratemaps`` (scores, periods, summary); the maps' memory against the activations' (N x U float32);
+2. the same with ``--shuffles`` circular shifts (binned in the same pass, then scored): the null's extra cost;
+3. lookup decoding (``PlaceCellTarget.decode_lookup``, used for the true DoG and multi-field codes) of 4,000 outputs
+   of a quick true-DoG target (noisy copies of its exact code).
+
+    python benchmarks/eval_speed.py                          # the issue's sizes (~2 min)
+    python benchmarks/eval_speed.py --batches 20 --shuffles 10   # a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import time
+
+import torch
+
+from gridbook import analyse_ratemaps, evaluate_ratemaps, profile_config, train_networks
+from gridbook.nets.devices import cpu_speedups
+from gridbook.nets.models import network_generator
+from gridbook.task.targets import make_target
+
+clock = time.process_time
+
+
+def timed(function, *args, **kwargs):
+    start = clock()
+    out = function(*args, **kwargs)
+    return out, clock() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batches", type=int, default=200, help="evaluation batches (default 200)")
+    parser.add_argument("--bins", type=int, default=44, help="bins per side (default 44)")
+    parser.add_argument("--shuffles", type=int, default=100, help="circular shifts of the null (default 100)")
+    parser.add_argument("--steps", type=int, default=20, help="training steps before evaluating (default 20)")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    config = profile_config("quick", n_steps=args.steps, n_bins=args.bins, eval_batches=args.batches)
+    result = train_networks([config], device="cpu", progress=False)
+    n_units, samples = config.model.n_hidden, args.batches * config.task.seq_len * config.task.batch_size
+    print(f"# evaluation of one quick network, {datetime.date.today()}, {os.cpu_count()} cores, {args.threads} "
+          f"thread(s), CPU clock; {args.batches} batches = {samples:,} positions, {args.bins} x {args.bins} bins")
+
+    (plain,), evaluation = timed(evaluate_ratemaps, result)
+    _, first = timed(analyse_ratemaps, plain["ratemaps"])  # builds the scorer's operators for this map size, once
+    analysis, scoring = timed(analyse_ratemaps, plain["ratemaps"])
+    map_bytes = args.bins**2 * n_units * 8
+    print(f"| streamed maps: evaluation + binning | {evaluation:.2f} s |")
+    print(f"| scores, periods, summary of {n_units} maps | {scoring:.2f} s ({first:.2f} s at a process's first "
+          "map size: the scorer's operators) |")
+    print(f"| maps, total (goal: at most 5 s) | {evaluation + scoring:.2f} s |")
+    print(f"| memory: float64 map sums {map_bytes / 2**20:.1f} MiB, against the activations' "
+          f"{samples * n_units * 4 / 2**20:.0f} MiB held before |")
+
+    (shuffled,), with_null = timed(evaluate_ratemaps, result, n_shuffles=args.shuffles)
+    null = shuffled["null"]
+    extra = with_null - evaluation
+    print(f"| null: {args.shuffles} shifts x {n_units} units = {null.scores.size:,} maps, binned and scored | "
+          f"{extra:.2f} s extra (goal: at most 20 s) |")
+    print(f"| null's {99}th percentile | {null.percentile():.3f} (best real unit "
+          f"{analysis.summary['best_score60_min_max']:.3f}) |")
+
+    dog = profile_config("quick", target="dog")
+    target = make_target(dog.target, dog.task, network_generator(0, "target"))
+    generator = torch.Generator().manual_seed(0)
+    positions = (torch.rand(4000, 2, generator=generator) - 0.5) * 2.2  # m
+    outputs = target.ideal_output(positions) + 0.3 * torch.randn(4000, target.n_outputs, generator=generator)
+    with cpu_speedups(torch.device("cpu")):
+        target.decode_lookup(outputs[:10])  # builds the table
+        _, lookup = timed(target.decode_lookup, outputs)
+    print(f"| lookup decoding of 4,000 true-DoG outputs | {lookup:.3f} s (goal: at most 0.05 s) |")
+
+
+if __name__ == "__main__":
+    main()
