@@ -88,14 +88,15 @@ def evaluate_ratemaps(result: TrainResult, n_batches: int | None = None, seed: i
     maps = [RateMapAccumulator(c.model.n_hidden, c.analysis.n_bins, box, device) for c, box in zip(configs, boxes,
                                                                                                     strict=True)]
     nulls: list[ShuffledMapAccumulator | None] = [None] * len(chosen)
-    if n_shuffles:
+    walks = None
+    if n_shuffles:  # the null needs every batch's positions before the first activations
         walks = evaluation_walks(configs, n_batches, seed, device)
         nulls = [ShuffledMapAccumulator(c.model.n_hidden, [w.position.reshape(-1, 2) for w in batches],
                                         draw_shifts(len(batches), n_shuffles, shuffle_seed), c.analysis.n_bins, box,
                                         device) for c, batches, box in zip(configs, walks, boxes, strict=True)]
     errors: list[list[float]] = [[] for _ in chosen]
     losses: list[list[float]] = [[] for _ in chosen]
-    for batch, k, walk, hidden, error, loss in evaluation_batches(result, chosen, n_batches, seed):
+    for batch, k, walk, hidden, error, loss in evaluation_batches(result, chosen, n_batches, seed, walks):
         activations = hidden.reshape(-1, hidden.shape[-1]).float()  # (T B, Ng)
         maps[k].add(walk.position.reshape(-1, 2), activations)
         if nulls[k] is not None:

@@ -52,17 +52,18 @@ def evaluation_walks(configs: Sequence[RunConfig], n_batches: int | None = None,
 
 
 @torch.no_grad()
-def evaluation_batches(result: TrainResult, chosen: Sequence[int], n_batches: int | None = None,
-                       seed: int = 12345) -> Iterator[tuple[int, int, Trajectories, torch.Tensor, float, float]]:
+def evaluation_batches(result: TrainResult, chosen: Sequence[int], n_batches: int | None = None, seed: int = 12345,
+                       walks: list[list[Trajectories]] | None = None,
+                       ) -> Iterator[tuple[int, int, Trajectories, torch.Tensor, float, float]]:
     """The evaluation of :func:`evaluate_networks`, batch by batch: for every batch and each network of ``chosen``
     (indices into ``result``) that still wants batches, ``(batch, k, walks, hidden, decoding_error_cm, loss)`` with
     ``k`` the position in ``chosen`` and ``hidden`` (T, B, Ng) that batch's hidden units. The walks are
-    :func:`evaluation_walks`."""
+    :func:`evaluation_walks` (``walks``: those of the chosen networks, when the caller has drawn them already)."""
     chosen = list(chosen)
     net = result.networks if chosen == list(range(len(result.configs))) else result.networks.subset(chosen)
     configs, targets = [result.configs[i] for i in chosen], [result.targets[i] for i in chosen]
     device = net.decoder.device
-    sampled = evaluation_walks(configs, n_batches, seed, device)
+    sampled = walks if walks is not None else evaluation_walks(configs, n_batches, seed, device)
     total = max(len(walks) for walks in sampled)
     was_training = net.training
     net.eval()
