@@ -4,7 +4,8 @@ terminal) naming the jobs being trained, their step, the time elapsed and the ti
 The running jobs' steps come from their claims' heartbeats (:mod:`gridbook.runs.claims`), so the same report works
 for jobs in this process, in worker processes and on Dask workers that share the store. The time left is the cost
 still to train (:func:`gridbook.runs.planning.run_cost`, the running jobs counted by their step) at the speed seen so
-far; before the first heartbeat it is the planning estimate.
+far, and at least the time the slowest running job still needs at its own pace (at the end of a sweep, one job may
+run alone); before the first heartbeat it is the planning estimate.
 """
 
 from __future__ import annotations
@@ -117,26 +118,31 @@ class SweepProgress:
         while not self.stop_event.wait(self.interval):
             self.report(force=True)
 
-    def snapshot(self) -> tuple[float, list[str]]:
-        """(cost trained so far, a description of each running job: label and step)."""
+    def snapshot(self) -> tuple[float, list[str], float]:
+        """(cost trained so far, a description of each running job: label and step, the longest time any running
+        job still needs at its own pace so far)."""
+        now = time.perf_counter()
         with self.lock:
-            done, jobs = self.done, []
-            for group, _ in self.running.values():
+            done, jobs, longest = self.done, [], 0.0
+            for group, started in self.running.values():
                 claim = self.claims.read(group[0].run_id())
                 if claim is not None and claim.n_steps:
                     fraction = claim.step / claim.n_steps
                     done += fraction * sum(run_cost(c) for c in group)
                     jobs.append(f"{job_label(group)} step {claim.step}/{claim.n_steps}")
+                    if fraction > 0:
+                        longest = max(longest, (now - started) * (1 - fraction) / fraction)
                 else:
                     jobs.append(f"{job_label(group)} waiting for a worker")
-        return done, jobs
+        return done, jobs, longest
 
     def report(self, force: bool = False) -> None:
         if not self.enabled or not force:
             return
-        done, jobs = self.snapshot()
+        done, jobs, longest = self.snapshot()
         elapsed = time.perf_counter() - self.begun
         left = (self.total - done) * elapsed / done if done > 0 else estimated_seconds(self.total, self.workers)
+        left = max(left, longest)  # the last jobs run on fewer workers than the sweep's average
         if self.bar is not None:
             self.bar.n = round(done)
             self.bar.set_postfix_str("; ".join(jobs) or "idle", refresh=True)

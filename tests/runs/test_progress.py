@@ -41,6 +41,21 @@ def test_lines_name_the_running_jobs_their_step_and_the_time_left(tmp_path):
     assert silent == []
 
 
+def test_the_time_left_is_at_least_what_the_slowest_running_job_needs(tmp_path):
+    claims, lines = ClaimBook(tmp_path), []
+    group = [profile_config("smoke", seed=3)]
+    report = SweepProgress(claims, enabled=True, log=lines.append, interval=60)
+    report.use_bar = False
+    report.start([group], workers=2)
+    report.started(group)
+    report.running[id(group)] = (group, time.perf_counter() - 100.0)  # began 100 s ago; the sweep just now
+    claims.acquire([group[0].run_id()])
+    claims.heartbeat([group[0].run_id()], 1, 4, job_label(group))
+    report.report(force=True)
+    report.close()
+    assert lines[-1].endswith("about 5:00 left"), lines[-1]  # 3 more quarters at 100 s each, not the sweep's pace
+
+
 def test_a_sweep_states_its_plan_first(tmp_path):
     lines = []
     summary = run_sweep(SMALL, store=tmp_path / "runs", run_group=FAKE, workers=1, group_size=2, progress=None,
