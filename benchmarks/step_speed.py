@@ -3,7 +3,8 @@
 One network-step = one network, one batch (quick profile: DoS, Ng 256, Np 256, batch 200, sequence 20). For each K
 (networks trained together) and precision, worker processes time ``gridbook.train_networks`` with the package of
 ``git archive BASE gridbook`` and with today's, alternately, ``--repeats`` times each; the parent also measures the
-one-thread matmul peak (``torch.mm`` of 2048 x 2048, float32 and bfloat16) in between. The figures are medians.
+matmul peak (``train_throughput.matmul_peak``: ``torch.mm`` of 2048 x 2048, float32 and bfloat16, on the same
+threads) in between. The figures are medians.
 
 Each timing runs ``train_networks`` for ``--steps`` and for 2 x ``--steps`` steps (history recorded only at the
 10% milestones, as in a sweep) and takes the difference, so set-up (targets, lookup tables) cancels. The clock is the
@@ -53,25 +54,6 @@ def worker(args: argparse.Namespace) -> None:
     print(json.dumps({"step_seconds": (long - short) / args.steps}))
 
 
-def matmul_peak(dtype_name: str, threads: int, clock_name: str, seconds: float = 3.0, size: int = 2048) -> float:
-    """GFLOP/s of a ``torch.mm`` loop on ``threads`` threads, best of three (in this process)."""
-    import torch
-
-    torch.set_num_threads(threads)
-    clock = CLOCKS[clock_name]
-    dtype = {"float32": torch.float32, "bfloat16": torch.bfloat16}[dtype_name]
-    a, b = torch.randn(size, size).to(dtype), torch.randn(size, size).to(dtype)
-    torch.mm(a, b)
-    best = 0.0
-    for _ in range(3):
-        count, start = 0, clock()
-        while clock() - start < seconds / 3:
-            torch.mm(a, b)
-            count += 1
-        best = max(best, 2 * size**3 * count / (clock() - start) / 1e9)
-    return best
-
-
 # ---- the parent ------------------------------------------------------------------------------------------------------
 def base_tree(commit: str, root: Path) -> Path:
     """``git archive commit gridbook`` unpacked under ``root``; returns the directory to put on sys.path."""
@@ -113,8 +95,14 @@ def main() -> None:
         return
 
     sys.path.insert(0, str(REPO))
+    import torch
+    from train_throughput import matmul_peak  # the benchmarks' one matmul peak (this file's folder is on sys.path)
+
     from gridbook import profile_config
     from gridbook.nets.models import step_flops
+
+    torch.set_num_threads(args.threads)
+    dtypes = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 
     flops = step_flops(profile_config("quick"))
     with tempfile.TemporaryDirectory() as tmp:
@@ -124,7 +112,7 @@ def main() -> None:
         peaks: dict[str, list[float]] = {"float32": [], "bfloat16": []}
         for repeat in range(args.repeats):
             for dtype in peaks:
-                peaks[dtype].append(matmul_peak(dtype, args.threads, args.clock))
+                peaks[dtype].append(matmul_peak(3.0, dtype=dtypes[dtype], timer=CLOCKS[args.clock]))
             for k, precision in cases:
                 for name, path in versions.items():
                     seconds = time_version(path, k, precision, args) / k  # per network-step
