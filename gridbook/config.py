@@ -322,9 +322,15 @@ PROFILE_OVERRIDES: dict[str, dict[str, Any]] = {
 }
 
 # (field, paper value, profile value, reason) for every place a profile departs from the paper.
+_SURROUND_DEVIATION = (
+    "surround_convention", "std_ratio", DEFAULT_SURROUND_CONVENTION,
+    "the paper's final code reads the DoS surround scale s as a width ratio (surround std s sigma = 24 cm); gridbook "
+    "follows Sorscher et al.'s code, which the paper starts from, and reads it as a variance ratio (sqrt(s) sigma = "
+    "17 cm); set surround_convention='std_ratio' for the paper's reading (PAPER.md section 3)")
 PROFILE_DEVIATIONS: dict[str, list[tuple[str, Any, Any, str]]] = {
-    "paper": [("n_hidden", 1024, 1024, "the paper's sweeps use Ng = 1024 (Sorscher used 4096)")],
+    "paper": [("n_hidden", 1024, 1024, "the paper's sweeps use Ng = 1024 (Sorscher used 4096)"), _SURROUND_DEVIATION],
     "quick": [
+        _SURROUND_DEVIATION,
         ("n_hidden", 1024, 256, "4x fewer units: a 2-core CPU trains one network in minutes"),
         ("n_place_cells", 512, 256, "half the decoder cost, and grid units and low error come in fewer steps than "
          "with 512; cost: the top-3 decoder's floor on the exact DoS code is 8.3 cm (4.2 cm with 512)"),

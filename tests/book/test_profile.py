@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gridbook.book import profile as book
-from gridbook.config import PROFILE_DEVIATIONS, PROFILES
+from gridbook.config import PROFILE_DEVIATIONS, PROFILES, profile_config
 from gridbook.errors import ConfigError
 
 
@@ -17,6 +17,14 @@ def test_profile_box_names_profile_runs_and_every_deviation(profile):
     for name, paper_value, value, _ in PROFILE_DEVIATIONS[profile]:
         assert f"<code>{name}</code></td><td>{paper_value}</td><td>{value}</td>" in text
     assert book.deviation_table(profile)["field"].tolist() == [d[0] for d in PROFILE_DEVIATIONS[profile]]
+
+
+@pytest.mark.parametrize("profile", ["paper", "quick"])
+def test_every_deviation_states_the_profiles_own_value(profile):
+    flat = profile_config(profile).to_flat()
+    for name, _, value, _ in PROFILE_DEVIATIONS[profile]:
+        assert flat[name] == value, name
+    assert "surround_convention" in [d[0] for d in PROFILE_DEVIATIONS[profile]]  # the paper's code reads s otherwise
 
 
 def test_profile_box_rejects_bad_input():
