@@ -119,14 +119,18 @@ def _sac_block(x: torch.Tensor, min_overlap: int) -> torch.Tensor:
     lag_y = torch.arange(-(ny - 1), ny, device=x.device) % size[0]  # FFT index of each lag, centred order
     lag_x = torch.arange(-(nx - 1), nx, device=x.device) % size[1]
     lags = (lag_y[:, None] * size[1] + lag_x[None, :]).ravel()  # ((2ny-1)(2nx-1),) flat FFT index per lag
-    f_mask, f_value, f_square = _rfft2(torch.stack([mask, values, values * values]), size)  # (3, U, Fy, Fx//2+1)
+    f_value, f_square = _rfft2(torch.stack([values, values * values]), size)  # (2, U, Fy, Fx//2+1)
+    # the maps of one run share their visited bins (the occupancy): then one mask's transform serves them all
+    shared = bool((visited == visited[:1]).all())
+    f_mask = _rfft2(mask[:1] if shared else mask, size)  # (1 or U, Fy, Fx//2+1)
     # out[s] = sum_x a(x) b(x + s) for (a, b) = (m, m), (v, m), (v^2, m), (v, v); m visited mask, v masked values
-    spectra = torch.stack([f_mask.conj() * f_mask, f_value.conj() * f_mask, f_square.conj() * f_mask,
-                           f_value.conj() * f_value])
-    sums = _irfft2(spectra, size).reshape(4, units, -1).index_select(2, lags)
-    sums = sums.reshape(4, units, 2 * ny - 1, 2 * nx - 1)  # lag 0 at the centre
-    overlap, sum_a, square_a, cross = sums.unbind(0)  # part a = map(x), part b = map(x + s), over the overlap
-    overlap = overlap.round()
+    def lagged(spectra: torch.Tensor) -> torch.Tensor:  # (..., Fy, Fx//2+1) -> (..., 2ny-1, 2nx-1), lag 0 centred
+        out = _irfft2(spectra, size)
+        return out.reshape(*out.shape[:-2], -1).index_select(-1, lags).reshape(*out.shape[:-2], 2 * ny - 1, 2 * nx - 1)
+
+    overlap = lagged(f_mask.conj() * f_mask).round()  # (1 or U, ...) visited bins both parts cover
+    sums = lagged(torch.stack([f_value.conj() * f_mask, f_square.conj() * f_mask, f_value.conj() * f_value]))
+    sum_a, square_a, cross = sums.unbind(0)  # part a = map(x), part b = map(x + s), over the overlap
     inverse = 1.0 / overlap.clamp_min(1)
     mean_a = sum_a.mul_(inverse)
     var_a = square_a.mul_(inverse).addcmul_(mean_a, mean_a, value=-1)

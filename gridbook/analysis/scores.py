@@ -32,6 +32,7 @@ import torch
 from scipy import special
 
 from gridbook.analysis.sac import as_map_tensor, sac_tensor, spatial_autocorrelogram
+from gridbook.nets.devices import flush_denormals
 from gridbook.paper import SCORE_FORMS
 
 __all__ = [
@@ -176,8 +177,9 @@ def grid_scores(maps, device=None, min_overlap: int = 2, dtype: torch.dtype = to
     tensor = as_map_tensor(maps, device, dtype=dtype)
     if tensor.shape[1] != tensor.shape[2] or tensor.shape[1] < 4:
         raise ValueError(f"maps must be square (units, n, n) with n >= 4 for grid scores, got {tuple(tensor.shape)}")
-    return grid_scores_from_sacs(sac_tensor(tensor, min_overlap=min_overlap, dtype=dtype), device=tensor.device,
-                                 dtype=dtype)
+    with flush_denormals():  # near-zero correlations and spline weights would otherwise slow every product
+        return grid_scores_from_sacs(sac_tensor(tensor, min_overlap=min_overlap, dtype=dtype), device=tensor.device,
+                                     dtype=dtype)
 
 
 def grid_scores_from_sacs(sacs, device=None, dtype: torch.dtype = torch.float64) -> GridScores:
