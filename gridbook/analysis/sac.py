@@ -116,20 +116,22 @@ def _sac_block(x: torch.Tensor, min_overlap: int) -> torch.Tensor:
     values = values / torch.where(scale > 0, scale, 1.0)  # (U, ny, nx) mean 0, variance 1 over visited bins
 
     size = (_fast_length(2 * ny - 1), _fast_length(2 * nx - 1))  # >= 2n - 1: no wrap-around for lags up to n - 1
-    lag_y = torch.arange(-(ny - 1), ny, device=x.device) % size[0]  # FFT index of each lag, centred order
-    lag_x = torch.arange(-(nx - 1), nx, device=x.device) % size[1]
-    lags = (lag_y[:, None] * size[1] + lag_x[None, :]).ravel()  # ((2ny-1)(2nx-1),) flat FFT index per lag
     f_value, f_square = _rfft2(torch.stack([values, values * values]), size)  # (2, U, Fy, Fx//2+1)
     # the maps of one run share their visited bins (the occupancy): then one mask's transform serves them all
     shared = bool((visited == visited[:1]).all())
     f_mask = _rfft2(mask[:1] if shared else mask, size)  # (1 or U, Fy, Fx//2+1)
     # out[s] = sum_x a(x) b(x + s) for (a, b) = (m, m), (v, m), (v^2, m), (v, v); m visited mask, v masked values
     def lagged(spectra: torch.Tensor) -> torch.Tensor:  # (..., Fy, Fx//2+1) -> (..., 2ny-1, 2nx-1), lag 0 centred
-        out = _irfft2(spectra, size)
-        return out.reshape(*out.shape[:-2], -1).index_select(-1, lags).reshape(*out.shape[:-2], 2 * ny - 1, 2 * nx - 1)
+        out = _irfft2(spectra, size)  # (..., Fy, Fx): lag s at index s mod F
+        out = torch.roll(out, shifts=(ny - 1, nx - 1), dims=(-2, -1))  # lag -(n - 1) first
+        return out[..., : 2 * ny - 1, : 2 * nx - 1]
 
     overlap = lagged(f_mask.conj() * f_mask).round()  # (1 or U, ...) visited bins both parts cover
-    sums = lagged(torch.stack([f_value.conj() * f_mask, f_square.conj() * f_mask, f_value.conj() * f_value]))
+    spectra = torch.empty((3, *f_value.shape), dtype=f_value.dtype, device=f_value.device)
+    torch.mul(f_value.conj(), f_mask, out=spectra[0])
+    torch.mul(f_square.conj(), f_mask, out=spectra[1])
+    torch.mul(f_value.conj(), f_value, out=spectra[2])
+    sums = lagged(spectra)
     sum_a, square_a, cross = sums.unbind(0)  # part a = map(x), part b = map(x + s), over the overlap
     inverse = 1.0 / overlap.clamp_min(1)
     mean_a = sum_a.mul_(inverse)
