@@ -26,7 +26,7 @@ from gridbook.analysis.ratemaps import RateMapAccumulator, RateMaps, compute_rat
 from gridbook.analysis.scores import grid_scores
 from gridbook.config import RunConfig
 from gridbook.nets.checkpoints import TrainResult
-from gridbook.nets.evaluate import evaluation_batches, evaluation_walks
+from gridbook.nets.evaluate import EvaluationBatch, batch_metrics, evaluation_batches, evaluation_walks
 from gridbook.paper import PERIOD_SCORE_THRESHOLD, SCORE_THRESHOLDS
 
 __all__ = ["NETWORK_SUMMARY", "UNIT_COLUMNS", "NetworkAnalysis", "analyse_network", "analyse_ratemaps",
@@ -77,10 +77,10 @@ def evaluate_ratemaps(result: TrainResult, n_batches: int | None = None, seed: i
     batch (:class:`~gridbook.analysis.ratemaps.RateMapAccumulator`: memory O(units x bins), not O(positions x
     units)); the maps equal :func:`compute_ratemaps` of ``evaluate_networks``' positions and activations. One dict per
     network: ``ratemaps`` (the run config's ``analysis.n_bins`` over its task's box, smoothed by
-    ``analysis.smooth_sigma_bins``), ``n_samples``, ``decoding_error_cm``, ``loss``; with ``n_shuffles`` > 0 also
-    ``null``, the :class:`~gridbook.analysis.null.ShuffleNull` of that many circular shifts by whole batches
-    (:func:`~gridbook.analysis.null.draw_shifts` from ``shuffle_seed``), binned in the same pass and smoothed and
-    scored as the real maps."""
+    ``analysis.smooth_sigma_bins``), ``n_samples``, ``decoding_error_cm``, ``loss``, ``decoder_floor_cm``; with
+    ``n_shuffles`` > 0 also ``null``, the :class:`~gridbook.analysis.null.ShuffleNull` of that many circular shifts
+    by whole batches (:func:`~gridbook.analysis.null.draw_shifts` from ``shuffle_seed``), binned in the same pass and
+    smoothed and scored as the real maps."""
     chosen = list(range(len(result.configs))) if indices is None else list(indices)
     configs = [result.configs[i] for i in chosen]
     device = result.networks.decoder.device
@@ -94,18 +94,16 @@ def evaluate_ratemaps(result: TrainResult, n_batches: int | None = None, seed: i
         nulls = [ShuffledMapAccumulator(c.model.n_hidden, [w.position.reshape(-1, 2) for w in batches],
                                         draw_shifts(len(batches), n_shuffles, shuffle_seed), c.analysis.n_bins, box,
                                         device) for c, batches, box in zip(configs, walks, boxes, strict=True)]
-    errors: list[list[float]] = [[] for _ in chosen]
-    losses: list[list[float]] = [[] for _ in chosen]
-    for batch, k, walk, hidden, error, loss in evaluation_batches(result, chosen, n_batches, seed, walks):
-        activations = hidden.reshape(-1, hidden.shape[-1]).float()  # (T B, Ng)
-        maps[k].add(walk.position.reshape(-1, 2), activations)
+    batches: list[list[EvaluationBatch]] = [[] for _ in chosen]
+    for batch in evaluation_batches(result, chosen, n_batches, seed, walks):
+        k = batch.network
+        activations = batch.hidden.reshape(-1, batch.hidden.shape[-1]).float()  # (T B, Ng)
+        maps[k].add(batch.walks.position.reshape(-1, 2), activations)
         if nulls[k] is not None:
-            nulls[k].add(batch, activations)
-        errors[k].append(error)
-        losses[k].append(loss)
+            nulls[k].add(batch.index, activations)
+        batches[k].append(batch)
     out = [{"ratemaps": m.ratemaps(c.analysis.smooth_sigma_bins), "n_samples": int(m.counts.sum()),
-            "decoding_error_cm": float(np.mean(e)), "loss": float(np.mean(lo))}
-           for m, c, e, lo in zip(maps, configs, errors, losses, strict=True)]
+            **batch_metrics(b)} for m, c, b in zip(maps, configs, batches, strict=True)]
     for entry, null, config in zip(out, nulls, configs, strict=True):
         if null is not None:
             entry["null"] = shuffle_null(null, smooth_sigma_bins=config.analysis.smooth_sigma_bins)

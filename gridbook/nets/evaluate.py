@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -13,7 +14,23 @@ from gridbook.nets.devices import cpu_speedups
 from gridbook.nets.optim import network_losses
 from gridbook.task.trajectories import Trajectories, sample_trajectory_batches
 
-__all__ = ["evaluate_networks", "evaluation_batches", "evaluation_walks"]
+__all__ = ["FLOOR_BATCHES", "EvaluationBatch", "batch_metrics", "evaluate_networks", "evaluation_batches",
+           "evaluation_walks"]
+
+FLOOR_BATCHES = 10  # evaluation batches on which the decoder's floor is measured (lookup decoding is costly)
+
+
+@dataclass(frozen=True)
+class EvaluationBatch:
+    """One network's share of one evaluation batch (:func:`evaluation_batches`)."""
+
+    index: int  # the batch's index in the evaluation stream
+    network: int  # the network's position in ``chosen``
+    walks: Trajectories  # the batch's walks (positions (T, B, 2) m)
+    hidden: torch.Tensor  # (T, B, Ng) hidden units h_t
+    decoding_error_cm: float  # mean distance from the decoded to the true position, cm
+    loss: float  # the target loss
+    decoder_floor_cm: float | None  # the decoder's error on the exact code here (first FLOOR_BATCHES batches), cm
 
 
 @torch.no_grad()
@@ -28,15 +45,23 @@ def evaluate_networks(result: TrainResult, n_batches: int | None = None, seed: i
     :func:`gridbook.analysis.pipeline.evaluate_ratemaps` gives the same evaluation with rate maps instead of the
     (N, Ng) activations."""
     chosen = list(range(len(result.configs))) if indices is None else list(indices)
-    out = [{"positions": [], "activations": [], "errors": [], "losses": []} for _ in chosen]
-    for _, k, walk, hidden, error, loss in evaluation_batches(result, chosen, n_batches, seed):
-        out[k]["positions"].append(walk.position.reshape(-1, 2).cpu().numpy())
-        out[k]["activations"].append(hidden.reshape(-1, hidden.shape[-1]).float().cpu().numpy())
-        out[k]["errors"].append(error)
-        out[k]["losses"].append(loss)
+    out = [{"positions": [], "activations": [], "batches": []} for _ in chosen]
+    for batch in evaluation_batches(result, chosen, n_batches, seed):
+        out[batch.network]["positions"].append(batch.walks.position.reshape(-1, 2).cpu().numpy())
+        out[batch.network]["activations"].append(batch.hidden.reshape(-1, batch.hidden.shape[-1]).float().cpu().numpy())
+        out[batch.network]["batches"].append(batch)
     return [{"positions": np.concatenate(o["positions"]).astype(np.float32),
-             "activations": np.concatenate(o["activations"]).astype(np.float32),
-             "decoding_error_cm": float(np.mean(o["errors"])), "loss": float(np.mean(o["losses"]))} for o in out]
+             "activations": np.concatenate(o["activations"]).astype(np.float32), **batch_metrics(o["batches"])}
+            for o in out]
+
+
+def batch_metrics(batches: Sequence[EvaluationBatch]) -> dict[str, float]:
+    """A network's evaluation metrics from its batches: ``decoding_error_cm``, ``loss`` and ``decoder_floor_cm``
+    (means over the batches that have them)."""
+    floors = [b.decoder_floor_cm for b in batches if b.decoder_floor_cm is not None]
+    return {"decoding_error_cm": float(np.mean([b.decoding_error_cm for b in batches])),
+            "loss": float(np.mean([b.loss for b in batches])),
+            "decoder_floor_cm": float(np.mean(floors)) if floors else float("nan")}
 
 
 def evaluation_walks(configs: Sequence[RunConfig], n_batches: int | None = None, seed: int = 12345,
@@ -53,12 +78,13 @@ def evaluation_walks(configs: Sequence[RunConfig], n_batches: int | None = None,
 
 @torch.no_grad()
 def evaluation_batches(result: TrainResult, chosen: Sequence[int], n_batches: int | None = None, seed: int = 12345,
-                       walks: list[list[Trajectories]] | None = None,
-                       ) -> Iterator[tuple[int, int, Trajectories, torch.Tensor, float, float]]:
-    """The evaluation of :func:`evaluate_networks`, batch by batch: for every batch and each network of ``chosen``
-    (indices into ``result``) that still wants batches, ``(batch, k, walks, hidden, decoding_error_cm, loss)`` with
-    ``k`` the position in ``chosen`` and ``hidden`` (T, B, Ng) that batch's hidden units. The walks are
-    :func:`evaluation_walks` (``walks``: those of the chosen networks, when the caller has drawn them already)."""
+                       walks: list[list[Trajectories]] | None = None) -> Iterator[EvaluationBatch]:
+    """The evaluation of :func:`evaluate_networks`, batch by batch: an :class:`EvaluationBatch` for every batch and
+    each network of ``chosen`` (indices into ``result``) that still wants batches. The walks are
+    :func:`evaluation_walks` (``walks``: those of the chosen networks, when the caller has drawn them already).
+    On the first :data:`FLOOR_BATCHES` batches the target's decoder is also run on the exact code of the true
+    positions (:meth:`~gridbook.task.encoder.TargetEncoder.output_of_code`): its error there is the decoder's
+    floor, the error a perfect network would have."""
     chosen = list(chosen)
     net = result.networks if chosen == list(range(len(result.configs))) else result.networks.subset(chosen)
     configs, targets = [result.configs[i] for i in chosen], [result.targets[i] for i in chosen]
@@ -79,6 +105,10 @@ def evaluation_batches(result: TrainResult, chosen: Sequence[int], n_batches: in
                 for k, (target, walk) in enumerate(zip(targets, walks, strict=True)):
                     if batch < len(sampled[k]):
                         error = float((target.decode(output[k]) - walk.position).norm(dim=-1).mean() * 100)
-                        yield batch, k, walk, hidden[k], error, float(losses[k])
+                        floor = None
+                        if batch < FLOOR_BATCHES:
+                            exact = target.decode(target.output_of_code(codes[k, 1:]))  # (T, B, 2) m
+                            floor = float((exact - walk.position).norm(dim=-1).mean() * 100)
+                        yield EvaluationBatch(batch, k, walk, hidden[k], error, float(losses[k]), floor)
     finally:
         net.train(was_training)

@@ -63,7 +63,7 @@ def load_network(store: RunStore | str | Path | None, run_id: str, device: Any =
 
 
 # ---- tables -------------------------------------------------------------------------------------------------------
-SUMMARY_COLUMNS = ("decoding_error_cm", "loss", "diverged", *NETWORK_SUMMARY, "train_seconds")
+SUMMARY_COLUMNS = ("decoding_error_cm", "decoder_floor_cm", "loss", "diverged", *NETWORK_SUMMARY, "train_seconds")
 
 
 def _result_row(store: RunStore, run_id: str) -> dict[str, Any]:

@@ -55,9 +55,12 @@ class TargetEncoder:
         return F.mse_loss(output, target)
 
     def ideal_output(self, pos: Any) -> torch.Tensor:
-        """A raw output that minimises the loss at ``pos``: the code itself (MSE), or its log (cross-entropy;
-        clamped at 1e-30 so zero targets give finite logits)."""
-        code = self.encode(pos)  # (..., n_outputs)
+        """A raw output that minimises the loss at ``pos``: :meth:`output_of_code` of its code."""
+        return self.output_of_code(self.encode(pos))
+
+    def output_of_code(self, code: torch.Tensor) -> torch.Tensor:
+        """The raw output (..., n_outputs) that minimises the loss against ``code``: the code itself (MSE), or its log
+        (cross-entropy; clamped at 1e-30 so zero targets give finite logits)."""
         return torch.log(code.clamp_min(1e-30)) if self.loss_kind == "cross_entropy" else code
 
     def _tensors(self) -> list[str]:

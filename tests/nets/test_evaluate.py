@@ -23,3 +23,27 @@ def test_evaluate_networks_outputs(tmp_path):
     assert len(evaluate_networks(result)[0]["positions"]) == 40  # default: analysis.eval_batches = 1
     other = evaluate_networks(result, n_batches=2, seed=1)[0]["positions"]
     assert not np.array_equal(other, evaluations[0]["positions"])
+
+
+def test_the_decoders_floor_is_its_error_on_the_exact_code():
+    from gridbook.nets import evaluate
+
+    configs = [tiny(seed=0, target="cartesian"), tiny(seed=0, n_place_cells=256, decode_top_k=3),
+               tiny(seed=0, target="dog", n_place_cells=64)]
+    for config in configs:
+        result = train([config])
+        batches = list(evaluate.evaluation_batches(result, [0], n_batches=evaluate.FLOOR_BATCHES + 2))
+        floors = [b.decoder_floor_cm for b in batches]
+        assert all(f is not None for f in floors[: evaluate.FLOOR_BATCHES]) and floors[-2:] == [None, None]
+        target, walk = result.targets[0], batches[0].walks
+        expected = (target.decode(target.output_of_code(target.encode(walk.position))) - walk.position).norm(dim=-1)
+        assert floors[0] == float(expected.mean() * 100)  # the decoder on the exact code of the true positions
+        metrics = evaluate.batch_metrics(batches)
+        assert metrics["decoder_floor_cm"] == np.mean(floors[: evaluate.FLOOR_BATCHES])
+        if config.target.target == "cartesian":
+            assert metrics["decoder_floor_cm"] < 1e-4  # the code is the position itself
+        elif config.target.target == "dos":
+            assert 4 < metrics["decoder_floor_cm"] < 15  # 256 random centres: the top-3 mean errs by ~8 cm
+        else:
+            assert metrics["decoder_floor_cm"] < 2.5  # lookup on a 2 cm grid
+    assert "decoder_floor_cm" in evaluate_networks(train([tiny()]))[0]

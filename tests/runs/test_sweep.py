@@ -72,6 +72,7 @@ def test_end_to_end_smoke_sweep_with_the_real_trainer(tmp_path):
     n_units, n_bins = smoke.model.n_hidden, smoke.analysis.n_bins
     assert run.ratemaps.maps.shape == (n_units, n_bins, n_bins) and len(run.units) == n_units
     assert run.metrics["group_size"] == 2 and run.metrics["steps_done"] == smoke.train.n_steps
+    assert run.metrics["decoder_floor_cm"] > 0  # the decoder's error on the exact code, recorded with every run
     network = load_network(tmp_path / "runs", table["run_id"][3], device="cpu")
     again = evaluate_networks(network)[0]  # the stored weights and target give back the stored evaluation
     assert again["decoding_error_cm"] == pytest.approx(run.metrics["decoding_error_cm"], rel=1e-6)
