@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
+import resource
 import time
 
 import torch
@@ -51,7 +52,9 @@ def main() -> None:
     print(f"# evaluation of one quick network, {datetime.date.today()}, {os.cpu_count()} cores, {args.threads} "
           f"thread(s), CPU clock; {args.batches} batches = {samples:,} positions, {args.bins} x {args.bins} bins")
 
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # MiB (Linux reports KiB)
     (plain,), evaluation = timed(evaluate_ratemaps, result)
+    rss_growth = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - rss_before
     _, first = timed(analyse_ratemaps, plain["ratemaps"])  # builds the scorer's operators for this map size, once
     analysis, scoring = timed(analyse_ratemaps, plain["ratemaps"])
     map_bytes = args.bins**2 * n_units * 8
@@ -60,7 +63,8 @@ def main() -> None:
           "map size: the scorer's operators) |")
     print(f"| maps, total (goal: at most 5 s) | {evaluation + scoring:.2f} s |")
     print(f"| memory: float64 map sums {map_bytes / 2**20:.1f} MiB, against the activations' "
-          f"{samples * n_units * 4 / 2**20:.0f} MiB held before |")
+          f"{samples * n_units * 4 / 2**20:.0f} MiB held before; the process's peak memory grew by {rss_growth:.0f} "
+          "MiB during the evaluation |")
 
     (shuffled,), with_null = timed(evaluate_ratemaps, result, n_shuffles=args.shuffles)
     null = shuffled["null"]

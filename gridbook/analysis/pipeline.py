@@ -26,7 +26,7 @@ from gridbook.analysis.ratemaps import RateMapAccumulator, RateMaps, compute_rat
 from gridbook.analysis.scores import grid_scores
 from gridbook.config import RunConfig
 from gridbook.nets.checkpoints import TrainResult
-from gridbook.nets.evaluate import EvaluationBatch, batch_metrics, evaluation_batches, evaluation_walks
+from gridbook.nets.evaluate import BatchMetrics, evaluation_batches, evaluation_walks, network_metrics
 from gridbook.paper import PERIOD_SCORE_THRESHOLD, SCORE_THRESHOLDS
 
 __all__ = ["NETWORK_SUMMARY", "UNIT_COLUMNS", "NetworkAnalysis", "analyse_network", "analyse_ratemaps",
@@ -94,16 +94,16 @@ def evaluate_ratemaps(result: TrainResult, n_batches: int | None = None, seed: i
         nulls = [ShuffledMapAccumulator(c.model.n_hidden, [w.position.reshape(-1, 2) for w in batches],
                                         draw_shifts(len(batches), n_shuffles, shuffle_seed), c.analysis.n_bins, box,
                                         device) for c, batches, box in zip(configs, walks, boxes, strict=True)]
-    batches: list[list[EvaluationBatch]] = [[] for _ in chosen]
+    metrics: list[list[BatchMetrics]] = [[] for _ in chosen]  # the numbers of each batch, not its activations
     for batch in evaluation_batches(result, chosen, n_batches, seed, walks):
         k = batch.network
         activations = batch.hidden.reshape(-1, batch.hidden.shape[-1]).float()  # (T B, Ng)
         maps[k].add(batch.walks.position.reshape(-1, 2), activations)
         if nulls[k] is not None:
             nulls[k].add(batch.index, activations)
-        batches[k].append(batch)
+        metrics[k].append(batch.metrics)
     out = [{"ratemaps": m.ratemaps(c.analysis.smooth_sigma_bins), "n_samples": int(m.counts.sum()),
-            **batch_metrics(b)} for m, c, b in zip(maps, configs, batches, strict=True)]
+            **network_metrics(b)} for m, c, b in zip(maps, configs, metrics, strict=True)]
     for entry, null, config in zip(out, nulls, configs, strict=True):
         if null is not None:
             entry["null"] = shuffle_null(null, smooth_sigma_bins=config.analysis.smooth_sigma_bins)

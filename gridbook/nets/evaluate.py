@@ -14,10 +14,19 @@ from gridbook.nets.devices import cpu_speedups
 from gridbook.nets.optim import network_losses
 from gridbook.task.trajectories import Trajectories, sample_trajectory_batches
 
-__all__ = ["FLOOR_BATCHES", "EvaluationBatch", "batch_metrics", "evaluate_networks", "evaluation_batches",
-           "evaluation_walks"]
+__all__ = ["FLOOR_BATCHES", "BatchMetrics", "EvaluationBatch", "evaluate_networks", "evaluation_batches",
+           "evaluation_walks", "network_metrics"]
 
 FLOOR_BATCHES = 10  # evaluation batches on which the decoder's floor is measured (lookup decoding is costly)
+
+
+@dataclass(frozen=True)
+class BatchMetrics:
+    """One network's numbers on one evaluation batch."""
+
+    decoding_error_cm: float  # mean distance from the decoded to the true position, cm
+    loss: float  # the target loss
+    decoder_floor_cm: float | None  # the decoder's error on the exact code here (first FLOOR_BATCHES batches), cm
 
 
 @dataclass(frozen=True)
@@ -28,9 +37,7 @@ class EvaluationBatch:
     network: int  # the network's position in ``chosen``
     walks: Trajectories  # the batch's walks (positions (T, B, 2) m)
     hidden: torch.Tensor  # (T, B, Ng) hidden units h_t
-    decoding_error_cm: float  # mean distance from the decoded to the true position, cm
-    loss: float  # the target loss
-    decoder_floor_cm: float | None  # the decoder's error on the exact code here (first FLOOR_BATCHES batches), cm
+    metrics: BatchMetrics  # its decoding error, loss and decoder floor (keep these, not the batch, to stream)
 
 
 @torch.no_grad()
@@ -45,18 +52,19 @@ def evaluate_networks(result: TrainResult, n_batches: int | None = None, seed: i
     :func:`gridbook.analysis.pipeline.evaluate_ratemaps` gives the same evaluation with rate maps instead of the
     (N, Ng) activations."""
     chosen = list(range(len(result.configs))) if indices is None else list(indices)
-    out = [{"positions": [], "activations": [], "batches": []} for _ in chosen]
+    out = [{"positions": [], "activations": [], "metrics": []} for _ in chosen]
     for batch in evaluation_batches(result, chosen, n_batches, seed):
-        out[batch.network]["positions"].append(batch.walks.position.reshape(-1, 2).cpu().numpy())
-        out[batch.network]["activations"].append(batch.hidden.reshape(-1, batch.hidden.shape[-1]).float().cpu().numpy())
-        out[batch.network]["batches"].append(batch)
+        mine = out[batch.network]
+        mine["positions"].append(batch.walks.position.reshape(-1, 2).cpu().numpy())
+        mine["activations"].append(batch.hidden.reshape(-1, batch.hidden.shape[-1]).float().cpu().numpy())
+        mine["metrics"].append(batch.metrics)
     return [{"positions": np.concatenate(o["positions"]).astype(np.float32),
-             "activations": np.concatenate(o["activations"]).astype(np.float32), **batch_metrics(o["batches"])}
+             "activations": np.concatenate(o["activations"]).astype(np.float32), **network_metrics(o["metrics"])}
             for o in out]
 
 
-def batch_metrics(batches: Sequence[EvaluationBatch]) -> dict[str, float]:
-    """A network's evaluation metrics from its batches: ``decoding_error_cm``, ``loss`` and ``decoder_floor_cm``
+def network_metrics(batches: Sequence[BatchMetrics]) -> dict[str, float]:
+    """A network's evaluation metrics from its batches': ``decoding_error_cm``, ``loss`` and ``decoder_floor_cm``
     (means over the batches that have them)."""
     floors = [b.decoder_floor_cm for b in batches if b.decoder_floor_cm is not None]
     return {"decoding_error_cm": float(np.mean([b.decoding_error_cm for b in batches])),
@@ -109,6 +117,6 @@ def evaluation_batches(result: TrainResult, chosen: Sequence[int], n_batches: in
                         if batch < FLOOR_BATCHES:
                             exact = target.decode(target.output_of_code(codes[k, 1:]))  # (T, B, 2) m
                             floor = float((exact - walk.position).norm(dim=-1).mean() * 100)
-                        yield EvaluationBatch(batch, k, walk, hidden[k], error, float(losses[k]), floor)
+                        yield EvaluationBatch(batch, k, walk, hidden[k], BatchMetrics(error, float(losses[k]), floor))
     finally:
         net.train(was_training)

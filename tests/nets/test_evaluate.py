@@ -33,12 +33,12 @@ def test_the_decoders_floor_is_its_error_on_the_exact_code():
     for config in configs:
         result = train([config])
         batches = list(evaluate.evaluation_batches(result, [0], n_batches=evaluate.FLOOR_BATCHES + 2))
-        floors = [b.decoder_floor_cm for b in batches]
+        floors = [b.metrics.decoder_floor_cm for b in batches]
         assert all(f is not None for f in floors[: evaluate.FLOOR_BATCHES]) and floors[-2:] == [None, None]
         target, walk = result.targets[0], batches[0].walks
         expected = (target.decode(target.output_of_code(target.encode(walk.position))) - walk.position).norm(dim=-1)
         assert floors[0] == float(expected.mean() * 100)  # the decoder on the exact code of the true positions
-        metrics = evaluate.batch_metrics(batches)
+        metrics = evaluate.network_metrics([b.metrics for b in batches])
         assert metrics["decoder_floor_cm"] == np.mean(floors[: evaluate.FLOOR_BATCHES])
         if config.target.target == "cartesian":
             assert metrics["decoder_floor_cm"] < 1e-4  # the code is the position itself
