@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from gridbook.analysis.ratemaps import RateMapAccumulator, gaussian_smooth_nan
+from gridbook.analysis.ratemaps import RateMapAccumulator
 from gridbook.analysis.scores import grid_scores
 from gridbook.paper import SCORE_FORMS
 
@@ -100,11 +100,8 @@ class ShuffledMapAccumulator:
     def maps(self, shift_index: int, smooth_sigma_bins: float = 0.0) -> np.ndarray:
         """(U, ny, nx) float32 maps of the ``shift_index``-th shift, NaN where no position fell, smoothed as the real
         maps are (:func:`~gridbook.analysis.ratemaps.gaussian_smooth_nan`)."""
-        counts = self.grid.counts  # (bins,) the same for every shift
-        means = self.sums[shift_index].double() / counts.unsqueeze(1).clamp_min(1)  # (bins, U)
-        means[counts == 0] = torch.nan
-        maps = means.T.reshape(self.grid.n_units, self.grid.ny, self.grid.nx)
-        return gaussian_smooth_nan(maps, float(smooth_sigma_bins)).float().cpu().numpy()
+        # the counts are the real maps' (every shift uses every position once)
+        return self.grid.mean_maps(self.sums[shift_index], smooth_sigma_bins).float().cpu().numpy()
 
 
 def shuffle_null(accumulator: ShuffledMapAccumulator, score_form: str = "min_max", smooth_sigma_bins: float = 0.0,

@@ -176,11 +176,16 @@ class RateMapAccumulator:
         for start in range(0, act.shape[0], chunk):
             self.sums.index_add_(0, flat_bin[start : start + chunk], act[start : start + chunk].double())
 
+    def mean_maps(self, sums: torch.Tensor, smooth_sigma_bins: float = 0.0) -> torch.Tensor:
+        """(U, ny, nx) float64 means of per-bin ``sums`` (bins, U) over this grid's counts, NaN where no sample fell,
+        optionally smoothed (NaN-aware); :meth:`ratemaps` applies it to the accumulated sums."""
+        means = sums.double() / self.counts.unsqueeze(1).clamp_min(1)  # (bins, U)
+        means[self.counts == 0] = torch.nan
+        return gaussian_smooth_nan(means.T.reshape(sums.shape[1], self.ny, self.nx), float(smooth_sigma_bins))
+
     def ratemaps(self, smooth_sigma_bins: float = 0.0) -> RateMaps:
         """The maps of the samples added so far (NaN where none fell), optionally smoothed (NaN-aware)."""
-        means = self.sums / self.counts.unsqueeze(1).clamp_min(1)  # (bins, U)
-        means[self.counts == 0] = torch.nan
-        maps = gaussian_smooth_nan(means.T.reshape(self.n_units, self.ny, self.nx), float(smooth_sigma_bins))
+        maps = self.mean_maps(self.sums, smooth_sigma_bins)
         edges = bin_edges((self.nx, self.ny), (self.width, self.height))
         return RateMaps(maps=maps.float().cpu().numpy(),
                         occupancy=self.counts.reshape(self.ny, self.nx).cpu().numpy().astype(np.int64),
