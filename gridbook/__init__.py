@@ -14,7 +14,16 @@ The chapters import only the names listed in ``__all__``.
 """
 
 from gridbook import book, paper
-from gridbook.analysis.null import ShuffledMapAccumulator, ShuffleNull, draw_shifts, shuffle_null
+from gridbook.analysis.null import (
+    N_SHUFFLES,
+    NULL_PERCENTILE,
+    ShuffledMapAccumulator,
+    ShuffleNull,
+    draw_shifts,
+    grid_like,
+    null_summary,
+    shuffle_null,
+)
 from gridbook.analysis.periods import (
     GridProperties,
     PeriodTrend,
@@ -98,10 +107,11 @@ __all__ = [
     "grid_scores", "ring_masks", "rotate_sac", "spatial_autocorrelogram", "GridProperties", "PeriodTrend",
     "grid_properties", "main_period_mode", "mode_ratios", "period_modes", "period_trend", "HEXAGONAL", "SQUARE",
     "lattice_map", "smooth_random_fields", "NetworkAnalysis", "analyse_network", "analyse_ratemaps", "ShuffleNull",
-    "ShuffledMapAccumulator", "draw_shifts", "shuffle_null", "evaluate_ratemaps", "dog_fourier_1d", "dog_fourier_2d",
-    "fourier_power", "nonnegative_pattern", "optimal_wavenumber", "pattern_forms", "place_cell_covariance",
-    "place_cell_peak_wavenumber", "predicted_grid_period", "radial_average", "PredictivityResult",
-    "SimulatedPopulation", "neural_predictivity", "participation_ratio", "random_feature_maps",
-    "simulate_mec_population", "RunStore", "RunRecord", "load_results", "load_units", "load_run", "load_network",
-    "write_results_table", "expand_spec", "spec_run_ids", "SweepSummary", "run_sweep", "book", "plotting",
+    "ShuffledMapAccumulator", "draw_shifts", "shuffle_null", "grid_like", "null_summary", "N_SHUFFLES",
+    "NULL_PERCENTILE", "evaluate_ratemaps", "dog_fourier_1d", "dog_fourier_2d", "fourier_power", "nonnegative_pattern",
+    "optimal_wavenumber", "pattern_forms", "place_cell_covariance", "place_cell_peak_wavenumber",
+    "predicted_grid_period", "radial_average", "PredictivityResult", "SimulatedPopulation", "neural_predictivity",
+    "participation_ratio", "random_feature_maps", "simulate_mec_population", "RunStore", "RunRecord", "load_results",
+    "load_units", "load_run", "load_network", "write_results_table", "expand_spec", "spec_run_ids", "SweepSummary",
+    "run_sweep", "book", "plotting",
 ]

@@ -135,6 +135,8 @@ class AnalysisConfig:
     eval_batches: int = 50  # evaluation batches of batch_size trajectories for rate maps
     score_form: str = "min_max"  # "min_max" (paper) or "mean" (DeepMind default)
     smooth_sigma_bins: float = 0.0  # Gaussian smoothing of rate maps in bins before scoring; 0 = none
+    n_shuffles: int = 0  # circular shifts of the evaluation batches scored as each run's chance level (the paper
+    # has none; 0 = none); at most eval_batches - 1 (gridbook.analysis.null)
 
 
 SECTIONS: dict[str, type] = {
@@ -206,6 +208,11 @@ class RunConfig:
         check_int("eval_batches", a.eval_batches, 1)
         check_choice("score_form", a.score_form, SCORE_FORMS)
         check_positive("smooth_sigma_bins", a.smooth_sigma_bins, strict=False)
+        check_int("n_shuffles", a.n_shuffles, 0)
+        if a.n_shuffles > a.eval_batches - 1:
+            raise ConfigError(f"n_shuffles={a.n_shuffles!r} is invalid with eval_batches={a.eval_batches}; allowed "
+                              f"values: 0 .. {a.eval_batches - 1} (eval_batches - 1: the distinct shifts by whole "
+                              "batches)")
 
     # ---- views and round trips --------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, dict[str, Any]]:

@@ -22,12 +22,14 @@ import torch
 
 from gridbook.analysis.ratemaps import RateMapAccumulator
 from gridbook.analysis.scores import grid_scores
-from gridbook.paper import SCORE_FORMS
+from gridbook.paper import GRID_SCORE_THRESHOLD, SCORE_FORMS
 
-__all__ = ["NULL_PERCENTILE", "N_SHUFFLES", "ShuffleNull", "ShuffledMapAccumulator", "draw_shifts", "shuffle_null"]
+__all__ = ["NULL_PERCENTILE", "NULL_SUMMARY", "N_SHUFFLES", "ShuffleNull", "ShuffledMapAccumulator", "draw_shifts",
+           "grid_like", "null_summary", "shuffle_null"]
 
-N_SHUFFLES = 100  # shifts per run (the evidence issue: at least 100)
+N_SHUFFLES = 100  # shifts per run at the quick and paper profiles (grid-cell physiology uses 100-1000 shuffles)
 NULL_PERCENTILE = 99.0  # a unit beats chance when its score exceeds this percentile of its run's null
+NULL_SUMMARY = ("null_score_p99", "frac_units_above_null", "frac_units_grid_like")  # per run (:func:`null_summary`)
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,34 @@ class ShuffleNull:
         """The ``q``-th percentile of the null scores pooled over shifts and units (NaN if none is finite)."""
         finite = self.scores[np.isfinite(self.scores)]
         return float(np.percentile(finite, q)) if finite.size else float("nan")
+
+
+def grid_like(scores, null_threshold: float, threshold: float = GRID_SCORE_THRESHOLD) -> np.ndarray:
+    """The one rule for a *grid-like* unit: its min-max score60 exceeds both the paper's ``threshold`` (0.8) and
+    ``null_threshold``, its run's :data:`NULL_PERCENTILE`-th null percentile (:meth:`ShuffleNull.percentile`).
+    scores: (U,); returns (U,) bool, False where a score is NaN. Raises on a NaN ``null_threshold``: without a null
+    no unit can be judged against chance."""
+    if not np.isfinite(null_threshold):
+        raise ValueError(f"null_threshold={null_threshold!r} is invalid; allowed values: a finite score (the run's "
+                         "null percentile; a run without a null has no grid-like units to count)")
+    scores = np.asarray(scores, dtype=float)  # (U,)
+    with np.errstate(invalid="ignore"):
+        return (scores > threshold) & (scores > null_threshold)
+
+
+def null_summary(scores, null: ShuffleNull | None) -> dict[str, float]:
+    """The per-run numbers of :data:`NULL_SUMMARY` for the units' min-max scores (U,) against ``null``: the null's
+    :data:`NULL_PERCENTILE`-th percentile, the fraction of scored units above it (beating chance, grid or not: smooth
+    place-like maps beat a shuffle too), and the fraction that are :func:`grid_like`. All NaN without a null (or
+    without a finite null score), and the fractions NaN when no unit has a score."""
+    threshold = float("nan") if null is None else null.percentile()
+    scores = np.asarray(scores, dtype=float)  # (U,)
+    scored = scores[np.isfinite(scores)]
+    if not np.isfinite(threshold) or not scored.size:
+        return {"null_score_p99": threshold, "frac_units_above_null": float("nan"),
+                "frac_units_grid_like": float("nan")}
+    return {"null_score_p99": threshold, "frac_units_above_null": float(np.mean(scored > threshold)),
+            "frac_units_grid_like": float(np.mean(grid_like(scored, threshold)))}
 
 
 def draw_shifts(n_batches: int, n_shuffles: int = N_SHUFFLES, seed: int = 0) -> np.ndarray:

@@ -9,7 +9,9 @@ measure, so that a number in the book and a number in ``benchmarks/RESULTS.md`` 
 3. grid period and orientation from each map's autocorrelogram (:func:`gridbook.analysis.periods.grid_properties`);
 4. the per-run summary (:func:`summarize_units`): the best unit's scores, the fraction of units above each of the
    paper's thresholds, the main period of the units above the period threshold, and the participation ratio of the
-   maps.
+   maps;
+5. with a shuffle null (``analysis.n_shuffles`` > 0; :mod:`gridbook.analysis.null`), the run's chance level and the
+   fractions of units above it and grid-like (:func:`gridbook.analysis.null.null_summary`).
 """
 
 from __future__ import annotations
@@ -19,7 +21,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gridbook.analysis.null import ShuffledMapAccumulator, draw_shifts, shuffle_null
+from gridbook.analysis.null import (
+    NULL_SUMMARY,
+    ShuffledMapAccumulator,
+    ShuffleNull,
+    draw_shifts,
+    null_summary,
+    shuffle_null,
+)
 from gridbook.analysis.periods import grid_properties, main_period_mode
 from gridbook.analysis.predictivity import participation_ratio
 from gridbook.analysis.ratemaps import RateMapAccumulator, RateMaps, compute_ratemaps
@@ -34,17 +43,19 @@ __all__ = ["NETWORK_SUMMARY", "UNIT_COLUMNS", "NetworkAnalysis", "analyse_networ
 
 UNIT_COLUMNS = ("score60_mean", "score60_min_max", "score90", "period_m", "orientation_deg")  # per unit
 NETWORK_SUMMARY = ("best_score60_min_max", "best_score60_mean", *(f"frac_units_above_{t}" for t in SCORE_THRESHOLDS),
-                   "period_mode_m", "participation_ratio")  # per run, from the per-unit values and the maps
+                   "period_mode_m", "participation_ratio", *NULL_SUMMARY)  # per run, from the units, maps and null
 
 
 @dataclass(frozen=True)
 class NetworkAnalysis:
     """One network's analysis: ``ratemaps`` (U maps with occupancy and bin edges), ``units`` (each of
-    :data:`UNIT_COLUMNS` -> a (U,) array) and ``summary`` (each of :data:`NETWORK_SUMMARY` -> a float)."""
+    :data:`UNIT_COLUMNS` -> a (U,) array), ``summary`` (each of :data:`NETWORK_SUMMARY` -> a float) and the ``null``
+    the units were judged against (None: no null, and the null's summary is NaN)."""
 
     ratemaps: RateMaps
     units: dict[str, np.ndarray]
     summary: dict[str, float]
+    null: ShuffleNull | None = None
 
 
 def analyse_network(positions, activations, config: RunConfig, device=None) -> NetworkAnalysis:
@@ -60,40 +71,45 @@ def analyse_network(positions, activations, config: RunConfig, device=None) -> N
     return analyse_ratemaps(maps, device=device)
 
 
-def analyse_ratemaps(maps: RateMaps, device=None) -> NetworkAnalysis:
-    """Scores, periods and summary of one network's rate maps (steps 2-4 of :func:`analyse_network`)."""
+def analyse_ratemaps(maps: RateMaps, device=None, null: ShuffleNull | None = None) -> NetworkAnalysis:
+    """Scores, periods and summary of one network's rate maps, judged against its shuffle ``null`` when given (steps
+    2-5 of :func:`analyse_network`; the null of :func:`evaluate_ratemaps`)."""
     scores = grid_scores(maps.maps, device=device)
     properties = grid_properties(maps.maps, bin_size_m=maps.bin_size_m[0], device=device)
     units = {"score60_mean": scores.score60_mean, "score60_min_max": scores.score60_min_max,
              "score90": scores.score90, "period_m": properties.period_m,
              "orientation_deg": properties.orientation_deg}
-    summary = {**summarize_units(units), "participation_ratio": maps_participation_ratio(maps.maps)}
-    return NetworkAnalysis(ratemaps=maps, units=units, summary=summary)
+    summary = {**summarize_units(units), "participation_ratio": maps_participation_ratio(maps.maps),
+               **null_summary(units["score60_min_max"], null)}
+    return NetworkAnalysis(ratemaps=maps, units=units, summary=summary, null=null)
 
 
 def evaluate_ratemaps(result: TrainResult, n_batches: int | None = None, seed: int = 12345,
-                      indices: Sequence[int] | None = None, n_shuffles: int = 0, shuffle_seed: int = 0) -> list[dict]:
+                      indices: Sequence[int] | None = None, n_shuffles: int | None = None,
+                      shuffle_seed: int = 0) -> list[dict]:
     """:func:`gridbook.nets.evaluate.evaluate_networks` with each network's hidden units binned into rate maps batch by
     batch (:class:`~gridbook.analysis.ratemaps.RateMapAccumulator`: memory O(units x bins), not O(positions x
     units)); the maps equal :func:`compute_ratemaps` of ``evaluate_networks``' positions and activations. One dict per
     network: ``ratemaps`` (the run config's ``analysis.n_bins`` over its task's box, smoothed by
-    ``analysis.smooth_sigma_bins``), ``n_samples``, ``decoding_error_cm``, ``loss``, ``decoder_floor_cm``; with
-    ``n_shuffles`` > 0 also ``null``, the :class:`~gridbook.analysis.null.ShuffleNull` of that many circular shifts
-    by whole batches (:func:`~gridbook.analysis.null.draw_shifts` from ``shuffle_seed``), binned in the same pass and
-    smoothed and scored as the real maps."""
+    ``analysis.smooth_sigma_bins``), ``n_samples``, ``decoding_error_cm``, ``loss``, ``decoder_floor_cm``, and
+    ``null``: None, or with ``n_shuffles`` > 0 (None: each config's ``analysis.n_shuffles``) the
+    :class:`~gridbook.analysis.null.ShuffleNull` of that many circular shifts by whole batches
+    (:func:`~gridbook.analysis.null.draw_shifts` from ``shuffle_seed``), binned in the same pass and smoothed and
+    scored as the real maps."""
     chosen = list(range(len(result.configs))) if indices is None else list(indices)
     configs = [result.configs[i] for i in chosen]
     device = result.networks.decoder.device
     boxes = [(c.task.box_width, c.task.box_height) for c in configs]
     maps = [RateMapAccumulator(c.model.n_hidden, c.analysis.n_bins, box, device) for c, box in zip(configs, boxes,
                                                                                                     strict=True)]
+    shuffles = [c.analysis.n_shuffles if n_shuffles is None else n_shuffles for c in configs]
     nulls: list[ShuffledMapAccumulator | None] = [None] * len(chosen)
     walks = None
-    if n_shuffles:  # the null needs every batch's positions before the first activations
+    if any(shuffles):  # the null needs every batch's positions before the first activations
         walks = evaluation_walks(configs, n_batches, seed, device)
         nulls = [ShuffledMapAccumulator(c.model.n_hidden, [w.position.reshape(-1, 2) for w in batches],
-                                        draw_shifts(len(batches), n_shuffles, shuffle_seed), c.analysis.n_bins, box,
-                                        device) for c, batches, box in zip(configs, walks, boxes, strict=True)]
+                                        draw_shifts(len(batches), n, shuffle_seed), c.analysis.n_bins, box, device)
+                 if n else None for c, batches, box, n in zip(configs, walks, boxes, shuffles, strict=True)]
     metrics: list[list[BatchMetrics]] = [[] for _ in chosen]  # the numbers of each batch, not its activations
     for batch in evaluation_batches(result, chosen, n_batches, seed, walks):
         k = batch.network
@@ -104,9 +120,10 @@ def evaluate_ratemaps(result: TrainResult, n_batches: int | None = None, seed: i
         metrics[k].append(batch.metrics)
     out = [{"ratemaps": m.ratemaps(c.analysis.smooth_sigma_bins), "n_samples": int(m.counts.sum()),
             **network_metrics(b)} for m, c, b in zip(maps, configs, metrics, strict=True)]
-    for entry, null, config in zip(out, nulls, configs, strict=True):
-        if null is not None:
-            entry["null"] = shuffle_null(null, smooth_sigma_bins=config.analysis.smooth_sigma_bins)
+    for k, (entry, config) in enumerate(zip(out, configs, strict=True)):
+        null, nulls[k] = nulls[k], None  # the shifted sums (S x bins x U floats) go as soon as they are scored
+        smooth = config.analysis.smooth_sigma_bins
+        entry["null"] = None if null is None else shuffle_null(null, smooth_sigma_bins=smooth)
     return out
 
 

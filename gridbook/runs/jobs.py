@@ -31,7 +31,7 @@ def train_and_evaluate(configs: Sequence[RunConfig], device: str | None = None,
     evaluations = evaluate_ratemaps(result)
     records = []
     for k, (config, evaluation) in enumerate(zip(configs, evaluations, strict=True)):
-        analysis = analyse_ratemaps(evaluation["ratemaps"])
+        analysis = analyse_ratemaps(evaluation["ratemaps"], null=evaluation["null"])
         metrics = {
             "decoding_error_cm": float(evaluation["decoding_error_cm"]), "loss": float(evaluation["loss"]),
             "decoder_floor_cm": float(evaluation["decoder_floor_cm"]),
@@ -41,5 +41,5 @@ def train_and_evaluate(configs: Sequence[RunConfig], device: str | None = None,
             "started_at": started, "finished_at": utc_now(),
         }
         records.append(RunRecord(config=config, metrics=metrics, ratemaps=analysis.ratemaps, units=analysis.units,
-                                 checkpoint=checkpoint_bytes(result.network(k))))
+                                 checkpoint=checkpoint_bytes(result.network(k)), null=analysis.null))
     return records

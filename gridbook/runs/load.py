@@ -15,18 +15,20 @@ from gridbook.analysis.pipeline import NETWORK_SUMMARY, UNIT_COLUMNS
 from gridbook.config import RunConfig
 from gridbook.errors import CorruptRunError
 from gridbook.files import atomic_write_bytes
-from gridbook.runs.store import DONE, RESULTS, RunRecord, RunStore, as_store
+from gridbook.runs.store import DONE, NULL_FILE, RESULTS, RunRecord, RunStore, as_store
 
 __all__ = ["SUMMARY_COLUMNS", "load_network", "load_results", "load_run", "load_units", "write_results_table"]
 
 
 def load_run(store: RunStore | str | Path | None, run_id: str, checkpoint: bool = False) -> RunRecord:
     """One finished run as the :class:`RunRecord` that was written: ``config``, ``metrics`` (dict), ``ratemaps``
-    (:class:`gridbook.analysis.ratemaps.RateMaps`) and ``units`` (a DataFrame, one row per unit); ``checkpoint`` holds
+    (:class:`gridbook.analysis.ratemaps.RateMaps`), ``units`` (a DataFrame, one row per unit) and ``null`` (its
+    :class:`gridbook.analysis.null.ShuffleNull`, None for a run without one); ``checkpoint`` holds
     the checkpoint file's bytes when asked for (``checkpoint=True``), else None (:func:`load_network` loads the
     network itself; a record without its checkpoint cannot be written back)."""
     import pandas as pd
 
+    from gridbook.analysis.null import ShuffleNull
     from gridbook.analysis.ratemaps import RateMaps
 
     store = as_store(store)
@@ -37,11 +39,16 @@ def load_run(store: RunStore | str | Path | None, run_id: str, checkpoint: bool 
             ratemaps = RateMaps(maps=data["maps"], occupancy=data["occupancy"], x_edges=data["x_edges"],
                                 y_edges=data["y_edges"])
         units = pd.read_parquet(run_dir / "units.parquet")
+        null = None
+        if (run_dir / NULL_FILE).is_file():
+            with np.load(run_dir / NULL_FILE) as data:
+                null = ShuffleNull(shifts=data["shifts"], scores=data["scores"], score_form=str(data["score_form"]),
+                                   n_batches=int(data["n_batches"]))
         weights = (run_dir / "checkpoint.pt").read_bytes() if checkpoint else None
     except (OSError, ValueError, KeyError) as err:
         raise CorruptRunError(f"run {run_id}: rate maps or units do not load ({err})") from None
     return RunRecord(config=store.read_config(run_id), metrics=store.read_metrics(run_id), ratemaps=ratemaps,
-                     units=units, checkpoint=weights)
+                     units=units, checkpoint=weights, null=null)
 
 
 def load_network(store: RunStore | str | Path | None, run_id: str, device: Any = None):

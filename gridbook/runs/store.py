@@ -7,6 +7,8 @@ Layout (``root`` defaults to ``$GRIDBOOK_STORE`` or ``./runs``)::
     root/<run_id>/metrics.json     decoding error (cm), loss, diverged, timings, device, versions, git commit
     root/<run_id>/ratemaps.npz     maps (U, ny, nx) float32 (NaN = unvisited), occupancy (ny, nx), x_edges, y_edges (m)
     root/<run_id>/units.parquet    one row per unit: score60_mean, score60_min_max, score90, period_m, orientation_deg
+    root/<run_id>/null.npz         when the config asks for a shuffle null (analysis.n_shuffles > 0): shifts (S,),
+                                   scores (S, U) min-max score60 of each shifted map, n_batches, score_form
     root/<run_id>/DONE             written last: the size and sha256 of every file above
     root/<run_id>/failed.json      instead of DONE when the run raised: error and traceback
     root/results.parquet           the table load_results() returns, written after every sweep
@@ -34,6 +36,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from gridbook.analysis.null import ShuffleNull
 from gridbook.analysis.pipeline import UNIT_COLUMNS
 from gridbook.config import RunConfig
 from gridbook.errors import CorruptRunError
@@ -49,7 +52,8 @@ from gridbook.files import (
 )
 
 RUN_FILES = ("config.yaml", "checkpoint.pt", "metrics.json", "ratemaps.npz", "units.parquet")
-SMALL_FILES = ("config.yaml", "metrics.json", "units.parquet")  # checksummed on every status check
+NULL_FILE = "null.npz"  # a run's shuffle null (gridbook.analysis.null), when its config asks for one
+SMALL_FILES = ("config.yaml", "metrics.json", "units.parquet", NULL_FILE)  # checksummed on every status check
 DONE, FAILED, RESULTS = "DONE", "failed.json", "results.parquet"
 RUN_ID = re.compile(r"^[0-9a-f]{16}$")
 STORE_ENV = "GRIDBOOK_STORE"
@@ -64,8 +68,10 @@ class RunRecord:
     ``units`` maps each of :data:`UNIT_COLUMNS` to a (U,) array; ``ratemaps`` is a
     :class:`gridbook.analysis.ratemaps.RateMaps` (or anything with maps/occupancy/x_edges/y_edges); ``checkpoint`` is
     the checkpoint file's bytes (:func:`gridbook.nets.checkpoints.checkpoint_bytes`) or a
-    ``torch.save``-able dict. :func:`gridbook.runs.load.load_run` reads a stored run back as a RunRecord (its
-    ``units`` a DataFrame with a ``unit`` column, its checkpoint read only when asked for).
+    ``torch.save``-able dict; ``null`` the :class:`gridbook.analysis.null.ShuffleNull` the units were judged against
+    (required when ``config.analysis.n_shuffles`` > 0, else None). :func:`gridbook.runs.load.load_run` reads a stored
+    run back as a RunRecord (its ``units`` a DataFrame with a ``unit`` column, its checkpoint read only when asked
+    for).
     """
 
     config: RunConfig
@@ -73,6 +79,7 @@ class RunRecord:
     ratemaps: Any
     units: Mapping[str, np.ndarray]
     checkpoint: bytes | Mapping[str, Any] | None = field(default_factory=dict)
+    null: ShuffleNull | None = None
 
     @property
     def run_id(self) -> str:
@@ -128,7 +135,9 @@ class RunStore:
             files = marker["files"]
         except (OSError, ValueError, KeyError, TypeError) as err:
             raise CorruptRunError(f"run {run_id}: unreadable {DONE} marker ({err})") from None
-        for name in RUN_FILES:
+        config = self.read_config(run_id)
+        wanted = (*RUN_FILES, NULL_FILE) if config.analysis.n_shuffles else RUN_FILES
+        for name in wanted:
             path = run_dir / name
             expected = files.get(name) if isinstance(files, dict) else None
             if expected is None or not path.is_file():
@@ -138,7 +147,6 @@ class RunStore:
                                       f"DONE recorded {expected.get('size')}")
             if (deep or name in SMALL_FILES) and sha256_hex(path.read_bytes()) != expected.get("sha256"):
                 raise CorruptRunError(f"run {run_id}: {name} does not match its checksum")
-        config = self.read_config(run_id)
         if config.run_id() != run_id:
             raise CorruptRunError(f"run {run_id}: config.yaml hashes to {config.run_id()}, not its directory name")
         return config
@@ -187,6 +195,9 @@ class RunStore:
         if record.checkpoint is None:
             raise ValueError(f"run {run_id}: the record has no checkpoint (read with load_run(..., checkpoint=False)); "
                              "load it with checkpoint=True to write it back")
+        if (record.null is None) != (config.analysis.n_shuffles == 0):
+            raise ValueError(f"run {run_id}: null={'None' if record.null is None else 'a ShuffleNull'} does not match "
+                             f"n_shuffles={config.analysis.n_shuffles} (a null exactly when n_shuffles > 0)")
         run_dir = self._fresh_dir(run_id)
         maps = record.ratemaps
         metrics = dict(record.metrics)
@@ -216,6 +227,12 @@ class RunStore:
             "ratemaps.npz": ratemaps.getvalue(),
             "units.parquet": units.getvalue(),
         }
+        if record.null is not None:
+            null = io.BytesIO()
+            np.savez(null, shifts=np.asarray(record.null.shifts, dtype=np.int64),
+                     scores=np.asarray(record.null.scores, dtype=np.float32),
+                     n_batches=np.int64(record.null.n_batches), score_form=np.str_(record.null.score_form))
+            payloads[NULL_FILE] = null.getvalue()
         for name, data in payloads.items():
             atomic_write_bytes(run_dir / name, data)
         marker = {"run_id": run_id, "finished_at": utc_now(),

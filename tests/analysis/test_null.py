@@ -3,7 +3,14 @@
 import numpy as np
 import pytest
 
-from gridbook.analysis.null import ShuffledMapAccumulator, ShuffleNull, draw_shifts, shuffle_null
+from gridbook.analysis.null import (
+    ShuffledMapAccumulator,
+    ShuffleNull,
+    draw_shifts,
+    grid_like,
+    null_summary,
+    shuffle_null,
+)
 from gridbook.analysis.ratemaps import compute_ratemaps
 from gridbook.analysis.scores import grid_scores
 
@@ -70,3 +77,24 @@ def test_draw_shifts_and_bad_input():
         acc.add(0, activations[0, :, :2])
     with pytest.raises(ValueError, match="score_form='best' is invalid"):
         shuffle_null(acc, score_form="best")
+
+
+def test_grid_like_needs_both_the_paper_threshold_and_the_null():
+    scores = np.array([0.5, 0.85, 0.95, 1.3, np.nan])
+    np.testing.assert_array_equal(grid_like(scores, 0.2), [False, True, True, True, False])  # the null below 0.8
+    np.testing.assert_array_equal(grid_like(scores, 0.9), [False, False, True, True, False])  # coarse maps: above
+    np.testing.assert_array_equal(grid_like(scores, 1.5), [False] * 5)  # chance beats every unit: none is grid-like
+    with pytest.raises(ValueError, match="null_threshold=nan is invalid; allowed values: a finite score"):
+        grid_like(scores, float("nan"))
+
+
+def test_null_summary_counts_units_above_chance_and_grid_like_units():
+    null = ShuffleNull(np.arange(1, 101), np.tile(np.linspace(0, 0.99, 100)[:, None], (1, 2)), "min_max", 101)
+    p99 = null.percentile()
+    assert p99 == pytest.approx(np.percentile(np.linspace(0, 0.99, 100), 99))
+    summary = null_summary(np.array([0.3, 0.97, 0.99, 1.2, np.nan]), null)
+    assert summary == {"null_score_p99": p99, "frac_units_above_null": 0.5, "frac_units_grid_like": 0.5}
+    place_like = null_summary(np.array([0.6, 0.7]), ShuffleNull(np.array([1]), np.array([[0.1, 0.2]]), "min_max", 2))
+    assert place_like["frac_units_above_null"] == 1.0 and place_like["frac_units_grid_like"] == 0.0  # lenient null
+    assert all(np.isnan(v) for v in null_summary(np.array([1.0]), None).values())
+    assert np.isnan(null_summary(np.array([np.nan]), null)["frac_units_grid_like"])

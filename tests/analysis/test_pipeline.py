@@ -1,5 +1,7 @@
 """The analysis of one network: rate maps, scores, periods and the per-run summary, against the parts run alone."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -89,4 +91,10 @@ def test_streamed_evaluation_bins_the_shuffle_null_in_the_same_pass():
         moved = np.concatenate([positions[(b + shift) % 4] for b in range(4)])
         maps = compute_ratemaps(moved, activations.reshape(-1, 8), n_bins=8, box=(2.2, 2.2)).maps
         np.testing.assert_allclose(null.scores[j], grid_scores(maps).score60_min_max, atol=1e-4)
-    assert "null" not in evaluate_ratemaps(result)[0]
+    assert evaluate_ratemaps(result)[0]["null"] is None  # the config asks for none (n_shuffles 0)
+    (from_config,) = evaluate_ratemaps(dataclasses.replace(result, configs=[config.replace(n_shuffles=3)]),
+                                       shuffle_seed=5)
+    np.testing.assert_array_equal(from_config["null"].scores, null.scores)  # None: the config's n_shuffles
+    judged = analyse_ratemaps(streamed["ratemaps"], null=null)
+    assert judged.null is null and judged.summary["null_score_p99"] == null.percentile()
+    assert np.isnan(analyse_ratemaps(streamed["ratemaps"]).summary["frac_units_grid_like"])  # no null, no verdict

@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from gridbook.analysis.null import ShuffleNull, null_summary
 from gridbook.analysis.pipeline import summarize_units
 from gridbook.analysis.ratemaps import RateMaps
 from gridbook.config import profile_config
@@ -12,7 +13,7 @@ from gridbook.errors import CorruptRunError
 from gridbook.files import atomic_write_bytes
 from gridbook.runs.load import SUMMARY_COLUMNS, load_results, load_run, load_units, write_results_table
 from gridbook.runs.spec import spec_run_ids
-from gridbook.runs.store import DONE, RUN_FILES, RunRecord, RunStore
+from gridbook.runs.store import DONE, NULL_FILE, RUN_FILES, RunRecord, RunStore
 
 SCORES = np.array([0.2, 0.5, 0.9, 1.3, np.nan])  # min-max score60 of 5 units
 PERIODS = np.array([0.9, 0.4, 0.4, 0.4, np.nan])  # m
@@ -31,8 +32,12 @@ def fake_record(config, n_units=5, n_bins=6):
     metrics = {"decoding_error_cm": 4.0 + config.train.seed, "loss": 1.5, "diverged": config.train.seed == 3,
                **summarize_units(units), "participation_ratio": 2.5, "train_seconds": 0.0, "device": "cpu"}
     checkpoint = {"format": "fake", "weights": np.arange(4.0) + config.train.seed}
+    n_shuffles = config.analysis.n_shuffles
+    null = ShuffleNull(np.arange(1, n_shuffles + 1), rng.uniform(0, 0.9, (n_shuffles, n_units)).astype(np.float32),
+                       "min_max", config.analysis.eval_batches) if n_shuffles else None
+    metrics.update(null_summary(units["score60_min_max"], null))
     return RunRecord(config=config, metrics=metrics, ratemaps=RateMaps(maps, occupancy, edges, edges),
-                     units=units, checkpoint=checkpoint)
+                     units=units, checkpoint=checkpoint, null=null)
 
 
 @pytest.fixture
@@ -67,6 +72,29 @@ def test_round_trip(store):
     assert list(run.units.columns) == ["unit", "score60_mean", "score60_min_max", "score90", "period_m",
                                           "orientation_deg"]
     np.testing.assert_array_equal(run.units["score60_min_max"], SCORES)
+
+
+def test_the_null_is_stored_with_its_run_and_required_when_the_config_asks_for_one(store):
+    with_null = fake_record(config(seed=2, eval_batches=4, n_shuffles=3))
+    run_id = store.write_run(with_null)
+    assert sorted(os.listdir(store.run_dir(run_id))) == sorted([*RUN_FILES, NULL_FILE, DONE])
+    null = load_run(store, run_id).null
+    np.testing.assert_array_equal(null.scores, with_null.null.scores)
+    np.testing.assert_array_equal(null.shifts, [1, 2, 3])
+    assert (null.score_form, null.n_batches) == ("min_max", 4) and null.percentile() == with_null.null.percentile()
+    assert load_results(store)["frac_units_grid_like"].iloc[0] == with_null.metrics["frac_units_grid_like"]
+    (store.run_dir(run_id) / NULL_FILE).unlink()
+    assert store.status(run_id) == "corrupt"
+    with pytest.raises(CorruptRunError, match="null.npz is missing"):
+        store.verify(run_id)
+    with pytest.raises(ValueError, match="null=None does not match n_shuffles=3"):
+        store.write_run(RunRecord(with_null.config, with_null.metrics, with_null.ratemaps, with_null.units,
+                                  with_null.checkpoint, null=None))
+    without = fake_record(config(seed=2, n_shuffles=0))
+    assert without.null is None and load_run(store, store.write_run(without)).null is None
+    with pytest.raises(ValueError, match="null=a ShuffleNull does not match n_shuffles=0"):
+        store.write_run(RunRecord(without.config, without.metrics, without.ratemaps, without.units,
+                                  without.checkpoint, null=with_null.null))
 
 
 def test_atomic_writes_leave_no_temporary_files(store, tmp_path):
