@@ -15,7 +15,6 @@ The chapters import only the names listed in ``__all__``.
 
 from gridbook import book, paper
 from gridbook.analysis.null import (
-    N_SHUFFLES,
     NULL_PERCENTILE,
     ShuffledMapAccumulator,
     ShuffleNull,
@@ -59,6 +58,7 @@ from gridbook.analysis.theory import (
 )
 from gridbook.book import plotting
 from gridbook.config import (
+    N_SHUFFLES,
     PROFILE_DEVIATIONS,
     PROFILES,
     AnalysisConfig,

@@ -313,18 +313,21 @@ def _coerce(section: str, name: str, value: Any) -> Any:
 
 
 # ---- profiles -------------------------------------------------------------------------------------------------
+EVIDENCE_EVAL_BATCHES = 200  # evaluation batches at the quick and paper profiles: 800k positions, 200 null shifts
+N_SHUFFLES = 100  # shuffles of each run's null at the quick and paper profiles (grid-cell physiology: 100-1000)
 # Each profile is a set of flat overrides of the paper defaults. The quick profile's recipe was searched for grid units
 # on a 2-core CPU in minutes; its measurements are in benchmarks/RESULTS.md. Np = 256 learns faster than the
 # paper's 512 but its top-3 decoder errs by 8.3 cm on the exact DoS code (4.2 cm with 512), which bounds the error.
 PROFILE_OVERRIDES: dict[str, dict[str, Any]] = {
-    "paper": {"n_hidden": 1024},
+    "paper": {"n_hidden": 1024, "eval_batches": EVIDENCE_EVAL_BATCHES, "n_shuffles": N_SHUFFLES},
     "quick": {
         "n_hidden": 256, "n_place_cells": 256, "lr": 3e-3, "lr_final": 1e-4, "velocity_input_scale": 50.0,
-        "encoder_init_scale": 20.0, "n_steps": 4000, "n_bins": 20, "eval_batches": 25, "precision": "bfloat16",
+        "encoder_init_scale": 20.0, "n_steps": 4000, "eval_batches": EVIDENCE_EVAL_BATCHES, "n_shuffles": N_SHUFFLES,
+        "precision": "bfloat16",
     },
     "smoke": {
         "n_hidden": 32, "n_place_cells": 32, "batch_size": 16, "lr": 1e-3, "velocity_input_scale": 50.0,
-        "encoder_init_scale": 20.0, "n_steps": 20, "n_bins": 12, "eval_batches": 2,
+        "encoder_init_scale": 20.0, "n_steps": 20, "n_bins": 12, "eval_batches": 2, "n_shuffles": 1,
     },
 }
 
@@ -334,8 +337,18 @@ _SURROUND_DEVIATION = (
     "the paper's final code reads the DoS surround scale s as a width ratio (surround std s sigma = 24 cm); gridbook "
     "follows Sorscher et al.'s code, which the paper starts from, and reads it as a variance ratio (sqrt(s) sigma = "
     "17 cm); set surround_convention='std_ratio' for the paper's reading (PAPER.md section 3)")
+_EVIDENCE_DEVIATIONS = [
+    ("eval_batches", AnalysisConfig.eval_batches, EVIDENCE_EVAL_BATCHES,
+     "800,000 evaluation positions (Sorscher et al. used 200,000, the authors' code 10,000): about 400 per 5 cm bin "
+     "of the 44 x 44 maps, and 200 batches for the shuffle null to shift"),
+    ("n_shuffles", "none", N_SHUFFLES,
+     "each run's chance level: its activations shifted against its positions by whole batches, 100 times, and "
+     "scored; a unit counts as grid-like when its score beats both the paper's 0.8 and the 99th percentile of that "
+     "null"),
+]
 PROFILE_DEVIATIONS: dict[str, list[tuple[str, Any, Any, str]]] = {
-    "paper": [("n_hidden", 1024, 1024, "the paper's sweeps use Ng = 1024 (Sorscher used 4096)"), _SURROUND_DEVIATION],
+    "paper": [("n_hidden", 1024, 1024, "the paper's sweeps use Ng = 1024 (Sorscher used 4096)"), _SURROUND_DEVIATION,
+              *_EVIDENCE_DEVIATIONS],
     "quick": [
         _SURROUND_DEVIATION,
         ("n_hidden", 1024, 256, "4x fewer units: a 2-core CPU trains one network in minutes"),
@@ -351,7 +364,7 @@ PROFILE_DEVIATIONS: dict[str, list[tuple[str, Any, Any, str]]] = {
         ("precision", "float32", "bfloat16", "bf16 matrix products (float32 weights, state, loss, optimizer) halve the "
          "step time on CPUs with bf16 units; 6 seeds at 4,000 steps: error +0.8 cm (sd 1.7), grid fraction -0.4 "
          "points against float32 (benchmarks/RESULTS.md)"),
-        ("n_bins", 44, 20, "fewer evaluation samples per run: 20 x 20 bins (Sorscher's) keep maps filled"),
+        *_EVIDENCE_DEVIATIONS,
     ],
     "smoke": [("everything", "paper", "tiny", "CI only: checks that the code runs, shows no science")],
 }

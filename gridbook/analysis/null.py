@@ -22,12 +22,12 @@ import torch
 
 from gridbook.analysis.ratemaps import RateMapAccumulator
 from gridbook.analysis.scores import grid_scores
+from gridbook.config import N_SHUFFLES
 from gridbook.paper import GRID_SCORE_THRESHOLD, SCORE_FORMS
 
-__all__ = ["NULL_PERCENTILE", "NULL_SUMMARY", "N_SHUFFLES", "ShuffleNull", "ShuffledMapAccumulator", "draw_shifts",
+__all__ = ["NULL_PERCENTILE", "NULL_SUMMARY", "ShuffleNull", "ShuffledMapAccumulator", "draw_shifts",
            "grid_like", "null_summary", "shuffle_null"]
 
-N_SHUFFLES = 100  # shifts per run at the quick and paper profiles (grid-cell physiology uses 100-1000 shuffles)
 NULL_PERCENTILE = 99.0  # a unit beats chance when its score exceeds this percentile of its run's null
 NULL_SUMMARY = ("null_score_p99", "frac_units_above_null", "frac_units_grid_like")  # per run (:func:`null_summary`)
 

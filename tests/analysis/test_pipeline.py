@@ -80,7 +80,7 @@ def test_streamed_evaluation_gives_the_maps_of_the_whole_evaluation():
 
 def test_streamed_evaluation_bins_the_shuffle_null_in_the_same_pass():
     config = profile_config("smoke", n_hidden=8, n_place_cells=16, batch_size=20, seq_len=10, n_steps=2, n_bins=8,
-                            eval_batches=4)
+                            eval_batches=4, n_shuffles=0)
     result = train_networks([config], device="cpu", progress=False)
     (streamed,) = evaluate_ratemaps(result, n_shuffles=3, shuffle_seed=5)
     (whole,) = evaluate_networks(result)

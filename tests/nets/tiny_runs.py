@@ -10,7 +10,7 @@ from gridbook.nets.trainer import train_networks
 
 
 def tiny(**overrides):
-    base = dict(n_hidden=16, n_place_cells=16, batch_size=8, seq_len=5, n_steps=3, eval_batches=1)
+    base = dict(n_hidden=16, n_place_cells=16, batch_size=8, seq_len=5, n_steps=3, eval_batches=1, n_shuffles=0)
     return profile_config("smoke", **{**base, **overrides})
 
 

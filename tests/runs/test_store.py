@@ -99,7 +99,7 @@ def test_the_null_is_stored_with_its_run_and_required_when_the_config_asks_for_o
 
 def test_atomic_writes_leave_no_temporary_files(store, tmp_path):
     run_id = store.write_run(fake_record(config()))
-    assert sorted(os.listdir(store.run_dir(run_id))) == sorted([*RUN_FILES, DONE])
+    assert sorted(os.listdir(store.run_dir(run_id))) == sorted([*RUN_FILES, NULL_FILE, DONE])  # smoke has a null
     load_results(store)
     load_run(store, run_id)
     load_units(store)

@@ -18,10 +18,11 @@ from gridbook.runs.store import RunRecord, RunStore
 from gridbook.runs.sweep import run_sweep
 
 OLD_STORE = Path(__file__).resolve().parents[1] / "data" / "store_5e7e2a2"
+NO_NULL = {"n_shuffles": 0}  # the smoke profile has a shuffle null since; these runs were made without one
 OLD_RUNS = {  # run id at 5e7e2a2 -> the flat overrides of the smoke profile that make it
-    "4f4cd7521a199f07": {},
-    "ef90df4297ea6f34": {"arch": "gru"},
-    "89e41eca2170c9a8": {"sigma_range": (0.06, 0.18), "surround_range": (1.5, 2.5)},
+    "4f4cd7521a199f07": NO_NULL,
+    "ef90df4297ea6f34": {"arch": "gru", **NO_NULL},
+    "89e41eca2170c9a8": {"sigma_range": (0.06, 0.18), "surround_range": (1.5, 2.5), **NO_NULL},
 }
 
 
@@ -50,9 +51,10 @@ def test_old_runs_load_as_records_and_networks_that_reproduce_their_numbers(stor
 
 
 def test_a_sweep_over_old_runs_trains_nothing(store):
-    spec = {"profile": "smoke", "blocks": [{"parameters": {}}, {"parameters": {"arch": {"value": "gru"}}},
-                                           {"parameters": {"sigma_range": {"value": [0.06, 0.18]},
-                                                           "surround_range": {"value": [1.5, 2.5]}}}]}
+    spec = {"profile": "smoke", "parameters": {"n_shuffles": {"value": 0}},
+            "blocks": [{"parameters": {}}, {"parameters": {"arch": {"value": "gru"}}},
+                       {"parameters": {"sigma_range": {"value": [0.06, 0.18]},
+                                       "surround_range": {"value": [1.5, 2.5]}}}]}
     summary = run_sweep(spec, store=store, run_group="no_such_module:never_called", progress=False)
     assert (summary.total, summary.skipped, summary.done, summary.failed) == (3, 3, 0, 0)
     assert sorted(load_results(store)["run_id"]) == sorted(OLD_RUNS)
