@@ -268,12 +268,15 @@ def unit_codes(config, targets: Sequence[str], seed: int = 0, n_points: int = 89
 def unit_fractions(units, results, by: str, score_threshold: float = GRID_SCORE_THRESHOLD,
                    error_threshold_cm: float | None = None):
     """Per value of ``by`` (a column of both tables): runs, units, the fraction of units whose min-max score exceeds
-    ``score_threshold`` (``grid_like``; units without a score count as not grid-like), the best unit's score and the
-    median decoding error of the runs; with ``error_threshold_cm`` also the fraction of runs that learned (error
-    below it)."""
-    flagged = units.assign(grid_like=units["score60_min_max"] > score_threshold)
+    ``score_threshold`` alone (``above_threshold``; units without a score count as below), the runs' mean null
+    percentile (``null_p99``), mean fractions of units above their run's null (``above_null``) and grid-like
+    (``grid_like``: above both; :func:`gridbook.analysis.null.grid_like`; NaN without a null), the best unit's score
+    and the median decoding error; with ``error_threshold_cm`` also the fraction of runs that learned."""
+    flagged = units.assign(above=units["score60_min_max"] > score_threshold)
     table = flagged.groupby(by).agg(runs=("run_id", "nunique"), units=("unit", "size"),
-                                    grid_like=("grid_like", "mean"), best_score=("score60_min_max", "max"))
+                                    above_threshold=("above", "mean"), best_score=("score60_min_max", "max"))
+    null = results.groupby(by)[["null_score_p99", "frac_units_above_null", "frac_units_grid_like"]].mean()
+    table = table.join(null.set_axis(["null_p99", "above_null", "grid_like"], axis=1))
     errors = results.groupby(by)["decoding_error_cm"]
     table = table.join(errors.median().rename("median error (cm)"))
     if error_threshold_cm is not None:
@@ -319,8 +322,9 @@ def swept_values(results, columns: Sequence[str]):
 def task_success_table(results, error_threshold_cm: float = ERROR_THRESHOLD_CM,
                        score_thresholds: Sequence[float] = SCORE_THRESHOLDS):
     """Per target: runs, the fraction that learned (error below ``error_threshold_cm``), and of those the fraction
-    whose best unit exceeds each score threshold (the paper's 0.8 always among them); beside them the paper's bar
-    chart (:data:`gridbook.paper.TASK_SUCCESS`). Columns ``grid > T | learned``; no rows without runs."""
+    whose best unit exceeds each score threshold (the paper's 0.8 always among them) and that have a grid-like unit
+    (above 0.8 and the run's null); beside them the paper's bar chart (:data:`gridbook.paper.TASK_SUCCESS`). Columns
+    ``grid > T | learned`` and ``grid-like | learned``; no rows without runs."""
     import pandas as pd
 
     thresholds = sorted({*map(float, score_thresholds), GRID_SCORE_THRESHOLD})
@@ -330,9 +334,10 @@ def task_success_table(results, error_threshold_cm: float = ERROR_THRESHOLD_CM,
         row = {"runs": len(group), "learned": group["learned"].mean()}
         best = group.loc[group["learned"], "best_score60_min_max"]
         row.update({f"grid > {t:g} | learned": (best > t).mean() if len(best) else float("nan") for t in thresholds})
-        rows[target] = row
-    ours = pd.DataFrame.from_dict(rows, orient="index",
-                                  columns=["runs", "learned", *(f"grid > {t:g} | learned" for t in thresholds)])
+        like = group.loc[group["learned"], "frac_units_grid_like"].astype(float)
+        rows[target] = {**row, "grid-like | learned": (like > 0).mean() if like.notna().any() else float("nan")}
+    ours = pd.DataFrame.from_dict(rows, orient="index", columns=["runs", "learned", *(
+        f"grid > {t:g} | learned" for t in thresholds), "grid-like | learned"])
     paper = pd.DataFrame(TASK_SUCCESS, index=["paper runs", "paper learned",
                                               f"paper grid > {GRID_SCORE_THRESHOLD:g} | learned"]).T
     return ours.join(paper, how="left")

@@ -14,11 +14,14 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from gridbook.analysis.null import NULL_PERCENTILE
 from gridbook.analysis.periods import period_trend
 from gridbook.analysis.predictivity import simulate_mec_population
+from gridbook.analysis.stats import CI_LEVEL, SeedCI, ci_above, seed_ci
 from gridbook.book.chapters import (
+    BASELINE_CONDITION,
     grid_unit_periods,
-    is_baseline,
+    heterogeneity_condition,
     modes_per_run,
     period_table,
     predictivity_rank_correlation,
@@ -44,12 +47,17 @@ VERDICTS = (REPRODUCED, PARTLY, NOT_REPRODUCED)
 SPIKE_FACTOR = 2.0  # R3: the value at 12 cm must be at least this many times both neighbours'
 MODULE_RATIO_CUTOFF = 1.25  # R4: mode ratios below this are "not the biological ~1.4" (the paper saw 1.0-1.15)
 R7_STRONG = 0.5  # R7: Spearman rho at or above this counts as "higher PR, higher predictivity"
+GRID_LIKE = "frac_units_grid_like"  # per run: units above 0.8 and the run's null (gridbook.analysis.null.grid_like)
+_GRID_LIKE_WORDS = (f"grid-like units (min-max score above {GRID_SCORE_THRESHOLD} and above the run's "
+                    f"{NULL_PERCENTILE:g}th shuffle-null percentile)")
+_SEED_WORDS = f"a {100 * CI_LEVEL:g}% bootstrap interval over seeds"
 
 RULES: dict[str, str] = {  # each rule in words, with the constants it uses
     "R1": f"reproduced if at least half of the runs learn (error < {ERROR_THRESHOLD_CM:g} cm) and at most half of "
-          f"those have a unit above {GRID_SCORE_THRESHOLD}; partly if one of the two holds.",
-    "R2": f"reproduced if some DoS run has a unit above {GRID_SCORE_THRESHOLD} and no Cartesian, polar or Gaussian "
-          "run has one; partly if DoS's best unit merely outscores every other target's best unit.",
+          f"those have at least one of the {_GRID_LIKE_WORDS}; partly if one of the two holds.",
+    "R2": f"with the fraction of {_GRID_LIKE_WORDS} per run and {_SEED_WORDS} per target: reproduced if DoS's "
+          "interval lies above that of every Cartesian, polar and Gaussian target; partly if DoS merely has the "
+          "highest mean fraction (overlapping intervals, or one seed); not reproduced otherwise or without a null.",
     "R3": f"with the percentage of units above {SCORE_THRESHOLDS[0]} averaged over seeds at each sigma (s = "
           f"{SURROUND_SCALE:g}), reproduced if the value at {100 * SPIKE_SIGMA_M:.0f} cm is positive, at least "
           f"{SPIKE_FACTOR:g} times both neighbours' ({', '.join(f'{100 * s:.0f}' for s in SPIKE_NEIGHBOURS_M)} cm) and "
@@ -57,11 +65,12 @@ RULES: dict[str, str] = {  # each rule in words, with the constants it uses
           "is merely the highest of the three.",
     "R4": "reproduced if the main period mode rises with sigma, every network has one mode and the ratios of modes "
           f"at neighbouring sigma stay below {MODULE_RATIO_CUTOFF}; partly if only the rise holds.",
-    "R5": f"reproduced if some DoS run has a unit above {GRID_SCORE_THRESHOLD} and no true-DoG run has one; partly "
-          "if DoS's best unit merely outscores the true DoG's.",
-    "R6": f"reproduced if the baseline has a unit above {GRID_SCORE_THRESHOLD} and every heterogeneous or "
-          "multi-field run learns without one; partly if every heterogeneous run's best unit scores below the "
-          "baseline's best.",
+    "R5": "the rule of R2 with the true DoG as the only other target: reproduced if DoS's interval of the fraction "
+          "of grid-like units lies above the true DoG's; partly if DoS merely has the higher mean fraction.",
+    "R6": f"with the fraction of {_GRID_LIKE_WORDS} and {_SEED_WORDS} per place-cell condition: reproduced if the "
+          "homogeneous baseline's interval lies above that of every heterogeneous or multi-field condition and each "
+          f"of those still learns (median error < {ERROR_THRESHOLD_CM:g} cm); partly if the baseline merely has the "
+          "highest mean fraction.",
     "R7": "reproduced if the Spearman correlation of predictivity with participation ratio across the trained and "
           f"untrained networks is at least {R7_STRONG}; partly if it is positive.",
 }
@@ -93,12 +102,8 @@ def _no_runs(result: str, profile: str) -> ScorecardRow:
 
 
 def _has_grid(results) -> np.ndarray:
-    return (results["best_score60_min_max"].astype(float) > GRID_SCORE_THRESHOLD).to_numpy()
-
-
-def _best(results, mask) -> float:
-    values = results.loc[mask, "best_score60_min_max"].astype(float)
-    return float(values.max()) if values.notna().any() else float("nan")
+    """Whether each run has at least one grid-like unit (False without a null)."""
+    return (results[GRID_LIKE].astype(float) > 0).to_numpy()
 
 
 def r1_row(results, profile: str) -> ScorecardRow:
@@ -110,36 +115,57 @@ def r1_row(results, profile: str) -> ScorecardRow:
     frac_grid = float(_has_grid(results)[learned].mean()) if learned.any() else float("nan")
     most_learn = frac_learned >= 0.5
     few_grid = learned.any() and frac_grid <= 0.5
-    ours = (f"{frac_learned:.2f} of {len(results)} runs learn; of those, {frac_grid:.2f} have a unit > "
-            f"{GRID_SCORE_THRESHOLD}")
+    ours = f"{frac_learned:.2f} of {len(results)} runs learn; of those, {frac_grid:.2f} have a grid-like unit"
     verdict = REPRODUCED if most_learn and few_grid else PARTLY if most_learn or few_grid else NOT_REPRODUCED
     reason = f"learned {frac_learned:.2f} (need >= 0.5), grid | learned {frac_grid:.2f} (need <= 0.5)"
     return _row("R1", ours, profile, len(results), verdict, reason)
 
 
-def _dos_versus(results, result: str, other, name: str, possessive: str, profile: str) -> ScorecardRow:
-    """The shared rule of R2 and R5: reproduced when only DoS runs have a grid unit, partly when DoS's best unit
-    still outscores the others' best, not reproduced otherwise."""
-    dos = (results["target"] == "dos").to_numpy()
-    if not dos.any() or not other.any():
+def condition_cis(results, labels) -> dict[str, SeedCI]:
+    """The fraction of grid-like units per condition: each run's ``frac_units_grid_like`` grouped by ``labels`` (one
+    label per row, e.g. the target), as the mean over seeds with its bootstrap interval
+    (:func:`gridbook.analysis.stats.seed_ci`), in order of first appearance."""
+    values = results[GRID_LIKE].astype(float).to_numpy()
+    labels = np.asarray(labels, dtype=object)
+    return {str(label): seed_ci(values[labels == label]) for label in dict.fromkeys(labels.tolist())}
+
+
+def _lead_versus(results, result: str, labels, lead: str, others: list[str], profile: str,
+                 extra: tuple[bool, str] | None = None) -> ScorecardRow:
+    """The shared rule of R2, R5 and R6: the ``lead`` condition's fraction of grid-like units against each of
+    ``others``, with seed intervals. Reproduced when the lead's interval lies above every other's (and ``extra``'s
+    condition holds, if given: (holds, what fails otherwise)); partly when the lead's mean is merely the highest;
+    not reproduced otherwise, or when a run has no null to count grid-like units against."""
+    labels = np.asarray(labels, dtype=object)
+    if not (labels == lead).any() or not others:
         return _no_runs(result, profile) if len(results) == 0 else _row(
-            result, f"DoS or {name} missing", profile, len(results), NOT_REPRODUCED, "no comparison")
-    grid = _has_grid(results)
-    best_dos, best_other = _best(results, dos), _best(results, other)
-    ours = f"best unit: DoS {best_dos:.2f}, {name} {best_other:.2f}"
-    if grid[dos].any() and not grid[other].any():
-        verdict, reason = REPRODUCED, f"only DoS has a unit > {GRID_SCORE_THRESHOLD}"
-    elif best_dos > best_other:
-        verdict, reason = PARTLY, "DoS's best unit scores highest, but the threshold does not separate them"
+            result, f"{lead} or the conditions to compare missing", profile, len(results), NOT_REPRODUCED,
+            "no comparison")
+    compared = np.isin(labels, [lead, *others])
+    if results.loc[compared, GRID_LIKE].astype(float).isna().any():
+        return _row(result, "runs without a shuffle null", profile, len(results), NOT_REPRODUCED,
+                    "grid-like units cannot be counted without a null (analysis.n_shuffles = 0)")
+    cis = condition_cis(results.loc[compared], labels[compared])
+    ours = "grid-like units, % (mean [95% CI] over seeds): " + "; ".join(
+        f"{name} {ci.text(100)}" for name, ci in cis.items())
+    top, rest = cis[lead], [cis[o] for o in others]
+    if top.mean > 0 and all(ci_above(top, other) for other in rest) and (extra is None or extra[0]):
+        verdict, reason = REPRODUCED, f"{lead}'s interval lies above every other condition's"
+    elif top.mean > max(other.mean for other in rest):
+        why = [] if all(ci_above(top, other) for other in rest) else [
+            "only one seed" if min(ci.n for ci in (top, *rest)) < 2 else "the intervals overlap"]
+        why += [] if extra is None or extra[0] else [extra[1]]
+        verdict, reason = PARTLY, f"{lead} has the most grid-like units, but " + " and ".join(why)
     else:
-        verdict, reason = NOT_REPRODUCED, f"DoS's best unit does not outscore {possessive}"
+        verdict, reason = NOT_REPRODUCED, f"{lead} does not have the most grid-like units"
     return _row(result, ours, profile, len(results), verdict, reason)
 
 
 def r2_row(results, profile: str) -> ScorecardRow:
-    """R2 from the target-encoding sweep's results (column ``target``)."""
-    other = results["target"].isin(NON_GRID_TARGETS).to_numpy()
-    return _dos_versus(results, "R2", other, "the other targets", "the other targets'", profile)
+    """R2 from the target-encoding sweep's results (columns ``target``, ``frac_units_grid_like``)."""
+    present = results["target"].astype(str).tolist()
+    others = [t for t in dict.fromkeys(present) if t in NON_GRID_TARGETS]
+    return _lead_versus(results, "R2", present, "dos", others, profile)
 
 
 def r3_row(results, profile: str, threshold: float = SCORE_THRESHOLDS[0]) -> ScorecardRow:
@@ -198,31 +224,24 @@ def r4_row(period_table, modes_per_run, profile: str, runs: int) -> ScorecardRow
 
 
 def r5_row(results, profile: str) -> ScorecardRow:
-    """R5 from the DoS-versus-DoG sweep's results."""
-    dog = (results["target"] == "dog").to_numpy()
-    return _dos_versus(results, "R5", dog, "true DoG", "true DoG's", profile)
+    """R5 from the DoS-versus-DoG sweep's results: DoS against the true DoG (general DoGs are shown, not judged)."""
+    present = results["target"].astype(str).tolist()
+    return _lead_versus(results, "R5", present, "dos", ["dog"] if "dog" in present else [], profile)
 
 
 def r6_row(results, profile: str) -> ScorecardRow:
-    """R6 from the heterogeneity sweep's results (columns sigma_range, surround_range, fields_lambda)."""
+    """R6 from the heterogeneity sweep's results (columns sigma_range, surround_range, fields_lambda): the
+    baseline against each heterogeneous or multi-field condition, which must also learn (median error below
+    the paper's bar) for the result to be reproduced."""
     if len(results) == 0:
         return _no_runs("R6", profile)
-    base = np.array([is_baseline(r) for r in results.to_dict("records")])
-    if not base.any() or base.all():
-        return _row("R6", "baseline or heterogeneous runs missing", profile, len(results), NOT_REPRODUCED,
-                    "no comparison")
-    grid = _has_grid(results)
-    learned = (results["decoding_error_cm"].astype(float) < ERROR_THRESHOLD_CM).to_numpy()
-    best_base, best_het = _best(results, base), _best(results, ~base)
-    ours = (f"best unit: baseline {best_base:.2f}, heterogeneous {best_het:.2f}; heterogeneous runs learning: "
-            f"{int(learned[~base].sum())} of {int((~base).sum())}")
-    if grid[base].any() and learned[~base].all() and not grid[~base].any():
-        verdict, reason = REPRODUCED, "baseline has grid units; heterogeneous runs learn without them"
-    elif best_het < best_base:
-        verdict, reason = PARTLY, "heterogeneous runs score below the baseline"
-    else:
-        verdict, reason = NOT_REPRODUCED, "heterogeneous runs do not lose grid units"
-    return _row("R6", ours, profile, len(results), verdict, reason)
+    labels = [heterogeneity_condition(r) for r in results.to_dict("records")]
+    others = [c for c in dict.fromkeys(labels) if c != BASELINE_CONDITION]
+    errors = results["decoding_error_cm"].astype(float).to_numpy()
+    learn = all(np.nanmedian(errors[np.asarray(labels) == c]) < ERROR_THRESHOLD_CM for c in others)
+    return _lead_versus(results, "R6", labels, BASELINE_CONDITION, others, profile,
+                        extra=(learn, f"not every heterogeneous condition learns (median error < "
+                                      f"{ERROR_THRESHOLD_CM:g} cm)"))
 
 
 def r7_row(predictivity, profile: str, runs: int) -> ScorecardRow:

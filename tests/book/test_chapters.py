@@ -66,13 +66,16 @@ UNITS = pd.DataFrame({"run_id": ["a", "a", "b", "b", "c"], "unit": [0, 1, 0, 1, 
                       "score60_min_max": [0.9, 0.1, np.nan, 0.85, 0.2], "target": ["dos", "dos", "dos", "dos", "dog"]})
 RESULTS = pd.DataFrame({"run_id": ["a", "b", "c"], "target": ["dos", "dos", "dog"],
                         "decoding_error_cm": [4.0, 12.0, 30.0], "best_score60_min_max": [0.9, 0.85, 0.2],
-                        "a_i": [1.0, 1.0, 2.0]})
+                        "a_i": [1.0, 1.0, 2.0], "null_score_p99": [0.7, 0.9, 0.5],
+                        "frac_units_above_null": [0.5, 0.4, 0.2], "frac_units_grid_like": [0.5, 0.2, 0.0]})
 
 
-def test_unit_fractions_count_unscored_units_as_not_grid_like():
+def test_unit_fractions_count_unscored_units_as_below_and_average_the_runs_null_fractions():
     table = chapters.unit_fractions(UNITS, RESULTS, by="target", score_threshold=0.8, error_threshold_cm=10.0)
     assert table.loc["dos", "runs"] == 2 and table.loc["dos", "units"] == 4
-    assert table.loc["dos", "grid_like"] == 2 / 4 and table.loc["dog", "grid_like"] == 0.0
+    assert table.loc["dos", "above_threshold"] == 2 / 4 and table.loc["dog", "above_threshold"] == 0.0
+    assert table.loc["dos", "grid_like"] == pytest.approx(0.35) and table.loc["dos", "null_p99"] == pytest.approx(0.8)
+    assert table.loc["dos", "above_null"] == pytest.approx(0.45) and table.loc["dog", "grid_like"] == 0.0
     assert table.loc["dos", "best_score"] == 0.9 and table.loc["dos", "median error (cm)"] == 8.0
     assert table.loc["dos", "learned"] == 0.5 and table.loc["dog", "learned"] == 0.0
 
@@ -98,6 +101,9 @@ def test_task_success_table_beside_the_paper():
     table = chapters.task_success_table(RESULTS, error_threshold_cm=10.0, score_thresholds=(0.8,))
     assert table.loc["dos", "learned"] == 0.5 and table.loc["dos", "grid > 0.8 | learned"] == 1.0
     assert math.isnan(table.loc["dog", "grid > 0.8 | learned"])  # no DoG run learned
+    assert table.loc["dos", "grid-like | learned"] == 1.0  # run a (learned) has grid-like units
+    no_grid_like = chapters.task_success_table(RESULTS.assign(frac_units_grid_like=[0.0, 0.2, 0.0]), 10.0, (0.8,))
+    assert no_grid_like.loc["dos", "grid-like | learned"] == 0.0 and no_grid_like.loc["dos", "grid > 0.8 | learned"] == 1
     assert table.loc["dos", "paper learned"] == 0.93 and table.loc["dog", "paper grid > 0.8 | learned"] == 0.16
 
 
@@ -121,3 +127,4 @@ def test_unit_codes_and_spectra_of_real_encoders():
     assert codes["gaussian"].image.max() == codes["gaussian"].cut.max()  # the cut passes through the centre
     spectra = chapters.place_code_spectra(config, {"DoS": "dos", "Gaussian": "gaussian"})
     assert spectra["Gaussian"].peak_k == 0.0 and spectra["DoS"].peak_k > 0  # the DoS spectrum is a ring
+

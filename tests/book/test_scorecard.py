@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -13,22 +14,42 @@ def results(**columns):
 
 
 def test_r1_verdicts():
-    good = results(decoding_error_cm=[5.0, 6.0, 20.0], best_score60_min_max=[0.1, 0.9, 0.2])
-    assert sc.r1_row(good, "quick").verdict == sc.REPRODUCED  # 2/3 learn, 1/2 of those grid
-    grids = results(decoding_error_cm=[5.0, 6.0], best_score60_min_max=[0.9, 0.9])
+    good = results(decoding_error_cm=[5.0, 6.0, 20.0], frac_units_grid_like=[0.0, 0.05, 0.0])
+    assert sc.r1_row(good, "quick").verdict == sc.REPRODUCED  # 2/3 learn, 1/2 of those have a grid-like unit
+    grids = results(decoding_error_cm=[5.0, 6.0], frac_units_grid_like=[0.1, 0.02])
     assert sc.r1_row(grids, "quick").verdict == sc.PARTLY
-    bad = results(decoding_error_cm=[50.0, 60.0], best_score60_min_max=[0.9, 0.9])
+    bad = results(decoding_error_cm=[50.0, 60.0], frac_units_grid_like=[0.1, 0.1])
     assert sc.r1_row(bad, "quick").verdict == sc.NOT_REPRODUCED
-    empty = sc.r1_row(results(decoding_error_cm=[], best_score60_min_max=[]), "smoke")
+    empty = sc.r1_row(results(decoding_error_cm=[], frac_units_grid_like=[]), "smoke")
     assert (empty.verdict, empty.reason, empty.runs) == (sc.NOT_REPRODUCED, "no runs", 0)
 
 
-@pytest.mark.parametrize("scores, verdict", [([0.9, 0.5, 0.1], sc.REPRODUCED), ([0.6, 0.5, 0.1], sc.PARTLY),
-                                             ([0.4, 0.5, 0.1], sc.NOT_REPRODUCED)])
-def test_r2_verdicts(scores, verdict):
-    table = results(target=["dos", "gaussian", "cartesian"], best_score60_min_max=scores)
+DOS_MANY = [0.10, 0.12, 0.11]  # fraction of grid-like units in three seeds
+FEW = [0.0, 0.01, 0.0]
+
+
+@pytest.mark.parametrize("dos, other, verdict, reason", [
+    (DOS_MANY, FEW, sc.REPRODUCED, "dos's interval lies above every other condition's"),
+    ([0.10, 0.0, 0.11], FEW, sc.PARTLY, "dos has the most grid-like units, but the intervals overlap"),
+    ([0.10], [0.0], sc.PARTLY, "dos has the most grid-like units, but only one seed"),
+    (FEW, DOS_MANY, sc.NOT_REPRODUCED, "dos does not have the most grid-like units"),  # the claim is false
+    ([0.0, 0.0], [0.0, 0.0], sc.NOT_REPRODUCED, "dos does not have the most grid-like units"),
+])
+def test_r2_judges_grid_like_fractions_against_seed_intervals(dos, other, verdict, reason):
+    table = results(target=["dos"] * len(dos) + ["gaussian"] * len(other) + ["sod"],
+                    frac_units_grid_like=[*dos, *other, 0.5])  # the SoD is not judged by R2
     row = sc.r2_row(table, "quick")
-    assert row.verdict == verdict and row.runs == 3 and row.chapter == "target_encoding"
+    assert (row.verdict, row.reason, row.chapter) == (verdict, reason, "target_encoding")
+    assert row.ours.startswith("grid-like units, % (mean [95% CI] over seeds): dos ") and "sod" not in row.ours
+
+
+def test_r2_needs_every_compared_target_to_beat_and_a_null():
+    table = results(target=["dos"] * 3 + ["gaussian"] * 3 + ["cartesian"] * 3,
+                    frac_units_grid_like=[*DOS_MANY, *FEW, 0.09, 0.13, 0.12])
+    assert sc.r2_row(table, "quick").verdict == sc.NOT_REPRODUCED  # the Cartesian code has as many
+    no_null = results(target=["dos", "gaussian"], frac_units_grid_like=[0.1, np.nan])
+    row = sc.r2_row(no_null, "quick")
+    assert (row.verdict, row.ours) == (sc.NOT_REPRODUCED, "runs without a shuffle null")
 
 
 @pytest.mark.parametrize("fracs, verdict", [([0.0, 0.3, 0.1], sc.REPRODUCED), ([0.2, 0.3, 0.1], sc.PARTLY),
@@ -73,20 +94,24 @@ def test_r4_verdicts():
     assert sc.r4_row(one, pd.Series([1]), "quick", 2).verdict == sc.NOT_REPRODUCED
 
 
-@pytest.mark.parametrize("scores, verdict", [([0.9, 0.3], sc.REPRODUCED), ([0.7, 0.3], sc.PARTLY),
-                                             ([0.9, 0.95], sc.NOT_REPRODUCED)])
-def test_r5_verdicts(scores, verdict):
-    assert sc.r5_row(results(target=["dos", "dog"], best_score60_min_max=scores), "quick").verdict == verdict
+def test_r5_verdicts():
+    table = results(target=["dos"] * 3 + ["dog"] * 3 + ["general_dog"], frac_units_grid_like=[*DOS_MANY, *FEW, 0.9])
+    assert sc.r5_row(table, "quick").verdict == sc.REPRODUCED  # general DoGs are shown, not judged
+    swapped = table.assign(target=["dog"] * 3 + ["dos"] * 3 + ["general_dog"])
+    assert sc.r5_row(swapped, "quick").verdict == sc.NOT_REPRODUCED  # the claim is false
+    assert sc.r5_row(table[table.target != "dog"], "quick").reason == "no comparison"
 
 
 def test_r6_verdicts():
-    base = dict(sigma_range=[None, (0.06, 0.18), None], surround_range=[None, (1.5, 2.5), None],
-                fields_lambda=[0.0, 0.0, 2.0])
-    lost = results(**base, decoding_error_cm=[5.0, 6.0, 7.0], best_score60_min_max=[1.0, 0.2, 0.3])
+    base = dict(sigma_range=[None] * 3 + [(0.06, 0.18)] * 3 + [None] * 3,
+                surround_range=[None] * 9, fields_lambda=[0.0] * 6 + [2.0] * 3)
+    lost = results(**base, decoding_error_cm=[5.0] * 9, frac_units_grid_like=[*DOS_MANY, *FEW, *FEW])
     assert sc.r6_row(lost, "quick").verdict == sc.REPRODUCED
-    unlearned = results(**base, decoding_error_cm=[5.0, 60.0, 7.0], best_score60_min_max=[1.0, 0.2, 0.3])
-    assert sc.r6_row(unlearned, "quick").verdict == sc.PARTLY
-    kept = results(**base, decoding_error_cm=[5.0, 6.0, 7.0], best_score60_min_max=[1.0, 1.1, 0.3])
+    unlearned = lost.assign(decoding_error_cm=[5.0] * 3 + [60.0] * 3 + [5.0] * 3)
+    row = sc.r6_row(unlearned, "quick")
+    assert row.verdict == sc.PARTLY and row.reason.endswith("not every heterogeneous condition learns (median error "
+                                                            "< 10 cm)")
+    kept = lost.assign(frac_units_grid_like=[*DOS_MANY, *DOS_MANY, *FEW])  # widths keep the grid units: false
     assert sc.r6_row(kept, "quick").verdict == sc.NOT_REPRODUCED
 
 
