@@ -102,8 +102,8 @@ def test_task_success_table_beside_the_paper():
     assert table.loc["dos", "learned"] == 0.5 and table.loc["dos", "grid > 0.8 | learned"] == 1.0
     assert math.isnan(table.loc["dog", "grid > 0.8 | learned"])  # no DoG run learned
     assert table.loc["dos", "grid-like | learned"] == 1.0  # run a (learned) has grid-like units
-    no_grid_like = chapters.task_success_table(RESULTS.assign(frac_units_grid_like=[0.0, 0.2, 0.0]), 10.0, (0.8,))
-    assert no_grid_like.loc["dos", "grid-like | learned"] == 0.0 and no_grid_like.loc["dos", "grid > 0.8 | learned"] == 1
+    chance = chapters.task_success_table(RESULTS.assign(frac_units_grid_like=[0.0, 0.2, 0.0]), 10.0, (0.8,))
+    assert chance.loc["dos", "grid-like | learned"] == 0.0 and chance.loc["dos", "grid > 0.8 | learned"] == 1
     assert table.loc["dos", "paper learned"] == 0.93 and table.loc["dog", "paper grid > 0.8 | learned"] == 0.16
 
 
