@@ -19,8 +19,9 @@ SCORES = np.array([0.2, 0.5, 0.9, 1.3, np.nan])  # min-max score60 of 5 units
 PERIODS = np.array([0.9, 0.4, 0.4, 0.4, np.nan])  # m
 
 
-def fake_record(config, n_units=5, n_bins=6):
-    """A deterministic stand-in for a trained and evaluated network (no training)."""
+def fake_record(config, n_units=5, n_bins=None):
+    """A deterministic stand-in for a trained and evaluated network (no training); maps of the config's n_bins."""
+    n_bins = config.analysis.n_bins if n_bins is None else n_bins
     rng = np.random.default_rng(config.train.seed + 1000 * config.target.n_place_cells)
     maps = rng.normal(size=(n_units, n_bins, n_bins)).astype(np.float32)  # (U, ny, nx)
     maps[:, 0, 0] = np.nan  # one unvisited bin

@@ -1,0 +1,42 @@
+"""gridbook scorecard: the scorecard chapter's table on the command line, as text or JSON."""
+
+from __future__ import annotations
+
+import json
+
+from sweep_helpers import FAKE
+
+from gridbook.book.data import chapter_spec
+from gridbook.book.scorecard import RULES, r2_row
+from gridbook.cli.main import main
+from gridbook.runs.load import load_results
+from gridbook.runs.spec import spec_run_ids
+from gridbook.runs.sweep import run_sweep
+
+
+def test_an_empty_store_judges_every_result_not_reproduced(tmp_path, capsys):
+    assert main(["scorecard", "--store", str(tmp_path / "none"), "--profile", "smoke", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["result"] for r in rows] == list(RULES) and {r["verdict"] for r in rows} == {"not reproduced"}
+    assert all(r["reason"] == "no runs" and r["runs"] == 0 and r["rule"] == RULES[r["result"]] for r in rows)
+
+
+def test_rows_are_the_rules_verdicts_on_the_stored_runs(tmp_path, capsys):
+    store = tmp_path / "runs"
+    spec = chapter_spec("target_encoding", "smoke")
+    run_sweep(spec, profile="smoke", store=store, run_group=FAKE, workers=1, progress=False)
+    expected = r2_row(load_results(store, spec_run_ids(spec, "smoke")), "smoke")
+    assert main(["scorecard", "--store", str(store), "--profile", "smoke", "--json"]) == 0
+    (row,) = [r for r in json.loads(capsys.readouterr().out) if r["result"] == "R2"]
+    assert (row["ours"], row["verdict"], row["reason"], row["runs"]) == (expected.ours, expected.verdict,
+                                                                        expected.reason, expected.runs)
+    assert main(["scorecard", "--store", str(store), "--profile", "smoke"]) == 0
+    text = capsys.readouterr().out
+    assert f"R2  {expected.verdict.upper()}  ({expected.runs} runs, smoke profile, chapter target_encoding)" in text
+    assert "  rule:   " in text and "  paper:  " in text
+
+
+def test_bad_profile_is_one_line_naming_the_allowed_values(capsys):
+    assert main(["scorecard", "--profile", "fast"]) == 2
+    assert capsys.readouterr().err.strip() == ("gridbook scorecard: error: profile='fast' is invalid; allowed "
+                                               "values: smoke, quick, paper")
