@@ -23,7 +23,6 @@ from gridbook.book.chapters import (
     random_feature_table,
     run_label,
     score_densities,
-    spike_contrast,
     split_surround_sweep,
     survival_curve,
     swept_values,
@@ -60,6 +59,6 @@ __all__ = [
     "place_code_spectra", "plotting", "predictivity_comparison", "predictivity_rank_correlation",
     "predictivity_table", "profile_box", "profile_box_html", "r1_row", "r2_row", "r3_row", "r4_row", "r5_row",
     "r6_row", "r7_row", "random_feature_table", "rerun_hint", "run_label", "score_densities", "scorecard_from_store",
-    "spike_contrast", "split_surround_sweep", "survival_curve", "swept_values", "table", "target_labels",
+    "split_surround_sweep", "survival_curve", "swept_values", "table", "target_labels",
     "task_success_table", "theory_maps", "theory_periods", "threshold_percentages", "unit_codes", "unit_fractions",
 ]

@@ -36,7 +36,6 @@ from gridbook.paper import (
     PERIOD_SCORE_THRESHOLD,
     RATEMAP_BINS,
     SCORE_THRESHOLDS,
-    SPIKE_SIGMA_M,
     SURROUND_SCALE,
     TASK_SUCCESS,
 )
@@ -75,18 +74,6 @@ def split_surround_sweep(results, surround_scale: float = SURROUND_SCALE):
         return sigma_runs, others.reset_index(drop=True)
     same_sigma = np.isin(results["sigma"].round(4), others["sigma"].round(4).unique())
     return sigma_runs, results.loc[same_sigma].reset_index(drop=True)
-
-
-def spike_contrast(curve, at: float = SPIKE_SIGMA_M) -> float:
-    """How much a curve (a Series indexed by sigma) stands out at ``at``: its value there minus the larger of its two
-    neighbours' values (NaN when ``at`` or a neighbour is missing). Positive: a peak at ``at``."""
-    index = np.asarray(curve.index, dtype=float)
-    where = np.flatnonzero(np.isclose(index, at))
-    if where.size != 1 or where[0] == 0 or where[0] == index.size - 1:
-        return float("nan")
-    i = int(where[0])
-    values = np.asarray(curve, dtype=float)
-    return float(values[i] - max(values[i - 1], values[i + 1]))
 
 
 def grid_unit_periods(units, results, score_threshold: float = PERIOD_SCORE_THRESHOLD, by: str = "sigma"):

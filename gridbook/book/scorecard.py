@@ -26,9 +26,7 @@ from gridbook.book.chapters import (
     period_table,
     predictivity_rank_correlation,
     predictivity_table,
-    spike_contrast,
     split_surround_sweep,
-    threshold_percentages,
 )
 from gridbook.book.data import chapter_runs
 from gridbook.paper import (
@@ -36,7 +34,6 @@ from gridbook.paper import (
     GRID_SCORE_THRESHOLD,
     NON_GRID_TARGETS,
     RESULTS,
-    SCORE_THRESHOLDS,
     SPIKE_NEIGHBOURS_M,
     SPIKE_SIGMA_M,
     SURROUND_SCALE,
@@ -58,11 +55,11 @@ RULES: dict[str, str] = {  # each rule in words, with the constants it uses
     "R2": f"with the fraction of {_GRID_LIKE_WORDS} per run and {_SEED_WORDS} per target: reproduced if DoS's "
           "interval lies above that of every Cartesian, polar and Gaussian target; partly if DoS merely has the "
           "highest mean fraction (overlapping intervals, or one seed); not reproduced otherwise or without a null.",
-    "R3": f"with the percentage of units above {SCORE_THRESHOLDS[0]} averaged over seeds at each sigma (s = "
-          f"{SURROUND_SCALE:g}), reproduced if the value at {100 * SPIKE_SIGMA_M:.0f} cm is positive, at least "
-          f"{SPIKE_FACTOR:g} times both neighbours' ({', '.join(f'{100 * s:.0f}' for s in SPIKE_NEIGHBOURS_M)} cm) and "
-          f"ahead of the larger by more than the largest spread across seeds; partly if {100 * SPIKE_SIGMA_M:.0f} cm "
-          "is merely the highest of the three.",
+    "R3": f"with the fraction of {_GRID_LIKE_WORDS} per run at s = {SURROUND_SCALE:g} and {_SEED_WORDS} per "
+          f"sigma: reproduced if the interval at {100 * SPIKE_SIGMA_M:.0f} cm lies above those at "
+          f"{' and '.join(f'{100 * s:.0f}' for s in SPIKE_NEIGHBOURS_M)} cm and its mean is at least "
+          f"{SPIKE_FACTOR:g} times both neighbours' (a spike); partly if {100 * SPIKE_SIGMA_M:.0f} cm merely has the "
+          "highest mean.",
     "R4": "reproduced if the main period mode rises with sigma, every network has one mode and the ratios of modes "
           f"at neighbouring sigma stay below {MODULE_RATIO_CUTOFF}; partly if only the rise holds.",
     "R5": "the rule of R2 with the true DoG as the only other target: reproduced if DoS's interval of the fraction "
@@ -168,34 +165,30 @@ def r2_row(results, profile: str) -> ScorecardRow:
     return _lead_versus(results, "R2", present, "dos", others, profile)
 
 
-def r3_row(results, profile: str, threshold: float = SCORE_THRESHOLDS[0]) -> ScorecardRow:
-    """R3 from the sensitivity sweep: percentage of units above ``threshold`` (mean over seeds) at 11, 12, 13 cm."""
+def r3_row(results, profile: str) -> ScorecardRow:
+    """R3 from the sensitivity sweep: the fraction of grid-like units per run at sigma = 11, 12 and 13 cm (s = 2),
+    with seed intervals; 12 cm must lie above both neighbours and hold at least :data:`SPIKE_FACTOR` times their
+    mean fraction."""
     if len(results) == 0:
         return _no_runs("R3", profile)
     results = split_surround_sweep(results, surround_scale=SURROUND_SCALE)[0]  # the sigma sweep at s = 2
-    table = threshold_percentages(results, (threshold,), by="sigma")
-    curve = table[(threshold, "mean")]
     wanted = (SPIKE_SIGMA_M, *SPIKE_NEIGHBOURS_M)
-    if not all(any(math.isclose(s, w) for s in curve.index) for w in wanted):
+    sigma = results["sigma"].astype(float).to_numpy()
+    labels = np.array([next((_sigma_label(w) for w in wanted if math.isclose(x, w)), "other") for x in sigma],
+                      dtype=object)
+    if not all((labels == _sigma_label(w)).any() for w in wanted):
         return _row("R3", "sigma 11, 12 and 13 cm not all swept", profile, len(results), NOT_REPRODUCED,
                     "no comparison")
-    at = {w: float(curve[[math.isclose(s, w) for s in curve.index]].iloc[0]) for w in wanted}
-    centre, neighbours = at[SPIKE_SIGMA_M], max(at[w] for w in SPIKE_NEIGHBOURS_M)
-    contrast = spike_contrast(curve, at=SPIKE_SIGMA_M)
-    spread = float((table[(threshold, "max")] - table[(threshold, "min")]).max())
-    low, high = SPIKE_NEIGHBOURS_M
-    ours = (f"% units > {threshold}: {at[low]:.1f} / {centre:.1f} / {at[high]:.1f} at "
-            f"{100 * low:.0f} / {100 * SPIKE_SIGMA_M:.0f} / {100 * high:.0f} cm; lead {contrast:.1f} points, "
-            f"seed spread up to {spread:.1f}")
-    if centre > 0 and centre >= SPIKE_FACTOR * neighbours and contrast > spread:
-        verdict, reason = REPRODUCED, (f"12 cm is at least {SPIKE_FACTOR:g}x both neighbours and leads by more than "
-                                       "the seed spread")
-    elif centre > neighbours:
-        verdict, reason = PARTLY, ("12 cm is highest but not a spike" if contrast > spread else
-                                   "12 cm is highest, by less than the seed spread")
-    else:
-        verdict, reason = NOT_REPRODUCED, "12 cm does not stand out"
-    return _row("R3", ours, profile, len(results), verdict, reason)
+    fractions = results[GRID_LIKE].astype(float).to_numpy()
+    means = {w: float(np.nanmean(fractions[labels == _sigma_label(w)])) for w in wanted}
+    spike = means[SPIKE_SIGMA_M] >= SPIKE_FACTOR * max(means[w] for w in SPIKE_NEIGHBOURS_M)
+    return _lead_versus(results, "R3", labels, _sigma_label(SPIKE_SIGMA_M),
+                        [_sigma_label(w) for w in SPIKE_NEIGHBOURS_M], profile,
+                        extra=(spike, f"it is not {SPIKE_FACTOR:g}x both neighbours (no spike)"))
+
+
+def _sigma_label(sigma_m: float) -> str:
+    return f"sigma {100 * sigma_m:.0f} cm"
 
 
 def r4_row(period_table, modes_per_run, profile: str, runs: int) -> ScorecardRow:

@@ -12,13 +12,11 @@ from gridbook.book import chapters
 from gridbook.config import profile_config
 
 
-def test_threshold_percentages_and_spike():
+def test_threshold_percentages():
     results = pd.DataFrame({"sigma": [0.11, 0.11, 0.12, 0.13], "frac_units_above_0.3": [0.1, 0.3, 0.5, 0.0]})
     table = chapters.threshold_percentages(results, (0.3,))
     assert table.loc[0.11, (0.3, "mean")] == pytest.approx(20.0)
     assert table.loc[0.11, (0.3, "max")] == pytest.approx(30.0) and table.loc[0.11, ("runs", "")] == 2
-    assert chapters.spike_contrast(table[(0.3, "mean")]) == pytest.approx(30.0)
-    assert math.isnan(chapters.spike_contrast(table[(0.3, "mean")], at=0.13))
     with pytest.raises(ValueError, match="thresholds"):
         chapters.threshold_percentages(results, (0.5,))
 

@@ -52,34 +52,34 @@ def test_r2_needs_every_compared_target_to_beat_and_a_null():
     assert (row.verdict, row.ours) == (sc.NOT_REPRODUCED, "runs without a shuffle null")
 
 
-@pytest.mark.parametrize("fracs, verdict", [([0.0, 0.3, 0.1], sc.REPRODUCED), ([0.2, 0.3, 0.1], sc.PARTLY),
-                                            ([0.4, 0.3, 0.1], sc.NOT_REPRODUCED)])
-def test_r3_verdicts(fracs, verdict):
-    table = results(sigma=[0.11, 0.12, 0.13], surround_scale=[2.0] * 3, **{"frac_units_above_0.3": fracs})
-    assert sc.r3_row(table, "quick").verdict == verdict
+def sigma_sweep(at_11, at_12, at_13, surround=None):
+    """Runs of the sensitivity sweep: one per seed and width, fractions of grid-like units as given."""
+    fracs = [*at_11, *at_12, *at_13]
+    sigma = [0.11] * len(at_11) + [0.12] * len(at_12) + [0.13] * len(at_13)
+    return results(sigma=sigma, surround_scale=[2.0] * len(fracs), frac_units_grid_like=fracs)
 
 
-def test_r3_spike_within_the_seed_spread_is_only_partly():
-    """12 cm is 3x its neighbours on average, but one seed at 11 cm swings by 40 points: no spike."""
-    table = results(sigma=[0.11, 0.11, 0.12, 0.12, 0.13, 0.13], surround_scale=[2.0] * 6,
-                    **{"frac_units_above_0.3": [0.0, 0.4, 0.6, 0.6, 0.0, 0.0]})
-    row = sc.r3_row(table, "quick")
-    assert row.verdict == sc.PARTLY and row.reason == "12 cm is highest, by less than the seed spread"
-    assert "lead 40.0 points, seed spread up to 40.0" in row.ours
-    steady = table.assign(**{"frac_units_above_0.3": [0.1, 0.1, 0.6, 0.6, 0.0, 0.0]})
-    assert sc.r3_row(steady, "quick").verdict == sc.REPRODUCED
+@pytest.mark.parametrize("at_11, at_12, at_13, verdict, reason", [
+    ([0.0, 0.01, 0.0], DOS_MANY, [0.02, 0.0, 0.01], sc.REPRODUCED,
+     "sigma 12 cm's interval lies above every other condition's"),
+    ([0.0, 0.7], [0.7, 0.7], [0.0, 0.0], sc.PARTLY,  # one seed at 11 cm swings by 70 points
+     "sigma 12 cm has the most grid-like units, but the intervals overlap"),
+    ([0.06, 0.07], [0.10, 0.11], [0.0, 0.01], sc.PARTLY,  # separated, but no spike: 12 cm < 2x 11 cm
+     "sigma 12 cm has the most grid-like units, but it is not 2x both neighbours (no spike)"),
+    ([0.1], [0.3], [0.1], sc.PARTLY, "sigma 12 cm has the most grid-like units, but only one seed"),
+    (DOS_MANY, DOS_MANY, DOS_MANY, sc.NOT_REPRODUCED, "sigma 12 cm does not have the most grid-like units"),
+])
+def test_r3_verdicts(at_11, at_12, at_13, verdict, reason):
+    row = sc.r3_row(sigma_sweep(at_11, at_12, at_13), "quick")
+    assert (row.verdict, row.reason) == (verdict, reason)
 
 
-def test_r3_ignores_runs_of_the_surround_sweep():
-    flat = results(sigma=[0.11, 0.12, 0.13, 0.12], surround_scale=[2.0, 2.0, 2.0, 3.0],
-                   **{"frac_units_above_0.3": [0.3, 0.3, 0.3, 0.9]})
-    row = sc.r3_row(flat, "quick")
-    assert row.verdict == sc.NOT_REPRODUCED and "30.0 / 30.0 / 30.0" in row.ours
-
-
-def test_r3_needs_the_three_widths():
-    table = results(sigma=[0.10, 0.12], surround_scale=[2.0, 2.0], **{"frac_units_above_0.3": [0.0, 0.5]})
-    assert sc.r3_row(table, "quick").reason == "no comparison"
+def test_r3_ignores_runs_of_the_surround_sweep_and_needs_the_three_widths():
+    table = sigma_sweep([0.0, 0.01], [0.1, 0.11], [0.0, 0.0])
+    with_s = pd.concat([table, results(sigma=[0.12] * 2, surround_scale=[3.0] * 2, frac_units_grid_like=[0, 0])])
+    assert sc.r3_row(with_s, "quick") == sc.r3_row(table, "quick")
+    missing = results(sigma=[0.10, 0.12], surround_scale=[2.0, 2.0], frac_units_grid_like=[0.0, 0.5])
+    assert sc.r3_row(missing, "quick").reason == "no comparison"
 
 
 def test_r4_verdicts():
@@ -123,9 +123,10 @@ def test_r7_verdicts(pred, verdict):
 
 
 def test_table_and_bad_verdict():
-    flat = results(sigma=[0.11, 0.12, 0.13], surround_scale=[2.0] * 3, **{"frac_units_above_0.3": [0.0, 0.3, 0.1]})
-    rows = [sc.r3_row(flat, "smoke")]
+    rows = [sc.r3_row(sigma_sweep([0.0], [0.3], [0.1]), "smoke")]
     table = sc.scorecard_table(rows)
-    assert list(table.index) == ["R3"] and table.loc["R3", "ours"].startswith("% units > 0.3: 0.0 / 30.0 / 10.0")
+    assert list(table.index) == ["R3"] and table.loc["R3", "ours"] == (
+        "grid-like units, % (mean [95% CI] over seeds): sigma 11 cm 0.0 (1 seed, no interval); sigma 12 cm 30.0 "
+        "(1 seed, no interval); sigma 13 cm 10.0 (1 seed, no interval)")
     with pytest.raises(ValueError, match="verdict='maybe' is invalid"):
         sc._row("R1", "x", "quick", 1, "maybe", "y")
