@@ -15,8 +15,8 @@ import scipy.stats
 
 from gridbook.analysis.sac import spatial_autocorrelogram
 
-__all__ = ["GridProperties", "PeriodTrend", "grid_properties", "main_period_mode", "mode_ratios", "period_modes",
-           "period_trend"]
+__all__ = ["BIC_EVIDENCE", "MIN_UNITS_FOR_MODULES", "GridProperties", "ModuleTest", "PeriodTrend", "grid_properties",
+           "main_period_mode", "mode_ratio_intervals", "mode_ratios", "module_test", "period_modes", "period_trend"]
 
 
 @dataclass(frozen=True)
@@ -162,3 +162,50 @@ def period_trend(sigma_m, period_m) -> PeriodTrend:
     sigma, period = sigma[keep][order], period[keep][order]
     slope = float(np.polyfit(sigma, period, 1)[0]) if sigma.size > 1 else float("nan")
     return PeriodTrend(sigma_m=sigma, period_m=period, slope=slope, ratios=mode_ratios(period, ordered=True))
+
+
+# ---- modules within one network -------------------------------------------------------------------------------
+MIN_UNITS_FOR_MODULES = 10  # fewer grid units than this cannot tell one module from two
+BIC_EVIDENCE = 10.0  # a BIC lower by more than this is strong evidence (Kass & Raftery 1995)
+
+
+@dataclass(frozen=True)
+class ModuleTest:
+    """One network's test of one grid module against two: ``delta_bic`` = BIC(1 component) - BIC(2 components) of a
+    Gaussian mixture on its units' log periods (NaN with fewer than :data:`MIN_UNITS_FOR_MODULES` units), and
+    ``n_modules`` 2 when ``delta_bic`` exceeds :data:`BIC_EVIDENCE`, else 1; ``n_units`` the periods used."""
+
+    delta_bic: float
+    n_modules: int
+    n_units: int
+
+
+def module_test(periods, seed: int = 0) -> ModuleTest:
+    """Whether one network's grid periods (m) form one module or two: the BIC of a one- and a two-component
+    Gaussian mixture (scikit-learn) fitted to the log periods; the log, because module scales differ by ratios."""
+    from sklearn.mixture import GaussianMixture
+
+    values = np.asarray(periods, dtype=np.float64).ravel()
+    values = values[np.isfinite(values) & (values > 0)]
+    if values.size < MIN_UNITS_FOR_MODULES:
+        return ModuleTest(float("nan"), 1, int(values.size))
+    x = np.log(values)[:, None]  # (U, 1)
+    bic = [GaussianMixture(k, n_init=3, random_state=seed, reg_covar=1e-6).fit(x).bic(x) for k in (1, 2)]
+    delta = float(bic[0] - bic[1])
+    return ModuleTest(delta, 2 if delta > BIC_EVIDENCE else 1, int(values.size))
+
+
+def mode_ratio_intervals(periods_by_sigma, n_resamples: int = 200, level: float = 0.95,
+                         seed: int = 0) -> np.ndarray:
+    """The ratios of the :func:`main_period_mode` at neighbouring sigma with percentile-bootstrap intervals over
+    units: ``periods_by_sigma`` is a list (ascending sigma) of each width's unit periods (m); returns (S-1, 3) rows of
+    ratio, low, high."""
+    groups = [np.asarray(p, dtype=np.float64)[np.isfinite(np.asarray(p, dtype=np.float64))] for p in periods_by_sigma]
+    modes = np.array([main_period_mode(g) for g in groups])  # (S,)
+    rng = np.random.default_rng(seed)
+    draws = np.array([[main_period_mode(rng.choice(g, g.size)) if g.size else np.nan for g in groups]
+                      for _ in range(n_resamples)])  # (n_resamples, S)
+    ratios = draws[:, 1:] / draws[:, :-1]  # (n_resamples, S-1)
+    low, high = np.nanpercentile(ratios, [50 * (1 - level), 50 * (1 + level)], axis=0) if len(groups) > 1 else (
+        np.empty(0), np.empty(0))
+    return np.stack([modes[1:] / modes[:-1], low, high], axis=1)

@@ -8,14 +8,17 @@ bootstrap resamples the seeds with replacement; with ``n`` seeds there are only 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["CI_LEVEL", "N_BOOTSTRAP", "SeedCI", "ci_above", "seed_ci"]
+__all__ = ["CI_LEVEL", "N_BOOTSTRAP", "N_PERMUTATIONS", "RankTest", "SeedCI", "ci_above", "rank_correlation_test",
+           "seed_ci"]
 
 CI_LEVEL = 0.95  # two-sided confidence level of every interval in the book
 N_BOOTSTRAP = 10_000  # bootstrap resamples of the seeds
+N_PERMUTATIONS = 9_999  # random pairings of a permutation test (exact when there are fewer distinct pairings)
 
 
 @dataclass(frozen=True)
@@ -59,3 +62,37 @@ def ci_above(upper: SeedCI, lower: SeedCI) -> bool:
     """Whether ``upper`` lies above ``lower``: both have an interval (at least 2 seeds) and ``upper``'s low end is
     above ``lower``'s high end."""
     return bool(np.isfinite(upper.low) and np.isfinite(lower.high) and upper.low > lower.high)
+
+
+@dataclass(frozen=True)
+class RankTest:
+    """Spearman's rank correlation ``rho`` of ``n`` pairs and its one-sided permutation p-value for ``rho > 0``
+    (exact over all pairings when ``n!`` is at most :data:`N_PERMUTATIONS`; NaN with fewer than 3 pairs)."""
+
+    rho: float
+    p_value: float
+    n: int
+
+
+def rank_correlation_test(x, y, seed: int = 0) -> RankTest:
+    """Whether ``y`` rises with ``x``: Spearman's rho and the fraction of random pairings of the values with a rho at
+    least as large (scipy.stats.permutation_test; pairs with a NaN are left out)."""
+    from scipy import stats
+
+    x, y = np.asarray(x, dtype=float).ravel(), np.asarray(y, dtype=float).ravel()
+    if x.shape != y.shape:
+        raise ValueError(f"x has {x.size} values but y has {y.size}; they must pair up")
+    keep = np.isfinite(x) & np.isfinite(y)
+    x, y = x[keep], y[keep]
+    if x.size < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return RankTest(float("nan"), float("nan"), int(x.size))
+    rx, ry = stats.rankdata(x), stats.rankdata(y)  # Spearman's rho is Pearson's r of the ranks
+
+    def rho(ranks, axis=-1):  # ranks (..., n) of y in some order against the fixed ranks of x
+        a, b = rx - rx.mean(), ranks - ranks.mean(axis=axis, keepdims=True)
+        return (a * b).sum(axis=axis) / np.sqrt((a * a).sum() * (b * b).sum(axis=axis))
+
+    exact = math.factorial(x.size) <= N_PERMUTATIONS  # then every order of y is tried
+    result = stats.permutation_test((ry,), rho, vectorized=True, permutation_type="pairings", alternative="greater",
+                                    n_resamples=np.inf if exact else N_PERMUTATIONS, rng=np.random.default_rng(seed))
+    return RankTest(float(result.statistic), float(result.pvalue), int(x.size))

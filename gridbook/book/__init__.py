@@ -13,7 +13,6 @@ from gridbook.book.chapters import (
     grid_unit_periods,
     heterogeneity_condition,
     is_baseline,
-    modes_per_run,
     period_table,
     periods_by,
     place_code_spectra,
@@ -55,7 +54,7 @@ from gridbook.errors import ChapterError
 __all__ = [
     "BASELINE_CONDITION", "is_baseline", "ChapterError", "ChapterRuns", "CodeSpectrum", "RULES", "ScorecardRow",
     "UnitCode", "VERDICTS", "best_units", "build_book", "chance_sentence", "chapter_runs", "chapter_spec",
-    "deviation_table", "grid_unit_periods", "heterogeneity_condition", "modes_per_run", "period_table", "periods_by",
+    "deviation_table", "grid_unit_periods", "heterogeneity_condition", "period_table", "periods_by",
     "place_code_spectra", "plotting", "predictivity_comparison", "predictivity_rank_correlation",
     "predictivity_table", "profile_box", "profile_box_html", "r1_row", "r2_row", "r3_row", "r4_row", "r5_row",
     "r6_row", "r7_row", "random_feature_table", "rerun_hint", "run_label", "score_densities", "scorecard_from_store",

@@ -98,14 +98,6 @@ def period_table(grid_units, by: str = "sigma"):
     return pd.DataFrame(rows, columns=[by, "grid units", "modes (m)", "n modes", "main mode (m)"]).set_index(by)
 
 
-def modes_per_run(grid_units):
-    """Number of period modes within each network (run): more than one would be several modules in one network."""
-    import pandas as pd
-
-    counts = {run_id: int(period_modes(g["period_m"]).size) for run_id, g in grid_units.groupby("run_id")}
-    return pd.Series(counts, name="n modes", dtype=int)
-
-
 def theory_maps(sigma: Any, surround_scale: Any, a_e: Any = 1.0, a_i: Any = 1.0, cell_density: float = 1.0,
                 convention: str = DEFAULT_SURROUND_CONVENTION, dim: int = 2) -> dict[str, np.ndarray]:
     """The closed-form k* (rad/m), the hexagonal period it predicts (m) and the pattern-forming condition of the DoG

@@ -15,21 +15,26 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from gridbook.analysis.null import NULL_PERCENTILE
-from gridbook.analysis.periods import period_trend
+from gridbook.analysis.periods import (
+    BIC_EVIDENCE,
+    MIN_UNITS_FOR_MODULES,
+    main_period_mode,
+    mode_ratio_intervals,
+    module_test,
+)
 from gridbook.analysis.predictivity import simulate_mec_population
-from gridbook.analysis.stats import CI_LEVEL, SeedCI, ci_above, seed_ci
+from gridbook.analysis.stats import CI_LEVEL, SeedCI, ci_above, rank_correlation_test, seed_ci
 from gridbook.book.chapters import (
     BASELINE_CONDITION,
     grid_unit_periods,
     heterogeneity_condition,
-    modes_per_run,
-    period_table,
     predictivity_rank_correlation,
     predictivity_table,
     split_surround_sweep,
 )
 from gridbook.book.data import chapter_runs
 from gridbook.paper import (
+    BIOLOGICAL_MODULE_RATIO,
     ERROR_THRESHOLD_CM,
     GRID_SCORE_THRESHOLD,
     NON_GRID_TARGETS,
@@ -42,7 +47,7 @@ from gridbook.paper import (
 REPRODUCED, PARTLY, NOT_REPRODUCED = "reproduced", "partly", "not reproduced"
 VERDICTS = (REPRODUCED, PARTLY, NOT_REPRODUCED)
 SPIKE_FACTOR = 2.0  # R3: the value at 12 cm must be at least this many times both neighbours'
-MODULE_RATIO_CUTOFF = 1.25  # R4: mode ratios below this are "not the biological ~1.4" (the paper saw 1.0-1.15)
+RISE_ALPHA = 0.05  # R4: the one-sided permutation p-value below which the period rises with sigma
 R7_STRONG = 0.5  # R7: Spearman rho at or above this counts as "higher PR, higher predictivity"
 GRID_LIKE = "frac_units_grid_like"  # per run: units above 0.8 and the run's null (gridbook.analysis.null.grid_like)
 _GRID_LIKE_WORDS = (f"grid-like units (min-max score above {GRID_SCORE_THRESHOLD} and above the run's "
@@ -60,8 +65,12 @@ RULES: dict[str, str] = {  # each rule in words, with the constants it uses
           f"{' and '.join(f'{100 * s:.0f}' for s in SPIKE_NEIGHBOURS_M)} cm and its mean is at least "
           f"{SPIKE_FACTOR:g} times both neighbours' (a spike); partly if {100 * SPIKE_SIGMA_M:.0f} cm merely has the "
           "highest mean.",
-    "R4": "reproduced if the main period mode rises with sigma, every network has one mode and the ratios of modes "
-          f"at neighbouring sigma stay below {MODULE_RATIO_CUTOFF}; partly if only the rise holds.",
+    "R4": "reproduced if each network's main grid period rises with sigma (Spearman rho > 0, one-sided permutation "
+          f"p < {RISE_ALPHA}) and no network has two modules (a two-component mixture of its units' log periods "
+          f"lowers the BIC by more than {BIC_EVIDENCE:g}; networks with fewer than {MIN_UNITS_FOR_MODULES} grid units "
+          "are not tested, and at least one must be); partly if one of the two holds. The ratios of neighbouring "
+          f"modes are shown against the biological {BIOLOGICAL_MODULE_RATIO} but not judged: the sweep's spacing in "
+          "sigma sets them.",
     "R5": "the rule of R2 with the true DoG as the only other target: reproduced if DoS's interval of the fraction "
           "of grid-like units lies above the true DoG's; partly if DoS merely has the higher mean fraction.",
     "R6": f"with the fraction of {_GRID_LIKE_WORDS} and {_SEED_WORDS} per place-cell condition: reproduced if the "
@@ -191,29 +200,35 @@ def _sigma_label(sigma_m: float) -> str:
     return f"sigma {100 * sigma_m:.0f} cm"
 
 
-def r4_row(period_table, modes_per_run, profile: str, runs: int) -> ScorecardRow:
-    """R4 from :func:`gridbook.book.chapters.period_table` (index sigma, column ``main mode (m)``) and
-    :func:`gridbook.book.chapters.modes_per_run` (number of modes per network)."""
+def r4_row(grid_units, profile: str, runs: int) -> ScorecardRow:
+    """R4 from the modules sweep's grid units (:func:`gridbook.book.chapters.grid_unit_periods`: columns run_id,
+    sigma, period_m): the rise of each network's main period with sigma (a permutation test of Spearman's rho),
+    one module per network (:func:`gridbook.analysis.periods.module_test`), and the ratios of the main modes at
+    neighbouring sigma against the biological 1.4 with intervals over units (reported, not judged: the sweep's
+    spacing in sigma sets them)."""
     if runs == 0:
         return _no_runs("R4", profile)
-    trend = period_trend(period_table.index, period_table["main mode (m)"]) if len(period_table) else None
-    if trend is None or trend.sigma_m.size < 2:
-        n_sigma = 0 if trend is None else trend.sigma_m.size
-        return _row("R4", f"grid periods at {n_sigma} sigma value(s)", profile, runs, NOT_REPRODUCED,
-                    "fewer than two sigma values with grid-like units")
-    single = bool((np.asarray(modes_per_run) == 1).all())
-    low_ratio = bool((trend.ratios < MODULE_RATIO_CUTOFF).all())
-    ours = (f"period slope {trend.slope:.2f} m per m of sigma; neighbour ratios "
-            f"{', '.join(f'{r:.2f}' for r in trend.ratios)}; "
-            f"{int((np.asarray(modes_per_run) > 1).sum())} of {len(modes_per_run)} networks multimodal")
-    if trend.slope > 0 and single and low_ratio:
-        verdict, reason = REPRODUCED, "period rises with sigma, one mode per network, ratios below the biological"
-    elif trend.slope > 0:
-        verdict, reason = PARTLY, "period rises with sigma" + ("" if single else "; some networks multimodal") + (
-            "" if low_ratio else f"; a ratio >= {MODULE_RATIO_CUTOFF}")
-    else:
-        verdict, reason = NOT_REPRODUCED, "period does not rise with sigma"
-    return _row("R4", ours, profile, runs, verdict, reason)
+    per_run = grid_units.groupby("run_id").agg(sigma=("sigma", "first"), period=("period_m", main_period_mode))
+    rank = rank_correlation_test(per_run["sigma"], per_run["period"])
+    if rank.n < 3:
+        return _row("R4", f"grid periods in {rank.n} network(s)", profile, runs, NOT_REPRODUCED,
+                    "fewer than three networks with grid units")
+    tests = [module_test(g["period_m"]) for _, g in grid_units.groupby("run_id")]
+    testable = [t for t in tests if np.isfinite(t.delta_bic)]
+    single = bool(testable) and all(t.n_modules == 1 for t in testable)
+    rise = rank.rho > 0 and rank.p_value < RISE_ALPHA
+    widths = sorted(grid_units["sigma"].unique())
+    ratios = mode_ratio_intervals([grid_units.loc[grid_units["sigma"] == w, "period_m"] for w in widths])
+    ours = (f"Spearman rho(sigma, period) = {rank.rho:.2f} over {rank.n} networks (permutation p = "
+            f"{rank.p_value:.3f}); {sum(t.n_modules > 1 for t in testable)} of {len(testable)} networks testable for "
+            f"modules have two (BIC); mode ratios at neighbouring sigma "
+            + ", ".join(f"{r:.2f} [{lo:.2f}, {hi:.2f}]" for r, lo, hi in ratios)
+            + f" (biological {BIOLOGICAL_MODULE_RATIO})")
+    words = [("the period rises with sigma" if rise else f"no significant rise (p >= {RISE_ALPHA})"),
+             ("one module per network" if single else "no network has enough grid units to test for modules"
+              if not testable else "a network has two modules")]
+    verdict = REPRODUCED if rise and single else PARTLY if rise or single else NOT_REPRODUCED
+    return _row("R4", ours, profile, runs, verdict, "; ".join(words))
 
 
 def r5_row(results, profile: str) -> ScorecardRow:
@@ -281,7 +296,7 @@ def scorecard_from_store(store, profile: str, seeds=None):
         pred_table = pd.DataFrame(columns=["participation_ratio", "predictivity"])
     rows = [r1_row(res["task_success"], profile), r2_row(res["target_encoding"], profile),
             r3_row(res["sensitivity"], profile),
-            r4_row(period_table(grid_units), modes_per_run(grid_units), profile, len(res["modules"])),
+            r4_row(grid_units, profile, len(res["modules"])),
             r5_row(res["dos_vs_dog"], profile), r6_row(res["heterogeneity"], profile),
             r7_row(pred_table, profile, len(pred))]
     return scorecard_table(rows)

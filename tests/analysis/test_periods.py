@@ -6,9 +6,12 @@ import numpy as np
 import pytest
 
 from gridbook.analysis.periods import (
+    BIC_EVIDENCE,
     grid_properties,
     main_period_mode,
+    mode_ratio_intervals,
     mode_ratios,
+    module_test,
     period_modes,
     period_trend,
 )
@@ -93,3 +96,22 @@ def test_period_trend_sorts_drops_nan_and_keeps_the_order_of_sigma():
     assert np.isnan(one.slope) and one.ratios.size == 0
     with pytest.raises(ValueError, match="pair up"):
         period_trend([0.1, 0.2], [0.3])
+
+
+def test_module_test_finds_two_modules_a_ratio_apart_and_one_in_a_single_cloud():
+    rng = np.random.default_rng(0)
+    one = module_test(rng.normal(0.5, 0.02, 40))
+    assert one.n_modules == 1 and one.n_units == 40 and one.delta_bic < BIC_EVIDENCE
+    two = module_test(np.r_[rng.normal(0.40, 0.01, 20), rng.normal(0.56, 0.015, 20)])  # ratio 1.4
+    assert two.n_modules == 2 and two.delta_bic > BIC_EVIDENCE
+    few = module_test([0.4, 0.56, np.nan, 0.41])
+    assert (few.n_modules, few.n_units) == (1, 3) and np.isnan(few.delta_bic)
+
+
+def test_mode_ratio_intervals_hold_the_ratio_of_the_main_modes():
+    rng = np.random.default_rng(1)
+    groups = [rng.normal(0.40, 0.01, 40), rng.normal(0.56, 0.01, 40)]
+    ((ratio, low, high),) = mode_ratio_intervals(groups)
+    assert ratio == pytest.approx(main_period_mode(groups[1]) / main_period_mode(groups[0]))
+    assert low <= ratio <= high and 1.3 < low and high < 1.5
+    assert mode_ratio_intervals([groups[0]]).shape == (0, 3)

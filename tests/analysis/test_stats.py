@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from gridbook.analysis.stats import SeedCI, ci_above, seed_ci
+from gridbook.analysis.stats import SeedCI, ci_above, rank_correlation_test, seed_ci
 
 
 def test_interval_of_equal_seeds_is_a_point_and_of_one_seed_is_missing():
@@ -33,3 +33,13 @@ def test_ci_above_needs_separated_intervals_from_at_least_two_seeds_each():
     assert not ci_above(seed_ci([0.5]), low)  # one seed: no interval, so never "above"
     assert not ci_above(SeedCI(0.5, 0.4, 0.6, 3), SeedCI(0.45, 0.3, 0.45, 3))  # 0.4 <= 0.45: not above
     assert ci_above(SeedCI(0.5, 0.46, 0.6, 3), SeedCI(0.45, 0.3, 0.45, 3))
+
+
+def test_rank_correlation_test_is_exact_for_few_pairs_and_one_sided():
+    rising = rank_correlation_test([1, 2, 3, 4, 5, 6], [0.1, 0.2, 0.3, 0.4, 0.5, 0.6])
+    assert (rising.rho, rising.n) == (pytest.approx(1.0), 6) and rising.p_value == pytest.approx(1 / 720)  # 6! pairings
+    falling = rank_correlation_test([1, 2, 3, 4], [4, 3, 2, 1])
+    assert falling.rho == pytest.approx(-1.0) and falling.p_value == pytest.approx(1.0)  # rho > 0 is the alternative
+    assert np.isnan(rank_correlation_test([1, 2, np.nan], [1, 2, 3]).rho)  # 2 pairs left
+    with pytest.raises(ValueError, match="x has 2 values but y has 3"):
+        rank_correlation_test([1, 2], [1, 2, 3])

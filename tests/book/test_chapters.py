@@ -29,7 +29,6 @@ def test_periods_and_modes():
     assert list(grid["period_m"]) == [0.4, 0.4, 0.5]
     table = chapters.period_table(grid)
     assert table.loc[0.12, "main mode (m)"] == 0.4 and table.loc[0.14, "grid units"] == 1
-    assert chapters.modes_per_run(grid).to_dict() == {"a": 1, "b": 1}
 
 
 def test_theory_maps_and_survival():

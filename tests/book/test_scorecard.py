@@ -82,16 +82,37 @@ def test_r3_ignores_runs_of_the_surround_sweep_and_needs_the_three_widths():
     assert sc.r3_row(missing, "quick").reason == "no comparison"
 
 
+def network_periods(sigmas, period_of, units=20, two_modules=(), seed=0):
+    """Grid units of one network per sigma: ``units`` periods around ``period_of(sigma)`` (m), or around two modules
+    a factor 1.4 apart for the sigmas in ``two_modules``."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i, sigma in enumerate(sigmas):
+        centres = [period_of(sigma)] if sigma not in two_modules else [period_of(sigma), 1.4 * period_of(sigma)]
+        periods = np.concatenate([rng.normal(c, 0.01, units // len(centres)) for c in centres])
+        rows += [{"run_id": f"r{i}", "sigma": sigma, "period_m": p} for p in periods]
+    return pd.DataFrame(rows)
+
+
+SIGMAS = (0.10, 0.11, 0.12, 0.13, 0.14, 0.16)
+
+
 def test_r4_verdicts():
-    rising = pd.DataFrame({"main mode (m)": [0.30, 0.33, 0.36]}, index=[0.10, 0.12, 0.14])
-    assert sc.r4_row(rising, pd.Series([1, 1, 1]), "quick", 3).verdict == sc.REPRODUCED
-    assert sc.r4_row(rising, pd.Series([1, 2, 1]), "quick", 3).verdict == sc.PARTLY
-    jumping = pd.DataFrame({"main mode (m)": [0.30, 0.45]}, index=[0.10, 0.12])
-    assert sc.r4_row(jumping, pd.Series([1, 1]), "quick", 2).verdict == sc.PARTLY  # ratio 1.5 >= 1.25
-    falling = pd.DataFrame({"main mode (m)": [0.40, 0.30]}, index=[0.10, 0.12])
-    assert sc.r4_row(falling, pd.Series([1, 1]), "quick", 2).verdict == sc.NOT_REPRODUCED
-    one = pd.DataFrame({"main mode (m)": [0.40]}, index=[0.10])
-    assert sc.r4_row(one, pd.Series([1]), "quick", 2).verdict == sc.NOT_REPRODUCED
+    rising = network_periods(SIGMAS, lambda s: 3.5 * s)
+    row = sc.r4_row(rising, "quick", 6)
+    assert (row.verdict, row.reason) == (sc.REPRODUCED, "the period rises with sigma; one module per network")
+    assert "Spearman rho(sigma, period) = 1.00 over 6 networks (permutation p = 0.001)" in row.ours
+    assert "0 of 6 networks testable for modules have two (BIC)" in row.ours and "(biological 1.4)" in row.ours
+    modules = sc.r4_row(network_periods(SIGMAS, lambda s: 3.5 * s, two_modules=(0.12,)), "quick", 6)
+    assert (modules.verdict, modules.reason) == (sc.PARTLY, "the period rises with sigma; a network has two modules")
+    flat = sc.r4_row(network_periods(SIGMAS, lambda s: 0.5 + 0.001 * np.sin(100 * s)), "quick", 6)  # false claim
+    assert flat.verdict == sc.PARTLY and flat.reason.startswith("no significant rise")
+    both_false = network_periods(SIGMAS, lambda s: 0.5 - s, two_modules=SIGMAS)
+    assert sc.r4_row(both_false, "quick", 6).verdict == sc.NOT_REPRODUCED
+    few = network_periods(SIGMAS, lambda s: 3.5 * s, units=4)  # too few units per network to test modules
+    assert sc.r4_row(few, "quick", 6).reason.endswith("no network has enough grid units to test for modules")
+    assert sc.r4_row(rising[rising.sigma < 0.12], "quick", 2).reason == "fewer than three networks with grid units"
+    assert sc.r4_row(rising, "quick", 0).reason == "no runs"
 
 
 def test_r5_verdicts():
