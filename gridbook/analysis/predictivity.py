@@ -186,7 +186,7 @@ def _bin_grid(n_bins: int, box: tuple[float, float]) -> tuple[np.ndarray, np.nda
 def simulate_mec_population(n_modules: int = 4, cells_per_module: int = 32, spacing0: float = 0.3,
                             ratio: float = BIOLOGICAL_MODULE_RATIO, n_spatial: int = 64, noise: float = 0.1,
                             n_bins: int = RATEMAP_BINS, box: tuple[float, float] = BOX_M, spacing_jitter: float = 0.03,
-                            orientation_jitter_deg: float = 3.0, field_sigma: float = 0.12,
+                            orientation_jitter_deg: float = 3.0, field_sigma: float = 0.12, supersample: int = 4,
                             seed: int = 0) -> SimulatedPopulation:
     """Rate maps of a simulated medial entorhinal population: a stand-in, since no recorded MEC data is available.
 
@@ -195,7 +195,9 @@ def simulate_mec_population(n_modules: int = 4, cells_per_module: int = 32, spac
     jitter ``x (1 + N(0, spacing_jitter))``, orientation jitter ``N(0, orientation_jitter_deg)`` and a peak rate in
     U(0.5, 1.5). A grid map is the rectified sum of three cosines at 60 degrees (Solstad et al. 2006; the same model
     as RatInABox's ``GridCells``), ``rate = max(0, sum_j cos(k_j . (x - phase)) / 3)`` with ``|k_j| = 4 pi /
-    (sqrt(3) spacing)``, evaluated at bin centres.
+    (sqrt(3) spacing)``, averaged over ``supersample`` x ``supersample`` points spread evenly within each bin, as a
+    network's rate map averages its activity over the positions that fall in a bin (1: the bin centre alone, which
+    aliases periods near twice the bin size).
     Non-grid spatial cells: ``n_spatial`` rectified, Gaussian-smoothed random fields (smoothing ``field_sigma`` m),
     irregular multi-peaked maps with peak rates in U(0.5, 1.5).
     Measurement noise: independent Gaussian noise per bin with standard deviation ``noise`` times each cell's peak rate.
@@ -205,6 +207,8 @@ def simulate_mec_population(n_modules: int = 4, cells_per_module: int = 32, spac
     for name, value in (("n_modules", n_modules), ("cells_per_module", cells_per_module), ("n_spatial", n_spatial)):
         if not isinstance(value, int) or value < 0:
             raise ValueError(f"{name}={value!r} is invalid; allowed values: an integer >= 0")
+    if not isinstance(supersample, int) or supersample < 1:
+        raise ValueError(f"supersample={supersample!r} is invalid; allowed values: an integer >= 1")
     if n_modules * cells_per_module + n_spatial == 0:
         raise ValueError("the population is empty; allowed values: n_modules * cells_per_module + n_spatial >= 1")
     for name, value in (("spacing0", spacing0), ("ratio", ratio), ("field_sigma", field_sigma)):
@@ -225,10 +229,17 @@ def simulate_mec_population(n_modules: int = 4, cells_per_module: int = 32, spac
     wavenumber = grid_wavenumber(spacing)  # (G,) rad/m
     angles = orientation[:, None] + np.array([0.0, math.pi / 3, 2 * math.pi / 3])  # (G, 3)
     kx, ky = wavenumber[:, None] * np.cos(angles), wavenumber[:, None] * np.sin(angles)  # (G, 3)
-    dx = xx[None] - phase[:, 0, None, None]  # (G, n, n) m
-    dy = yy[None] - phase[:, 1, None, None]
-    cosines = np.cos(kx[:, :, None, None] * dx[:, None] + ky[:, :, None, None] * dy[:, None])  # (G, 3, n, n)
-    grid_maps = np.maximum(cosines.sum(axis=1) / 3, 0.0)  # (G, n, n), peak 1
+    offsets = (np.arange(supersample) + 0.5) / supersample - 0.5  # (q,) in bins, around each centre
+    ys = (yy[:, 0][:, None] + offsets * (y_edges[1] - y_edges[0])).ravel()  # (n q,) m
+    xs = (xx[0][:, None] + offsets * (x_edges[1] - x_edges[0])).ravel()  # (n q,) m
+    fine_x, fine_y = np.meshgrid(xs, ys)  # (n q, n q) [iy, ix] m
+    dx = fine_x[None] - phase[:, 0, None, None]  # (G, n q, n q) m
+    dy = fine_y[None] - phase[:, 1, None, None]
+    fine = np.zeros((n_grid, *fine_x.shape))
+    for j in range(3):  # one cosine at a time: (G, n q, n q) each
+        fine += np.cos(kx[:, j, None, None] * dx + ky[:, j, None, None] * dy)
+    fine = np.maximum(fine / 3, 0.0)  # (G, n q, n q), peak 1
+    grid_maps = fine.reshape(n_grid, n_bins, supersample, n_bins, supersample).mean(axis=(2, 4))  # (G, n, n)
     sigma_bins = field_sigma / (float(box[0]) / n_bins)
     spatial_maps = np.maximum(smooth_random_fields(rng, n_spatial, n_bins, sigma_bins), 0.0)  # (S, n, n)
     spatial_maps /= np.maximum(spatial_maps.max(axis=(1, 2), keepdims=True), 1e-12)

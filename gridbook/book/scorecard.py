@@ -28,7 +28,6 @@ from gridbook.book.chapters import (
     BASELINE_CONDITION,
     grid_unit_periods,
     heterogeneity_condition,
-    predictivity_rank_correlation,
     predictivity_table,
     split_surround_sweep,
 )
@@ -49,6 +48,7 @@ VERDICTS = (REPRODUCED, PARTLY, NOT_REPRODUCED)
 SPIKE_FACTOR = 2.0  # R3: the value at 12 cm must be at least this many times both neighbours'
 RISE_ALPHA = 0.05  # R4: the one-sided permutation p-value below which the period rises with sigma
 R7_STRONG = 0.5  # R7: Spearman rho at or above this counts as "higher PR, higher predictivity"
+R7_ALPHA = 0.05  # R7: ... when a random ordering of the networks reaches it with probability below this
 GRID_LIKE = "frac_units_grid_like"  # per run: units above 0.8 and the run's null (gridbook.analysis.null.grid_like)
 _GRID_LIKE_WORDS = (f"grid-like units (min-max score above {GRID_SCORE_THRESHOLD} and above the run's "
                     f"{NULL_PERCENTILE:g}th shuffle-null percentile)")
@@ -78,7 +78,8 @@ RULES: dict[str, str] = {  # each rule in words, with the constants it uses
           f"of those still learns (median error < {ERROR_THRESHOLD_CM:g} cm); partly if the baseline merely has the "
           "highest mean fraction.",
     "R7": "reproduced if the Spearman correlation of predictivity with participation ratio across the trained and "
-          f"untrained networks is at least {R7_STRONG}; partly if it is positive.",
+          f"untrained networks (random features shown apart, not counted) is at least {R7_STRONG} with a one-sided "
+          f"permutation p-value below {R7_ALPHA}; partly if it is at least {R7_STRONG} but not significant.",
 }
 
 
@@ -253,20 +254,22 @@ def r6_row(results, profile: str) -> ScorecardRow:
 
 
 def r7_row(predictivity, profile: str, runs: int) -> ScorecardRow:
-    """R7 from a table of networks with columns participation_ratio and predictivity
-    (:func:`gridbook.book.chapters.predictivity_table`)."""
-    rho, n_networks = predictivity_rank_correlation(predictivity)
+    """R7 from a table of networks (trained and untrained, no random features) with columns participation_ratio
+    and predictivity (:func:`gridbook.book.chapters.predictivity_table`): Spearman's rho and its one-sided
+    permutation p-value (:func:`gridbook.analysis.stats.rank_correlation_test`)."""
     if runs == 0:
         return _no_runs("R7", profile)
-    if n_networks < 3:
-        return _row("R7", f"{n_networks} networks", profile, runs, NOT_REPRODUCED, "fewer than 3 networks")
-    ours = f"Spearman rho(PR, predictivity) = {rho:.2f} over {n_networks} networks"
-    if rho >= R7_STRONG:
-        verdict, reason = REPRODUCED, f"rho >= {R7_STRONG}"
-    elif rho > 0:
-        verdict, reason = PARTLY, f"0 < rho < {R7_STRONG}"
+    test = rank_correlation_test(predictivity["participation_ratio"], predictivity["predictivity"])
+    if test.n < 3:
+        return _row("R7", f"{test.n} networks", profile, runs, NOT_REPRODUCED, "fewer than 3 networks")
+    ours = (f"Spearman rho(PR, predictivity) = {test.rho:.2f} over {test.n} networks (one-sided permutation p = "
+            f"{test.p_value:.3f})")
+    if test.rho >= R7_STRONG and test.p_value < R7_ALPHA:
+        verdict, reason = REPRODUCED, f"rho >= {R7_STRONG} and p < {R7_ALPHA}"
+    elif test.rho >= R7_STRONG:
+        verdict, reason = PARTLY, f"rho >= {R7_STRONG}, but p >= {R7_ALPHA}: as likely as a chance ordering"
     else:
-        verdict, reason = NOT_REPRODUCED, "rho <= 0"
+        verdict, reason = NOT_REPRODUCED, f"rho < {R7_STRONG}"
     return _row("R7", ours, profile, runs, verdict, reason)
 
 

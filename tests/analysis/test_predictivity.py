@@ -145,6 +145,17 @@ def test_simulated_population_layout_and_modules():
     np.testing.assert_allclose(population.x_edges[[0, -1]], [-1.1, 1.1])
 
 
+def test_simulated_grid_maps_are_bin_averages_not_point_samples():
+    kw = dict(n_modules=1, cells_per_module=3, n_spatial=0, noise=0.0, spacing0=0.25, seed=4)
+    fine = simulate_mec_population(n_bins=40, supersample=1, **kw).maps  # (3, 40, 40): 5.5 cm point samples
+    coarse = simulate_mec_population(n_bins=20, supersample=2, **kw).maps  # 11 cm bins, 2 x 2 points each
+    np.testing.assert_allclose(coarse, fine.reshape(3, 20, 2, 20, 2).mean(axis=(2, 4)), atol=1e-12)
+    point = simulate_mec_population(n_bins=20, supersample=1, **kw).maps  # the centre alone: aliased
+    assert np.abs(point - coarse).max() > 0.1 and point.max() > coarse.max()  # peaks are blurred by averaging
+    with pytest.raises(ValueError, match="supersample=0 is invalid; allowed values: an integer >= 1"):
+        simulate_mec_population(supersample=0)
+
+
 def test_simulated_population_is_seeded_and_noisy():
     a = simulate_mec_population(cells_per_module=4, n_spatial=4, seed=1)
     b = simulate_mec_population(cells_per_module=4, n_spatial=4, seed=1)

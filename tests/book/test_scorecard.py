@@ -136,11 +136,16 @@ def test_r6_verdicts():
     assert sc.r6_row(kept, "quick").verdict == sc.NOT_REPRODUCED
 
 
-@pytest.mark.parametrize("pred, verdict", [([0.1, 0.2, 0.3, 0.4], sc.REPRODUCED), ([0.3, 0.1, 0.2, 0.4], sc.PARTLY),
-                                           ([0.4, 0.3, 0.2, 0.1], sc.NOT_REPRODUCED)])
-def test_r7_verdicts(pred, verdict):
-    table = pd.DataFrame({"participation_ratio": [1.0, 2.0, 3.0, 4.0], "predictivity": pred})
-    assert sc.r7_row(table, "quick", 4).verdict == verdict
+@pytest.mark.parametrize("pred, verdict, reason", [
+    ([0.1, 0.2, 0.3, 0.4, 0.5, 0.6], sc.REPRODUCED, "rho >= 0.5 and p < 0.05"),  # p = 1/720
+    ([0.1, 0.2, 0.3], sc.PARTLY, "rho >= 0.5, but p >= 0.05: as likely as a chance ordering"),  # p = 1/6
+    ([0.3, 0.1, 0.2, 0.4, 0.6, 0.5], sc.PARTLY, "rho >= 0.5, but p >= 0.05: as likely as a chance ordering"),
+    ([0.6, 0.5, 0.4, 0.3, 0.2, 0.1], sc.NOT_REPRODUCED, "rho < 0.5"),  # the claim is false
+])
+def test_r7_verdicts(pred, verdict, reason):
+    table = pd.DataFrame({"participation_ratio": np.arange(1.0, len(pred) + 1), "predictivity": pred})
+    row = sc.r7_row(table, "quick", len(pred))
+    assert (row.verdict, row.reason) == (verdict, reason) and "one-sided permutation p = " in row.ours
 
 
 def test_table_and_bad_verdict():
