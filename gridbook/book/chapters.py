@@ -29,6 +29,8 @@ from gridbook.analysis.theory import (
     predicted_grid_period,
     radial_average,
 )
+from gridbook.book.evidence import judged_error_cm
+from gridbook.book.evidence import learned as learned_runs
 from gridbook.config import DEFAULT_SURROUND_CONVENTION
 from gridbook.paper import (
     ERROR_THRESHOLD_CM,
@@ -256,8 +258,9 @@ def unit_fractions(units, results, by: str, score_threshold: float = GRID_SCORE_
                                     above_threshold=("above", "mean"), best_score=("score60_min_max", "max"))
     null = results.groupby(by)[["null_score_p99", "frac_units_above_null", "frac_units_grid_like"]].mean()
     table = table.join(null.set_axis(["null_p99", "above_null", "grid_like"], axis=1))
-    errors = results.groupby(by)["decoding_error_cm"]
+    errors = results.assign(judged=judged_error_cm(results)).groupby(by)["judged"]  # cm, the fine decoder's
     table = table.join(errors.median().rename("median error (cm)"))
+    table = table.join(results.groupby(by)["decoding_error_cm"].median().rename("median error, target's decoder (cm)"))
     if error_threshold_cm is not None:
         table["learned"] = errors.apply(lambda e: (e < error_threshold_cm).mean())
     return table
@@ -307,7 +310,7 @@ def task_success_table(results, error_threshold_cm: float = ERROR_THRESHOLD_CM,
     import pandas as pd
 
     thresholds = sorted({*map(float, score_thresholds), GRID_SCORE_THRESHOLD})
-    learned = results.assign(learned=results["decoding_error_cm"] < error_threshold_cm)
+    learned = results.assign(learned=learned_runs(results, error_threshold_cm))
     rows = {}
     for target, group in learned.groupby("target"):
         row = {"runs": len(group), "learned": group["learned"].mean()}

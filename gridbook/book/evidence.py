@@ -1,13 +1,31 @@
-"""Sentences a chapter states about its runs' chance level, computed from the results table (never typed)."""
+"""The evidence rules every chapter shares: which runs *learned* (judged by a decoder that is not the bottleneck)
+and what chance means for their units (sentences computed from the results table, never typed)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from gridbook.analysis.null import NULL_PERCENTILE
-from gridbook.paper import GRID_SCORE_THRESHOLD
+from gridbook.paper import ERROR_THRESHOLD_CM, GRID_SCORE_THRESHOLD
 
-__all__ = ["chance_sentence"]
+__all__ = ["chance_sentence", "decoder_sentence", "judged_error_cm", "learned"]
+
+
+def judged_error_cm(results) -> np.ndarray:
+    """Each run's decoding error (cm) under its target's fine decoder (``decoding_error_fine_cm``: nearest-code
+    lookup for place-cell codes, floor < 2 cm; :meth:`gridbook.task.encoder.TargetEncoder.decode_fine`), so that the
+    decoder never decides whether a network learned. Runs stored before that metric existed have only the target's
+    default decoder (``decoding_error_cm``; the paper's top-3 rule for DoS codes) and are judged by it."""
+    default = results["decoding_error_cm"].astype(float).to_numpy()  # (R,)
+    if "decoding_error_fine_cm" not in results:
+        return default
+    fine = results["decoding_error_fine_cm"].astype(float).to_numpy()  # (R,)
+    return np.where(np.isfinite(fine), fine, default)
+
+
+def learned(results, error_threshold_cm: float = ERROR_THRESHOLD_CM) -> np.ndarray:
+    """Whether each run learned to path integrate: its :func:`judged_error_cm` below the paper's 10 cm."""
+    return judged_error_cm(results) < error_threshold_cm
 
 
 def chance_sentence(results) -> str:
@@ -26,3 +44,20 @@ def chance_sentence(results) -> str:
     return (f"Chance, for these {p99.size} runs: the {NULL_PERCENTILE:g}th percentile of each run's shuffle null "
             f"lies between {p99.min():.2f} and {p99.max():.2f}, {side} the paper's {GRID_SCORE_THRESHOLD}. On average "
             f"{above:.1f}% of a run's units beat their null and {grid:.1f}% are grid-like (above both).")
+
+
+def decoder_sentence(results) -> str:
+    """The decoders' floors for these runs (errors on the exact code of the true positions, medians over the runs)
+    and their median errors: the fine decoder the runs are judged by, beside each target's own decoder (the paper's
+    top-3 rule for codes that peak at the field)."""
+    columns = ("decoder_floor_fine_cm", "decoder_floor_cm", "decoding_error_fine_cm", "decoding_error_cm")
+    if not len(results) or any(c not in results for c in columns):
+        return "These runs do not record their decoders' floors."
+    fine_floor, own_floor, fine, own = (float(np.nanmedian(results[c].astype(float))) if results[c].notna().any()
+                                        else float("nan") for c in columns)
+    if not np.isfinite(fine_floor):
+        return "These runs predate the fine decoder: they are judged by their targets' own decoders."
+    return (f"Decoders, medians over these {len(results)} runs: the fine decoder the runs are judged by errs by "
+            f"{fine_floor:.1f} cm on the exact code (its floor) and by {fine:.1f} cm on the networks' outputs; the "
+            f"targets' own decoders (the paper's top-3 rule where the code peaks at the field) by {own_floor:.1f} cm "
+            f"and {own:.1f} cm.")

@@ -32,6 +32,8 @@ from gridbook.book.chapters import (
     split_surround_sweep,
 )
 from gridbook.book.data import chapter_runs
+from gridbook.book.evidence import judged_error_cm
+from gridbook.book.evidence import learned as learned_runs
 from gridbook.paper import (
     BIOLOGICAL_MODULE_RATIO,
     ERROR_THRESHOLD_CM,
@@ -53,9 +55,11 @@ GRID_LIKE = "frac_units_grid_like"  # per run: units above 0.8 and the run's nul
 _GRID_LIKE_WORDS = (f"grid-like units (min-max score above {GRID_SCORE_THRESHOLD} and above the run's "
                     f"{NULL_PERCENTILE:g}th shuffle-null percentile)")
 _SEED_WORDS = f"a {100 * CI_LEVEL:g}% bootstrap interval over seeds"
+_LEARN_WORDS = (f"decoding error < {ERROR_THRESHOLD_CM:g} cm under a decoder whose floor on the exact code is a few "
+                "cm: nearest-code lookup for place-cell codes")
 
 RULES: dict[str, str] = {  # each rule in words, with the constants it uses
-    "R1": f"reproduced if at least half of the runs learn (error < {ERROR_THRESHOLD_CM:g} cm) and at most half of "
+    "R1": f"reproduced if at least half of the runs learn ({_LEARN_WORDS}) and at most half of "
           f"those have at least one of the {_GRID_LIKE_WORDS}; partly if one of the two holds.",
     "R2": f"with the fraction of {_GRID_LIKE_WORDS} per run and {_SEED_WORDS} per target: reproduced if DoS's "
           "interval lies above that of every Cartesian, polar and Gaussian target; partly if DoS merely has the "
@@ -75,7 +79,7 @@ RULES: dict[str, str] = {  # each rule in words, with the constants it uses
           "of grid-like units lies above the true DoG's; partly if DoS merely has the higher mean fraction.",
     "R6": f"with the fraction of {_GRID_LIKE_WORDS} and {_SEED_WORDS} per place-cell condition: reproduced if the "
           "homogeneous baseline's interval lies above that of every heterogeneous or multi-field condition and each "
-          f"of those still learns (median error < {ERROR_THRESHOLD_CM:g} cm); partly if the baseline merely has the "
+          f"of those still learns (median {_LEARN_WORDS}); partly if the baseline merely has the "
           "highest mean fraction.",
     "R7": "reproduced if the Spearman correlation of predictivity with participation ratio across the trained and "
           f"untrained networks (random features shown apart, not counted) is at least {R7_STRONG} with a one-sided "
@@ -117,7 +121,7 @@ def r1_row(results, profile: str) -> ScorecardRow:
     """R1 from the task-success sweep's results."""
     if len(results) == 0:
         return _no_runs("R1", profile)
-    learned = (results["decoding_error_cm"].astype(float) < ERROR_THRESHOLD_CM).to_numpy()
+    learned = learned_runs(results)
     frac_learned = float(learned.mean())
     frac_grid = float(_has_grid(results)[learned].mean()) if learned.any() else float("nan")
     most_learn = frac_learned >= 0.5
@@ -246,7 +250,7 @@ def r6_row(results, profile: str) -> ScorecardRow:
         return _no_runs("R6", profile)
     labels = [heterogeneity_condition(r) for r in results.to_dict("records")]
     others = [c for c in dict.fromkeys(labels) if c != BASELINE_CONDITION]
-    errors = results["decoding_error_cm"].astype(float).to_numpy()
+    errors = judged_error_cm(results)  # (R,) cm
     learn = all(np.nanmedian(errors[np.asarray(labels) == c]) < ERROR_THRESHOLD_CM for c in others)
     return _lead_versus(results, "R6", labels, BASELINE_CONDITION, others, profile,
                         extra=(learn, f"not every heterogeneous condition learns (median error < "

@@ -17,7 +17,8 @@ from gridbook.task.trajectories import Trajectories, sample_trajectory_batches
 __all__ = ["FLOOR_BATCHES", "BatchMetrics", "EvaluationBatch", "evaluate_networks", "evaluation_batches",
            "evaluation_walks", "network_metrics"]
 
-FLOOR_BATCHES = 10  # evaluation batches on which the decoder's floor is measured (lookup decoding is costly)
+FLOOR_BATCHES = 10  # evaluation batches (40k positions at quick) on which the decoders' floors and the fine decoder's
+# error are measured (lookup decoding is costly)
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,8 @@ class BatchMetrics:
     decoding_error_cm: float  # mean distance from the decoded to the true position, cm
     loss: float  # the target loss
     decoder_floor_cm: float | None  # the decoder's error on the exact code here (first FLOOR_BATCHES batches), cm
+    fine_error_cm: float | None = None  # the same batches decoded by the target's decode_fine, cm
+    fine_floor_cm: float | None = None  # decode_fine's error on the exact code, cm
 
 
 @dataclass(frozen=True)
@@ -63,13 +66,21 @@ def evaluate_networks(result: TrainResult, n_batches: int | None = None, seed: i
             for o in out]
 
 
+def _error_cm(decoded: torch.Tensor, true: torch.Tensor) -> float:
+    """Mean distance (cm) of decoded (..., 2) from true (..., 2) positions (m)."""
+    return float((decoded - true).norm(dim=-1).mean() * 100)
+
+
 def network_metrics(batches: Sequence[BatchMetrics]) -> dict[str, float]:
-    """A network's evaluation metrics from its batches': ``decoding_error_cm``, ``loss`` and ``decoder_floor_cm``
-    (means over the batches that have them)."""
-    floors = [b.decoder_floor_cm for b in batches if b.decoder_floor_cm is not None]
-    return {"decoding_error_cm": float(np.mean([b.decoding_error_cm for b in batches])),
-            "loss": float(np.mean([b.loss for b in batches])),
-            "decoder_floor_cm": float(np.mean(floors)) if floors else float("nan")}
+    """A network's evaluation metrics from its batches': ``decoding_error_cm``, ``loss``, ``decoder_floor_cm``,
+    ``decoding_error_fine_cm`` and ``decoder_floor_fine_cm`` (means over the batches that have them)."""
+    def mean(name: str) -> float:
+        values = [getattr(b, name) for b in batches if getattr(b, name) is not None]
+        return float(np.mean(values)) if values else float("nan")
+
+    return {"decoding_error_cm": mean("decoding_error_cm"), "loss": mean("loss"),
+            "decoder_floor_cm": mean("decoder_floor_cm"), "decoding_error_fine_cm": mean("fine_error_cm"),
+            "decoder_floor_fine_cm": mean("fine_floor_cm")}
 
 
 def evaluation_walks(configs: Sequence[RunConfig], n_batches: int | None = None, seed: int = 12345,
@@ -112,11 +123,14 @@ def evaluation_batches(result: TrainResult, chosen: Sequence[int], n_batches: in
                 losses = network_losses(targets, output, codes[:, 1:])  # (K,)
                 for k, (target, walk) in enumerate(zip(targets, walks, strict=True)):
                     if batch < len(sampled[k]):
-                        error = float((target.decode(output[k]) - walk.position).norm(dim=-1).mean() * 100)
-                        floor = None
+                        true = walk.position  # (T, B, 2) m
+                        metrics = BatchMetrics(_error_cm(target.decode(output[k]), true), float(losses[k]), None)
                         if batch < FLOOR_BATCHES:
-                            exact = target.decode(target.output_of_code(codes[k, 1:]))  # (T, B, 2) m
-                            floor = float((exact - walk.position).norm(dim=-1).mean() * 100)
-                        yield EvaluationBatch(batch, k, walk, hidden[k], BatchMetrics(error, float(losses[k]), floor))
+                            exact = target.output_of_code(codes[k, 1:])  # (T, B, Np) the ideal output
+                            metrics = BatchMetrics(metrics.decoding_error_cm, metrics.loss,
+                                                   _error_cm(target.decode(exact), true),
+                                                   _error_cm(target.decode_fine(output[k]), true),
+                                                   _error_cm(target.decode_fine(exact), true))
+                        yield EvaluationBatch(batch, k, walk, hidden[k], metrics)
     finally:
         net.train(was_training)

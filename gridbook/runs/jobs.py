@@ -34,7 +34,8 @@ def train_and_evaluate(configs: Sequence[RunConfig], device: str | None = None,
         analysis = analyse_ratemaps(evaluation["ratemaps"], null=evaluation["null"])
         metrics = {
             "decoding_error_cm": float(evaluation["decoding_error_cm"]), "loss": float(evaluation["loss"]),
-            "decoder_floor_cm": float(evaluation["decoder_floor_cm"]),
+            **{key: float(evaluation[key]) for key in ("decoder_floor_cm", "decoding_error_fine_cm",
+                                                       "decoder_floor_fine_cm")},
             "diverged": bool(result.diverged[k]), **analysis.summary,
             "train_seconds": result.train_seconds / len(configs), "group_train_seconds": result.train_seconds,
             "group_size": len(configs), "steps_done": int(result.steps_done), "device": str(result.device),

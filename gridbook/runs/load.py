@@ -70,7 +70,8 @@ def load_network(store: RunStore | str | Path | None, run_id: str, device: Any =
 
 
 # ---- tables -------------------------------------------------------------------------------------------------------
-SUMMARY_COLUMNS = ("decoding_error_cm", "decoder_floor_cm", "loss", "diverged", *NETWORK_SUMMARY, "train_seconds")
+SUMMARY_COLUMNS = ("decoding_error_cm", "decoder_floor_cm", "decoding_error_fine_cm", "decoder_floor_fine_cm", "loss",
+                   "diverged", *NETWORK_SUMMARY, "train_seconds")
 
 
 def _result_row(store: RunStore, run_id: str) -> dict[str, Any]:

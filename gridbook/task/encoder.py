@@ -48,6 +48,12 @@ class TargetEncoder:
         """Raw network output (..., n_outputs) (logits for cross-entropy targets) -> position (..., 2) m."""
         raise NotImplementedError
 
+    def decode_fine(self, output: torch.Tensor) -> torch.Tensor:
+        """The decoder a network is judged by: one whose error on the exact code (its floor) is at most a few cm, so
+        that the decoder, not the network, never decides whether a network learned. Default :meth:`decode` (exact
+        for the affine codes); place-cell codes decode by nearest-code lookup. (..., n_outputs) -> (..., 2) m."""
+        return self.decode(output)
+
     def loss(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """Scalar mean loss: softmax cross-entropy ``-(target * log_softmax(output)).sum(-1).mean()`` or MSE."""
         if self.loss_kind == "cross_entropy":

@@ -20,6 +20,9 @@ def test_r1_verdicts():
     assert sc.r1_row(grids, "quick").verdict == sc.PARTLY
     bad = results(decoding_error_cm=[50.0, 60.0], frac_units_grid_like=[0.1, 0.1])
     assert sc.r1_row(bad, "quick").verdict == sc.NOT_REPRODUCED
+    floor_bound = results(decoding_error_cm=[14.8, 15.2], decoding_error_fine_cm=[6.0, 7.0],
+                          frac_units_grid_like=[0, 0])
+    assert sc.r1_row(floor_bound, "quick").verdict == sc.REPRODUCED  # the top-3 floor (8 cm) no longer decides
     empty = sc.r1_row(results(decoding_error_cm=[], frac_units_grid_like=[]), "smoke")
     assert (empty.verdict, empty.reason, empty.runs) == (sc.NOT_REPRODUCED, "no runs", 0)
 

@@ -40,10 +40,17 @@ def test_the_decoders_floor_is_its_error_on_the_exact_code():
         assert floors[0] == float(expected.mean() * 100)  # the decoder on the exact code of the true positions
         metrics = evaluate.network_metrics([b.metrics for b in batches])
         assert metrics["decoder_floor_cm"] == np.mean(floors[: evaluate.FLOOR_BATCHES])
+        fine = (target.decode_fine(target.output_of_code(target.encode(walk.position))) - walk.position).norm(dim=-1)
+        assert batches[0].metrics.fine_floor_cm == float(fine.mean() * 100)
+        assert batches[-1].metrics.fine_error_cm is None
+        assert metrics["decoding_error_fine_cm"] == np.mean([b.metrics.fine_error_cm for b in batches[:-2]])
         if config.target.target == "cartesian":
-            assert metrics["decoder_floor_cm"] < 1e-4  # the code is the position itself
+            assert metrics["decoder_floor_cm"] < 1e-4 and metrics["decoder_floor_fine_cm"] < 1e-4  # the position
+            first = [b.metrics.decoding_error_cm for b in batches[: evaluate.FLOOR_BATCHES]]
+            assert metrics["decoding_error_fine_cm"] == np.mean(first)  # decode_fine is decode for affine codes
         elif config.target.target == "dos":
             assert 4 < metrics["decoder_floor_cm"] < 15  # 256 random centres: the top-3 mean errs by ~8 cm
+            assert metrics["decoder_floor_fine_cm"] < 3  # the fine decoder is not the bottleneck
         else:
-            assert metrics["decoder_floor_cm"] < 2.5  # lookup on a 2 cm grid
-    assert "decoder_floor_cm" in evaluate_networks(train([tiny()]))[0]
+            assert metrics["decoder_floor_cm"] < 2.5 and metrics["decoder_floor_fine_cm"] < 2.5  # lookup, 2 cm grid
+    assert {"decoder_floor_cm", "decoding_error_fine_cm"} <= set(evaluate_networks(train([tiny()]))[0])
