@@ -4,7 +4,8 @@ For a quick-profile network (DoS, Ng 256, Np 256, bf16; trained for ``--steps`` 
 the weights), on one thread with the CPU clock:
 
 1. ``evaluate_ratemaps`` over ``--batches`` evaluation batches (200 x 4,000 positions) into 44 x 44 maps, then
-   ``analyse_ratemaps`` (scores, periods, summary); the maps' memory against the activations' (N x U float32);
+   ``analyse_ratemaps`` (scores, periods, summary); the maps' memory against the activations' (N x U float32); the
+   evaluation includes the decoders' floors and the fine decoder's error on the first 10 batches;
 2. the same with ``--shuffles`` circular shifts (binned in the same pass, then scored): the null's extra cost;
 3. lookup decoding (``PlaceCellTarget.decode_lookup``, used for the true DoG and multi-field codes) of 4,000 outputs
    of a quick true-DoG target (noisy copies of its exact code).
@@ -46,14 +47,15 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    config = profile_config("quick", n_steps=args.steps, n_bins=args.bins, eval_batches=args.batches)
+    config = profile_config("quick", n_steps=args.steps, n_bins=args.bins, eval_batches=args.batches,
+                            n_shuffles=min(args.shuffles, args.batches - 1))
     result = train_networks([config], device="cpu", progress=False)
     n_units, samples = config.model.n_hidden, args.batches * config.task.seq_len * config.task.batch_size
     print(f"# evaluation of one quick network, {datetime.date.today()}, {os.cpu_count()} cores, {args.threads} "
           f"thread(s), CPU clock; {args.batches} batches = {samples:,} positions, {args.bins} x {args.bins} bins")
 
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # MiB (Linux reports KiB)
-    (plain,), evaluation = timed(evaluate_ratemaps, result)
+    (plain,), evaluation = timed(evaluate_ratemaps, result, n_shuffles=0)  # the maps alone (quick has a null)
     rss_growth = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - rss_before
     _, first = timed(analyse_ratemaps, plain["ratemaps"])  # builds the scorer's operators for this map size, once
     analysis, scoring = timed(analyse_ratemaps, plain["ratemaps"])
