@@ -18,6 +18,7 @@ import torch
 
 from gridbook.analysis.periods import main_period_mode, period_modes
 from gridbook.analysis.pipeline import maps_participation_ratio
+from gridbook.analysis.stats import rank_correlation_test
 from gridbook.analysis.theory import (
     FourierPower,
     PlaceCellCovariance,
@@ -363,13 +364,9 @@ def place_code_spectra(config, codes: dict[str, str], seed: int = 0) -> dict[str
 
 def predictivity_rank_correlation(table) -> tuple[float, int]:
     """The Spearman correlation of ``predictivity`` with ``participation_ratio`` over the rows where both are known,
-    and the number of those rows (NaN with fewer than 3)."""
-    from scipy.stats import spearmanr
-
-    clean = table.dropna(subset=["participation_ratio", "predictivity"])
-    if len(clean) < 3:
-        return float("nan"), len(clean)
-    return float(spearmanr(clean["participation_ratio"], clean["predictivity"]).statistic), len(clean)
+    and the number of those rows (NaN with fewer than 3; :func:`gridbook.analysis.stats.rank_correlation_test`)."""
+    test = rank_correlation_test(table["participation_ratio"], table["predictivity"])
+    return test.rho, test.n
 
 
 def predictivity_comparison(models, baselines):
