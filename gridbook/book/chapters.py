@@ -263,7 +263,8 @@ def unit_fractions(units, results, by: str, score_threshold: float = GRID_SCORE_
     table = table.join(errors.median().rename("median error (cm)"))
     table = table.join(results.groupby(by)["decoding_error_cm"].median().rename("median error, target's decoder (cm)"))
     if error_threshold_cm is not None:
-        table["learned"] = errors.apply(lambda e: (e < error_threshold_cm).mean())
+        learned = results.assign(learned=learned_runs(results, error_threshold_cm))
+        table["learned"] = learned.groupby(by)["learned"].mean()
     return table
 
 

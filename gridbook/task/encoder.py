@@ -54,6 +54,11 @@ class TargetEncoder:
         for the affine codes); place-cell codes decode by nearest-code lookup. (..., n_outputs) -> (..., 2) m."""
         return self.decode(output)
 
+    @property
+    def decode_is_fine(self) -> bool:
+        """Whether :meth:`decode_fine` is :meth:`decode` for this target (then one decoding serves both)."""
+        return True
+
     def loss(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """Scalar mean loss: softmax cross-entropy ``-(target * log_softmax(output)).sum(-1).mean()`` or MSE."""
         if self.loss_kind == "cross_entropy":

@@ -189,6 +189,10 @@ class PlaceCellTarget(TargetEncoder):
         the paper's top-3 rule errs by ~4 cm (Np = 512) to ~8 cm (Np = 256) on the exact DoS code."""
         return self.decode_lookup(output)
 
+    @property
+    def decode_is_fine(self) -> bool:
+        return self.decode_method == "lookup"
+
     def decode_top_k_centres(self, output: torch.Tensor) -> torch.Tensor:
         """The paper's decoder: mean centre of the ``decode_top_k`` largest outputs. (..., Np) -> (..., 2) m."""
         idx = torch.topk(output, self.decode_top_k, dim=-1).indices  # (..., k)
