@@ -125,6 +125,9 @@ class TrainConfig:
     seed: int = 0  # network init, trajectories and target draws; paper seeds 0-4
     # matmul precision; paper: float32. "bfloat16": bf16 matmuls with float32 weights, state and loss
     precision: str = "float32"
+    # m; > 0: training reads place-cell codes from a table of this spacing by bilinear interpolation (a CPU speed-up,
+    # gridbook.task.code_table); 0: the exact code at every position, as the paper computes it
+    code_table: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -204,6 +207,7 @@ class RunConfig:
         check_positive("grad_clip", o.grad_clip, strict=False)
         check_int("seed", o.seed, 0)
         check_choice("precision", o.precision, PRECISIONS)
+        check_positive("code_table", o.code_table, strict=False)
         check_int("n_bins", a.n_bins, 4)
         check_int("eval_batches", a.eval_batches, 1)
         check_choice("score_form", a.score_form, SCORE_FORMS)
@@ -314,6 +318,7 @@ def _coerce(section: str, name: str, value: Any) -> Any:
 
 # ---- profiles -------------------------------------------------------------------------------------------------
 EVIDENCE_EVAL_BATCHES = 200  # evaluation batches at the quick and paper profiles: 800k positions, 200 null shifts
+CODE_TABLE_M = 0.005  # m; the quick profile's training codes come from a table of this spacing (TrainConfig.code_table)
 N_SHUFFLES = 100  # shuffles of each run's null at the quick and paper profiles (grid-cell physiology: 100-1000)
 # Each profile is a set of flat overrides of the paper defaults. The quick profile's recipe was searched for grid units
 # on a 2-core CPU in minutes; its measurements are in benchmarks/RESULTS.md. Np = 256 learns faster than the
@@ -323,7 +328,7 @@ PROFILE_OVERRIDES: dict[str, dict[str, Any]] = {
     "quick": {
         "n_hidden": 256, "n_place_cells": 256, "lr": 3e-3, "lr_final": 1e-4, "velocity_input_scale": 50.0,
         "encoder_init_scale": 20.0, "n_steps": 4000, "eval_batches": EVIDENCE_EVAL_BATCHES, "n_shuffles": N_SHUFFLES,
-        "precision": "bfloat16",
+        "precision": "bfloat16", "code_table": CODE_TABLE_M,
     },
     "smoke": {
         "n_hidden": 32, "n_place_cells": 32, "batch_size": 16, "lr": 1e-3, "velocity_input_scale": 50.0,
@@ -364,6 +369,10 @@ PROFILE_DEVIATIONS: dict[str, list[tuple[str, Any, Any, str]]] = {
         ("precision", "float32", "bfloat16", "bf16 matrix products (float32 weights, state, loss, optimizer) halve the "
          "step time on CPUs with bf16 units; 6 seeds at 4,000 steps: error +0.8 cm (sd 1.7), grid fraction -0.4 "
          "points against float32 (benchmarks/RESULTS.md)"),
+        ("code_table", "exact", CODE_TABLE_M, "training reads each place-cell code from a table of 5 mm spacing by "
+         "bilinear interpolation, several times cheaper on a CPU than the exact code (benchmarks/RESULTS.md); "
+         "evaluation, maps and decoders use the exact code; the methods chapter computes the table's error "
+         "(gridbook.table_error)"),
         *_EVIDENCE_DEVIATIONS,
     ],
     "smoke": [("everything", "paper", "tiny", "CI only: checks that the code runs, shows no science")],

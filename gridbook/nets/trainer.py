@@ -5,7 +5,8 @@
 
 * randomness from its own seed (:func:`~gridbook.nets.models.network_generator` streams ``init``, ``target``,
   ``trajectories``, ``dropout``), so network k trained in a batch equals network k trained alone;
-* its own target encoder (``make_target``), its own trajectories every step (``sample_trajectories``; simulated
+* its own target encoder (``make_target``; training codes read from a table of it when ``TrainConfig.code_table``
+  > 0, :mod:`gridbook.task.code_table`), its own trajectories every step (``sample_trajectories``; simulated
   :data:`WALK_CHUNK` batches at a time by ``sample_trajectory_batches``, which gives the same walks);
 * loss = target loss (softmax cross-entropy or MSE, PAPER.md section 2) + ``weight_decay * ||U||^2`` (the recurrent
   matrix only); its own learning rate, weight decay and gradient clipping (global norm over its parameters);
@@ -44,6 +45,7 @@ from gridbook.nets.checkpoints import TrainResult, load_checkpoint, save_checkpo
 from gridbook.nets.devices import cpu_speedups, pick_device
 from gridbook.nets.models import BatchedRecurrentNetworks, network_generator
 from gridbook.nets.optim import BatchedOptimizer, network_losses, scheduled_lr
+from gridbook.task.code_table import training_code
 from gridbook.task.targets import make_target
 from gridbook.task.trajectories import Trajectories, sample_trajectory_batches
 
@@ -111,6 +113,8 @@ class Trainer:
                 self.walks_used = int(first_state["walks_used"])
         if not self.walks[0]:
             self.walk_states = [gen.get_state() for gen in self.traj_gens]  # trajectory generators at chunk start
+        # what each network's training codes are read from: its target, or a table of it (TrainConfig.code_table)
+        self.code_sources = [training_code(t, c.train.code_table) for t, c in zip(self.targets, configs, strict=True)]
         self.params = list(self.networks.parameters())
         self.optimizer = BatchedOptimizer(first.train.optimizer, self.params)
         if resume is not None and resume.optimizer_state:
@@ -129,10 +133,10 @@ class Trainer:
         codes = torch.empty(k_net, n_t + 1, n_b, self.networks.n_outputs, device=self.device)
         if self.walks_used == len(self.walks[0]):
             self.refill_walks(max(1, min(WALK_CHUNK, self.configs[0].train.n_steps - self.step)))
-        for k, target in enumerate(self.targets):
+        for k, source in enumerate(self.code_sources):
             walk = self.walks[k][self.walks_used]
             velocity[k], position[k] = walk.velocity, walk.position
-            target.encode_into(torch.cat([walk.init_position[None], walk.position]), codes[k])  # (T + 1, B, Np)
+            source.encode_into(torch.cat([walk.init_position[None], walk.position]), codes[k])  # (T + 1, B, Np)
         self.walks_used += 1
         return velocity, position, codes
 

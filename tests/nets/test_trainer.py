@@ -11,7 +11,8 @@ from tiny_runs import _one_sgd_step, assert_same_weights, tiny, train
 
 from gridbook.errors import ConfigError
 from gridbook.nets.models import GATES
-from gridbook.nets.trainer import train_networks
+from gridbook.nets.trainer import Trainer, train_networks
+from gridbook.task.code_table import CodeTable
 
 
 @pytest.mark.parametrize("arch", tuple(GATES))
@@ -101,3 +102,19 @@ def test_history_and_progress_lines(capsys):
     train_networks([tiny(n_steps=2)], device="cpu", progress=True)
     captured = capsys.readouterr()
     assert "training 1 networks" in captured.err and captured.out == ""
+
+
+def test_training_reads_codes_from_a_table_only_when_the_config_asks():
+    configs = [tiny(seed=0, code_table=0.01), tiny(seed=1), tiny(seed=2, target="cartesian", code_table=0.01)]
+    trainer = Trainer(configs[:2], torch.device("cpu"), None)
+    assert isinstance(trainer.code_sources[0], CodeTable) and trainer.code_sources[1] is trainer.targets[1]
+    _, position, codes = trainer.batch()  # codes (K, T + 1, B, Np)
+    walk = trainer.walks[0][0]
+    start_and_path = torch.cat([walk.init_position[None], walk.position])  # (T + 1, B, 2) m
+    torch.testing.assert_close(codes[0], trainer.code_sources[0].encode(start_and_path), rtol=0, atol=0)
+    other = trainer.walks[1][0]
+    torch.testing.assert_close(codes[1], trainer.targets[1].encode(torch.cat([other.init_position[None],
+                                                                              other.position])), rtol=0, atol=0)
+    assert not torch.equal(codes[0], trainer.targets[0].encode(start_and_path))  # the table is not the exact code
+    cartesian = Trainer(configs[2:], torch.device("cpu"), None)
+    assert cartesian.code_sources[0] is cartesian.targets[0]
