@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from tiny_runs import tiny, train
 
+from gridbook.nets import evaluate
 from gridbook.nets.evaluate import evaluate_networks
 
 
@@ -26,7 +27,6 @@ def test_evaluate_networks_outputs(tmp_path):
 
 
 def test_the_decoders_floor_is_its_error_on_the_exact_code():
-    from gridbook.nets import evaluate
 
     configs = [tiny(seed=0, target="cartesian"), tiny(seed=0, n_place_cells=256, decode_top_k=3),
                tiny(seed=0, target="dog", n_place_cells=64)]
@@ -54,3 +54,13 @@ def test_the_decoders_floor_is_its_error_on_the_exact_code():
         else:
             assert metrics["decoder_floor_cm"] < 2.5 and metrics["decoder_floor_fine_cm"] < 2.5  # lookup, 2 cm grid
     assert {"decoder_floor_cm", "decoding_error_fine_cm"} <= set(evaluate_networks(train([tiny()]))[0])
+
+
+def test_the_decoding_error_is_measured_on_the_first_decode_batches_and_the_loss_on_all():
+    result = train([tiny(seed=0)])
+    batches = list(evaluate.evaluation_batches(result, [0], n_batches=evaluate.DECODE_BATCHES + 2))
+    errors = [b.metrics.decoding_error_cm for b in batches]
+    assert all(e is not None for e in errors[:-2]) and errors[-2:] == [None, None]
+    metrics = evaluate.network_metrics([b.metrics for b in batches])
+    assert metrics["decoding_error_cm"] == np.mean(errors[:-2])
+    assert metrics["loss"] == np.mean([b.metrics.loss for b in batches])
