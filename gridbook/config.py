@@ -140,6 +140,7 @@ class AnalysisConfig:
     smooth_sigma_bins: float = 0.0  # Gaussian smoothing of rate maps in bins before scoring; 0 = none
     n_shuffles: int = 0  # circular shifts of the evaluation batches scored as each run's chance level (the paper
     # has none; 0 = none); at most eval_batches - 1 (gridbook.analysis.null)
+    null_units: int = 0  # units, drawn at random, whose shifted maps make the null; 0 = every unit
 
 
 SECTIONS: dict[str, type] = {
@@ -213,6 +214,7 @@ class RunConfig:
         check_choice("score_form", a.score_form, SCORE_FORMS)
         check_positive("smooth_sigma_bins", a.smooth_sigma_bins, strict=False)
         check_int("n_shuffles", a.n_shuffles, 0)
+        check_int("null_units", a.null_units, 0)
         if a.n_shuffles > a.eval_batches - 1:
             raise ConfigError(f"n_shuffles={a.n_shuffles!r} is invalid with eval_batches={a.eval_batches}; allowed "
                               f"values: 0 .. {a.eval_batches - 1} (eval_batches - 1: the distinct shifts by whole "
@@ -319,6 +321,7 @@ def _coerce(section: str, name: str, value: Any) -> Any:
 # ---- profiles -------------------------------------------------------------------------------------------------
 EVIDENCE_EVAL_BATCHES = 200  # evaluation batches at the quick and paper profiles: 800k positions, 200 null shifts
 CODE_TABLE_M = 0.005  # m; the quick profile's training codes come from a table of this spacing (TrainConfig.code_table)
+NULL_UNITS = 64  # units whose shifted maps make the quick profile's null (AnalysisConfig.null_units)
 N_SHUFFLES = 100  # shuffles of each run's null at the quick and paper profiles (grid-cell physiology: 100-1000)
 # Each profile is a set of flat overrides of the paper defaults. The quick profile's recipe was searched for grid units
 # on a 2-core CPU in minutes; its measurements are in benchmarks/RESULTS.md. Np = 256 learns faster than the
@@ -328,7 +331,7 @@ PROFILE_OVERRIDES: dict[str, dict[str, Any]] = {
     "quick": {
         "n_hidden": 256, "n_place_cells": 256, "lr": 3e-3, "lr_final": 1e-4, "velocity_input_scale": 50.0,
         "encoder_init_scale": 20.0, "n_steps": 4000, "eval_batches": EVIDENCE_EVAL_BATCHES, "n_shuffles": N_SHUFFLES,
-        "precision": "bfloat16", "code_table": CODE_TABLE_M,
+        "null_units": NULL_UNITS, "precision": "bfloat16", "code_table": CODE_TABLE_M,
     },
     "smoke": {
         "n_hidden": 32, "n_place_cells": 32, "batch_size": 16, "lr": 1e-3, "velocity_input_scale": 50.0,
@@ -369,6 +372,8 @@ PROFILE_DEVIATIONS: dict[str, list[tuple[str, Any, Any, str]]] = {
         ("precision", "float32", "bfloat16", "bf16 matrix products (float32 weights, state, loss, optimizer) halve the "
          "step time on CPUs with bf16 units; 6 seeds at 4,000 steps: error +0.8 cm (sd 1.7), grid fraction -0.4 "
          "points against float32 (benchmarks/RESULTS.md)"),
+        ("null_units", "every unit", NULL_UNITS, "the null is pooled over units and shifts: 64 random units x 100 "
+         "shifts = 6,400 shuffled maps settle its 99th percentile at a quarter of the cost of all 256 units"),
         ("code_table", "exact", CODE_TABLE_M, "training reads each place-cell code from a table of 5 mm spacing by "
          "bilinear interpolation, several times cheaper on a CPU than the exact code (benchmarks/RESULTS.md); "
          "evaluation, maps and decoders use the exact code; the methods chapter computes the table's error "

@@ -26,7 +26,7 @@ from gridbook.config import N_SHUFFLES
 from gridbook.paper import GRID_SCORE_THRESHOLD, SCORE_FORMS
 
 __all__ = ["NULL_PERCENTILE", "NULL_SUMMARY", "ShuffleNull", "ShuffledMapAccumulator", "draw_shifts",
-           "grid_like", "null_summary", "shuffle_null"]
+           "draw_units", "grid_like", "null_summary", "shuffle_null"]
 
 NULL_PERCENTILE = 99.0  # a unit beats chance when its score exceeds this percentile of its run's null
 NULL_SUMMARY = ("null_score_p99", "frac_units_above_null", "frac_units_grid_like")  # per run (:func:`null_summary`)
@@ -37,13 +37,15 @@ class ShuffleNull:
     """The grid scores of one run's shuffled maps.
 
     shifts: (S,) the batch shifts. scores: (S, U) each unit's score60 in ``score_form`` under each shift (NaN where
-    a map has no score). n_batches: the evaluation batches the shifts wrap around.
+    a map has no score). n_batches: the evaluation batches the shifts wrap around. units: (U,) the network's units
+    whose shifted maps were scored (``AnalysisConfig.null_units``), or None for every unit.
     """
 
     shifts: np.ndarray  # (S,) batches
     scores: np.ndarray  # (S, U)
     score_form: str
     n_batches: int
+    units: np.ndarray | None = None  # (U,) unit indices, None = all
 
     def percentile(self, q: float = NULL_PERCENTILE) -> float:
         """The ``q``-th percentile of the null scores pooled over shifts and units (NaN if none is finite)."""
@@ -77,6 +79,16 @@ def null_summary(scores, null: ShuffleNull | None) -> dict[str, float]:
                 "frac_units_grid_like": float("nan")}
     return {"null_score_p99": threshold, "frac_units_above_null": float(np.mean(scored > threshold)),
             "frac_units_grid_like": float(np.mean(grid_like(scored, threshold)))}
+
+
+def draw_units(n_units: int, n_chosen: int, seed: int = 0) -> np.ndarray | None:
+    """``n_chosen`` distinct unit indices of ``n_units`` drawn uniformly (sorted), from ``seed``; None (every unit)
+    when ``n_chosen`` is 0 or at least ``n_units``."""
+    if not isinstance(n_chosen, (int, np.integer)) or n_chosen < 0:
+        raise ValueError(f"null_units={n_chosen!r} is invalid; allowed values: an integer >= 0 (0 = every unit)")
+    if n_chosen == 0 or n_chosen >= n_units:
+        return None
+    return np.sort(np.random.default_rng(seed).choice(n_units, size=int(n_chosen), replace=False))
 
 
 def draw_shifts(n_batches: int, n_shuffles: int = N_SHUFFLES, seed: int = 0) -> np.ndarray:
@@ -135,7 +147,7 @@ class ShuffledMapAccumulator:
 
 
 def shuffle_null(accumulator: ShuffledMapAccumulator, score_form: str = "min_max", smooth_sigma_bins: float = 0.0,
-                 device=None) -> ShuffleNull:
+                 device=None, units: np.ndarray | None = None) -> ShuffleNull:
     """Score every shifted map (smoothed by ``smooth_sigma_bins``, as the real maps) with
     :func:`~gridbook.analysis.scores.grid_scores` in float32, one shift at a time (2-3x faster than float64; the
     scores agree to ~1e-4, far below the spread of a null)."""
@@ -145,4 +157,4 @@ def shuffle_null(accumulator: ShuffledMapAccumulator, score_form: str = "min_max
                        .score60(score_form)
                        for j in range(accumulator.shifts.size)])  # (S, U)
     return ShuffleNull(shifts=accumulator.shifts.copy(), scores=scores, score_form=score_form,
-                       n_batches=accumulator.n_batches)
+                       n_batches=accumulator.n_batches, units=None if units is None else np.asarray(units))

@@ -20,12 +20,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 from gridbook.analysis.null import (
     NULL_SUMMARY,
     ShuffledMapAccumulator,
     ShuffleNull,
     draw_shifts,
+    draw_units,
     null_summary,
     shuffle_null,
 )
@@ -95,7 +97,8 @@ def evaluate_ratemaps(result: TrainResult, n_batches: int | None = None, seed: i
     ``null``: None, or with ``n_shuffles`` > 0 (None: each config's ``analysis.n_shuffles``) the
     :class:`~gridbook.analysis.null.ShuffleNull` of that many circular shifts by whole batches
     (:func:`~gridbook.analysis.null.draw_shifts` from ``shuffle_seed``), binned in the same pass and smoothed and
-    scored as the real maps."""
+    scored as the real maps, for the units of :func:`~gridbook.analysis.null.draw_units` (``analysis.null_units``:
+    0 = every unit)."""
     chosen = list(range(len(result.configs))) if indices is None else list(indices)
     configs = [result.configs[i] for i in chosen]
     device = result.networks.decoder.device
@@ -104,26 +107,31 @@ def evaluate_ratemaps(result: TrainResult, n_batches: int | None = None, seed: i
                                                                                                     strict=True)]
     shuffles = [c.analysis.n_shuffles if n_shuffles is None else n_shuffles for c in configs]
     nulls: list[ShuffledMapAccumulator | None] = [None] * len(chosen)
+    null_units: list[np.ndarray | None] = [None] * len(chosen)  # the units of each null (None: every unit)
     walks = None
     if any(shuffles):  # the null needs every batch's positions before the first activations
         walks = evaluation_walks(configs, n_batches, seed, device)
-        nulls = [ShuffledMapAccumulator(c.model.n_hidden, [w.position.reshape(-1, 2) for w in batches],
+        null_units = [draw_units(c.model.n_hidden, c.analysis.null_units, shuffle_seed) for c in configs]
+        nulls = [ShuffledMapAccumulator(c.model.n_hidden if units is None else len(units),
+                                        [w.position.reshape(-1, 2) for w in batches],
                                         draw_shifts(len(batches), n, shuffle_seed), c.analysis.n_bins, box, device)
-                 if n else None for c, batches, box, n in zip(configs, walks, boxes, shuffles, strict=True)]
+                 if n else None
+                 for c, batches, box, n, units in zip(configs, walks, boxes, shuffles, null_units, strict=True)]
     metrics: list[list[BatchMetrics]] = [[] for _ in chosen]  # the numbers of each batch, not its activations
     for batch in evaluation_batches(result, chosen, n_batches, seed, walks):
         k = batch.network
         activations = batch.hidden.reshape(-1, batch.hidden.shape[-1]).float()  # (T B, Ng)
         maps[k].add(batch.walks.position.reshape(-1, 2), activations)
         if nulls[k] is not None:
-            nulls[k].add(batch.index, activations)
+            units = null_units[k]
+            nulls[k].add(batch.index, activations if units is None else activations[:, torch.as_tensor(units)])
         metrics[k].append(batch.metrics)
     out = [{"ratemaps": m.ratemaps(c.analysis.smooth_sigma_bins), "n_samples": int(m.counts.sum()),
             **network_metrics(b)} for m, c, b in zip(maps, configs, metrics, strict=True)]
     for k, (entry, config) in enumerate(zip(out, configs, strict=True)):
         null, nulls[k] = nulls[k], None  # the shifted sums (S x bins x U floats) go as soon as they are scored
         smooth = config.analysis.smooth_sigma_bins
-        entry["null"] = None if null is None else shuffle_null(null, smooth_sigma_bins=smooth)
+        entry["null"] = None if null is None else shuffle_null(null, smooth_sigma_bins=smooth, units=null_units[k])
     return out
 
 

@@ -43,7 +43,8 @@ def load_run(store: RunStore | str | Path | None, run_id: str, checkpoint: bool 
         if (run_dir / NULL_FILE).is_file():
             with np.load(run_dir / NULL_FILE) as data:
                 null = ShuffleNull(shifts=data["shifts"], scores=data["scores"], score_form=str(data["score_form"]),
-                                   n_batches=int(data["n_batches"]))
+                                   n_batches=int(data["n_batches"]),
+                                   units=data["units"] if "units" in data.files else None)
         weights = (run_dir / "checkpoint.pt").read_bytes() if checkpoint else None
     except (OSError, ValueError, KeyError) as err:
         raise CorruptRunError(f"run {run_id}: rate maps or units do not load ({err})") from None

@@ -231,7 +231,8 @@ class RunStore:
             null = io.BytesIO()
             np.savez(null, shifts=np.asarray(record.null.shifts, dtype=np.int64),
                      scores=np.asarray(record.null.scores, dtype=np.float32),
-                     n_batches=np.int64(record.null.n_batches), score_form=np.str_(record.null.score_form))
+                     n_batches=np.int64(record.null.n_batches), score_form=np.str_(record.null.score_form),
+                     **({} if record.null.units is None else {"units": np.asarray(record.null.units, dtype=np.int64)}))
             payloads[NULL_FILE] = null.getvalue()
         for name, data in payloads.items():
             atomic_write_bytes(run_dir / name, data)

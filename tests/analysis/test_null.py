@@ -7,6 +7,7 @@ from gridbook.analysis.null import (
     ShuffledMapAccumulator,
     ShuffleNull,
     draw_shifts,
+    draw_units,
     grid_like,
     null_summary,
     shuffle_null,
@@ -98,3 +99,13 @@ def test_null_summary_counts_units_above_chance_and_grid_like_units():
     assert place_like["frac_units_above_null"] == 1.0 and place_like["frac_units_grid_like"] == 0.0  # lenient null
     assert all(np.isnan(v) for v in null_summary(np.array([1.0]), None).values())
     assert np.isnan(null_summary(np.array([np.nan]), null)["frac_units_grid_like"])
+
+
+def test_draw_units_draws_distinct_sorted_units_or_none_for_all():
+    units = draw_units(256, 64, seed=0)
+    assert units.shape == (64,) and len(set(units.tolist())) == 64 and (np.diff(units) > 0).all()
+    np.testing.assert_array_equal(units, draw_units(256, 64, seed=0))
+    assert not np.array_equal(units, draw_units(256, 64, seed=1))
+    assert draw_units(256, 0) is None and draw_units(32, 64) is None
+    with pytest.raises(ValueError, match="null_units=-1 is invalid"):
+        draw_units(256, -1)

@@ -98,3 +98,10 @@ def test_streamed_evaluation_bins_the_shuffle_null_in_the_same_pass():
     judged = analyse_ratemaps(streamed["ratemaps"], null=null)
     assert judged.null is null and judged.summary["null_score_p99"] == null.percentile()
     assert np.isnan(analyse_ratemaps(streamed["ratemaps"]).summary["frac_units_grid_like"])  # no null, no verdict
+    (some,) = evaluate_ratemaps(dataclasses.replace(result, configs=[config.replace(n_shuffles=3, null_units=3)]),
+                                shuffle_seed=5)
+    units = some["null"].units  # three of the eight units, drawn from the seed; their scores are those of all
+    assert units.shape == (3,) and len(set(units.tolist())) == 3 and units.tolist() == sorted(units.tolist())
+    np.testing.assert_allclose(some["null"].scores, null.scores[:, units], atol=1e-6)
+    assert evaluate_ratemaps(dataclasses.replace(result, configs=[config.replace(n_shuffles=3, null_units=8)]),
+                             shuffle_seed=5)[0]["null"].units is None  # as many as there are: every unit

@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import os
 
@@ -91,6 +92,11 @@ def test_the_null_is_stored_with_its_run_and_required_when_the_config_asks_for_o
     with pytest.raises(ValueError, match="null=None does not match n_shuffles=3"):
         store.write_run(RunRecord(with_null.config, with_null.metrics, with_null.ratemaps, with_null.units,
                                   with_null.checkpoint, null=None))
+    some = fake_record(config(seed=3, eval_batches=4, n_shuffles=3))
+    some = RunRecord(some.config, some.metrics, some.ratemaps, some.units, some.checkpoint,
+                     null=dataclasses.replace(some.null, units=np.arange(some.null.scores.shape[1])))
+    np.testing.assert_array_equal(load_run(store, store.write_run(some)).null.units, some.null.units)
+    assert null.units is None  # a null of every unit stores no unit list
     without = fake_record(config(seed=2, n_shuffles=0))
     assert without.null is None and load_run(store, store.write_run(without)).null is None
     with pytest.raises(ValueError, match="null=a ShuffleNull does not match n_shuffles=0"):
