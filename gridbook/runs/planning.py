@@ -10,31 +10,47 @@ import numpy as np
 from gridbook.config import RunConfig
 from gridbook.errors import ConfigError
 
-__all__ = ["ARCH_STEP_COST", "CPU_SECONDS_PER_STEP", "EVAL_COST_STEPS", "PRECISION_STEP_COST", "REFERENCE_SHAPE",
-           "estimated_cpu_minutes", "estimated_seconds", "plan_groups", "run_cost"]
+__all__ = ["ARCH_STEP_COST", "CPU_SECONDS_PER_STEP", "EVAL_BATCH_COST", "FINE_DECODER_COST", "NULL_SHUFFLE_COST",
+           "PRECISION_STEP_COST", "REFERENCE_SHAPE", "STEP_FIXED_SHARE", "estimated_cpu_minutes", "estimated_seconds",
+           "plan_groups", "run_cost"]
 
 
 # ---- planning: which runs train together -------------------------------------------------------------------------
-# Relative cost of one training step per network, by architecture (measured on CPU, Ng 256: gates multiply the
-# recurrent products). Used only to balance jobs across workers.
-ARCH_STEP_COST = {"rnn": 1.0, "srnn": 1.0, "ugrnn": 2.0, "gru": 2.6, "lstm": 3.3}
-PRECISION_STEP_COST = {"float32": 1.0, "bfloat16": 0.55}  # bf16 matrix products: ~1.9x faster steps (CPU, Ng 256)
-EVAL_COST_STEPS = 25  # evaluation and analysis of one run, in training steps
+# Relative cost of one training step per network, by architecture (CPU, Ng 256). The rnn/srnn recurrence has a
+# hand-written backward pass; the gated cells run through autograd. gru measured 2026-12-02 (a quick DoS GRU step
+# ~6x a quick DoS RNN step, benchmarks/RESULTS.md); ugrnn and lstm scaled from it by their gate counts.
+ARCH_STEP_COST = {"rnn": 1.0, "srnn": 1.0, "ugrnn": 4.5, "gru": 6.0, "lstm": 7.5}
+PRECISION_STEP_COST = {"float32": 1.0, "bfloat16": 0.55}  # bf16 matrix products: ~1.8x faster steps (CPU, Ng 256)
+STEP_FIXED_SHARE = 0.35  # share of the reference step that does not scale with the products' size (element-wise work,
+# per-time-step overheads): a Cartesian RNN (Np 2) steps at ~0.6 of a DoS RNN, not at its 0.34 of the products
+# Evaluation, in reference steps: each evaluation batch (forward pass, binning, decoding), each shuffle of the null (one
+# set of 256 unit maps of 44 x 44 bins, binned and scored), and the lookup decodings of the fine decoder.
+EVAL_BATCH_COST = 0.5
+NULL_SHUFFLE_COST = 6.0
+FINE_DECODER_COST = 150.0  # place-cell codes: 20 lookups of ~0.3 s (the output and the exact code, FLOOR_BATCHES)
 # The reference step: a float32 RNN of the quick profile's shape (Ng 256, Np 256, batch 200, sequence 20). Other
-# shapes cost in proportion to their products' size, (Ng^2 + 2 Ng Np) x batch x sequence.
+# shapes cost in proportion to their products' size, (Ng^2 + 2 Ng Np) x batch x sequence, beyond the fixed share.
 REFERENCE_SHAPE = (256, 256, 200, 20)  # Ng, Np, batch, sequence
-CPU_SECONDS_PER_STEP = 0.045  # one reference step on one core of the project's 2-core CPU (45 ms, idle, 2026-11-30)
+CPU_SECONDS_PER_STEP = 0.04  # one reference step on one core of the project's 2-core CPU with the other core busy
+# (2026-12-02: quick DoS networks step in ~22 ms with both cores training, 0.55 of this; idle ~15 ms)
 
 
 def run_cost(config: RunConfig) -> float:
     """Estimated cost of training and evaluating one run, in reference network-steps (a float32 RNN step of the
-    quick profile's shape), weighted by architecture, precision and the size of the products."""
+    quick profile's shape), weighted by architecture, precision and the size of the products, plus evaluation (its
+    batches, its null's shuffles and, for place-cell codes, the fine decoder's lookups)."""
     def size(n_hidden: int, n_outputs: int, batch: int, seq_len: int) -> float:
         return (n_hidden**2 + 2 * n_hidden * n_outputs) * batch * seq_len
 
     shape = size(config.model.n_hidden, config.target.code_size, config.task.batch_size, config.task.seq_len)
+    scale = shape / size(*REFERENCE_SHAPE)
     step = ARCH_STEP_COST.get(config.model.arch, 1.0) * PRECISION_STEP_COST.get(config.train.precision, 1.0)
-    return shape / size(*REFERENCE_SHAPE) * (step * config.train.n_steps + EVAL_COST_STEPS)
+    train = step * config.train.n_steps * (STEP_FIXED_SHARE + (1 - STEP_FIXED_SHARE) * scale)
+    analysis = config.analysis
+    units = config.model.n_hidden if analysis.null_units == 0 else min(analysis.null_units, config.model.n_hidden)
+    null = NULL_SHUFFLE_COST * analysis.n_shuffles * units / 256 * (analysis.n_bins / 44) ** 2
+    fine = FINE_DECODER_COST * config.target.n_place_cells / 256 if config.target.loss_kind == "cross_entropy" else 0.0
+    return train + EVAL_BATCH_COST * analysis.eval_batches * scale + null + fine
 
 
 def estimated_seconds(cost: float, workers: int) -> float:
