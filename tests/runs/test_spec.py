@@ -90,15 +90,15 @@ def test_shipped_specs_exist_and_state_their_run_counts():
         if profile == "smoke":
             assert 2 <= len(runs) <= 4, path.name
         elif profile == "quick":
-            assert len(runs) <= 12, path.name
+            assert len(runs) <= 20, path.name
 
 def test_quick_chapters_share_runs_and_fit_the_book_budget():
-    """The quick book trains the union of its chapters' runs once (gridbook book trains them ahead): at most the
-    cost of 20 float32 RNN networks (GRU steps weigh 2.6, bf16 0.55), i.e. ~27 min on 2 cores (RESULTS.md)."""
-    from gridbook.runs.planning import run_cost
+    """The quick book trains the union of its chapters' runs once (gridbook book trains them ahead): at the planner's
+    measured speed (gridbook.runs.planning) they fit in 41 of the book's 45 minutes on 2 cores, leaving 4 for set-up,
+    the chapters and the HTML."""
+    from gridbook.runs.planning import estimated_cpu_minutes
 
     runs = {c.run_id(): c for p in SPECS if p.name.endswith(".quick.yaml") for c in expand_spec(p)}
-    n_steps = profile_config("quick").train.n_steps
-    assert sum(run_cost(c) for c in runs.values()) / n_steps <= 20
+    assert estimated_cpu_minutes(list(runs.values()), workers=2) <= 41
     uses = sum(len(expand_spec(p)) for p in SPECS if p.name.endswith(".quick.yaml"))
     assert uses >= 1.5 * len(runs)  # chapters reuse each other's networks
