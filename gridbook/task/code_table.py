@@ -3,10 +3,11 @@
 The exact place-cell codes of PAPER.md section 3 cost ~10 passes over every (position, cell) pair: squared distances,
 two softmaxes, the shift and the normalisation. On a CPU that is a fifth of a quick training step.
 :class:`CodeTable` evaluates the exact code once on a grid of spacing h over the box and reads a position's code by
-bilinear interpolation of its four grid neighbours (one fused ``embedding_bag``). The table is stored in float16,
-which halves the memory each read moves (reads from a table of ~100 MB are bound by memory, not arithmetic); its
-rounding (relative 5e-4) is below the interpolation's error. A convex combination of codes is still a code:
-non-negative, summing to one (to float16's rounding), so the cross-entropy keeps its meaning.
+bilinear interpolation of its four grid neighbours (one fused ``embedding_bag``). A convex combination of codes is
+still a code: non-negative, summing to one, so the cross-entropy keeps its meaning. The table is float32: a float16
+table reads faster, but its rounding is ~1% of the true DoG code's variation across cells (a nearly flat code), and
+one of three true-DoG networks trained on it failed to learn where the float32 table's twin did
+(benchmarks/RESULTS.md).
 
 Training reads codes from the table when ``TrainConfig.code_table`` = h > 0 (the quick profile). Evaluation, rate maps
 and decoders always use the exact code. :func:`table_error` measures what the table changes.
@@ -25,7 +26,7 @@ from gridbook.task.encoder import TargetEncoder, as_positions
 
 __all__ = ["TABLE_DTYPE", "CodeTable", "TableError", "table_error", "training_code"]
 
-TABLE_DTYPE = torch.float16  # storage of the tabulated codes
+TABLE_DTYPE = torch.float32  # storage of the tabulated codes
 _BUILD_CHUNK = 4096  # grid points encoded at once while building a table
 
 
@@ -33,8 +34,8 @@ class CodeTable:
     """The code of ``target`` (a place-cell target, with a ``box``) on a grid of ``spacing`` (m) over the box.
 
     Attributes: ``spacing`` (m, the grid's actual spacing per axis: the box divided evenly, at most the asked one),
-    ``shape`` (nx, ny) grid points, ``codes`` (nx ny, Np) float16, row ``ix * ny + iy`` for the point
-    (-W/2 + ix hx, -H/2 + iy hy). Memory: nx ny Np x 2 bytes (a 2.2 m box at 5 mm, Np 256: ~100 MB).
+    ``shape`` (nx, ny) grid points, ``codes`` (nx ny, Np) float32, row ``ix * ny + iy`` for the point
+    (-W/2 + ix hx, -H/2 + iy hy). Memory: nx ny Np x 4 bytes (a 2.2 m box at 5 mm, Np 256: ~200 MB).
     """
 
     def __init__(self, target: TargetEncoder, spacing: float) -> None:
@@ -49,7 +50,7 @@ class CodeTable:
                 for side, n in zip(self.box, self.shape, strict=True)]
         grid = torch.cartesian_prod(*axes)  # (nx ny, 2) m, iy fastest
         self.codes = torch.cat([target.encode(chunk).to(TABLE_DTYPE) for chunk in grid.split(_BUILD_CHUNK)])
-        # (nx ny, Np) float16
+        # (nx ny, Np) float32
         self.n_outputs = target.n_outputs
 
     def encode(self, pos: Any) -> torch.Tensor:
@@ -62,7 +63,7 @@ class CodeTable:
         ``out``."""
         return out.copy_(self._interpolate(pos))
 
-    def _interpolate(self, pos: Any) -> torch.Tensor:  # (..., 2) m -> (..., Np) float16
+    def _interpolate(self, pos: Any) -> torch.Tensor:  # (..., 2) m -> (..., Np) in TABLE_DTYPE
         pos = as_positions(pos, self.codes.device)
         flat = pos.reshape(-1, 2)  # (N, 2) m
         (nx, ny), (hx, hy) = self.shape, self.spacing
@@ -88,8 +89,10 @@ def training_code(target: TargetEncoder, spacing: float) -> TargetEncoder | Code
 class TableError(dict):
     """What a table changes, on random positions in the box: ``max_abs`` (largest |table - exact| over positions
     and cells, divided by the largest exact code value), ``mean_tv`` (mean over positions of the total-variation
-    distance 0.5 sum_i |table_i - exact_i| between the two codes, which are distributions over cells),
-    ``spacing_m`` and ``n_positions``."""
+    distance 0.5 sum_i |table_i - exact_i| between the two codes, which are distributions over cells), ``rel_signal``
+    (mean over positions of sum_i |table_i - exact_i| / sum_i |exact_i - mean_j exact_j|: the error against the
+    code's variation across cells, the part that carries the position; a nearly flat code such as the true DoG has
+    little of it), ``spacing_m`` and ``n_positions``."""
 
 
 def table_error(target: TargetEncoder, spacing: float, n_positions: int = 20_000, seed: int = 0) -> TableError:
@@ -99,6 +102,8 @@ def table_error(target: TargetEncoder, spacing: float, n_positions: int = 20_000
     box = torch.tensor(table.box)
     pos = (torch.rand(n_positions, 2, generator=generator) - 0.5) * box  # (N, 2) m
     exact, approx = target.encode(pos), table.encode(pos)  # (N, Np)
-    diff = (approx - exact).abs()
+    diff = (approx - exact).abs()  # (N, Np)
+    signal = (exact - exact.mean(-1, keepdim=True)).abs().sum(-1).clamp_min(1e-30)  # (N,)
     return TableError(max_abs=float(diff.max() / exact.abs().max()), mean_tv=float(0.5 * diff.sum(-1).mean()),
-                      spacing_m=float(spacing), n_positions=n_positions)
+                      rel_signal=float((diff.sum(-1) / signal).mean()), spacing_m=float(spacing),
+                      n_positions=n_positions)

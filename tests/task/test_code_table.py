@@ -25,7 +25,7 @@ def test_the_table_holds_the_exact_code_at_its_grid_points():
     ix, iy = torch.tensor([0, 17, 220]), torch.tensor([5, 200, 220])
     points = torch.stack([-1.1 + ix * hx, -1.1 + iy * hy], 1)  # (3, 2) m, on the grid
     exact = target.encode(points)
-    torch.testing.assert_close(table.encode(points), exact.half().float(), rtol=0, atol=1e-7)
+    torch.testing.assert_close(table.encode(points), exact, rtol=0, atol=1e-7)
 
 
 @pytest.mark.parametrize("overrides", [{}, {"target": "dog"}, {"sigma_range": (0.06, 0.18)}, {"fields_lambda": 2.0},
@@ -34,6 +34,7 @@ def test_between_grid_points_the_table_is_within_its_stated_error(overrides):
     target = _target(**overrides)
     error = table_error(target, 0.005, n_positions=4000)
     assert error["max_abs"] < 0.05 and error["mean_tv"] < 2e-3  # 5 mm: the quick profile's spacing
+    assert error["rel_signal"] < 2e-3  # also against the code's variation across cells (the true DoG has little)
     coarse = table_error(target, 0.04, n_positions=4000)
     assert coarse["mean_tv"] > 4 * error["mean_tv"]  # the measure sees a coarser table
 
@@ -43,7 +44,7 @@ def test_interpolated_codes_are_distributions():
     pos = (torch.rand(500, 2, generator=torch.Generator().manual_seed(1)) - 0.5) * 2.2
     code = CodeTable(target, 0.005).encode(pos)  # (500, Np)
     assert code.shape == (500, 256) and bool((code >= 0).all())
-    torch.testing.assert_close(code.sum(-1), torch.ones(500), atol=3e-3, rtol=0)
+    torch.testing.assert_close(code.sum(-1), torch.ones(500), atol=1e-5, rtol=0)
 
 
 def test_training_tabulates_place_cell_codes_only_when_asked():
