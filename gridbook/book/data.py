@@ -17,7 +17,8 @@ from gridbook.runs.spec import spec_run_ids
 from gridbook.runs.store import RunStore, as_store
 from gridbook.runs.sweep import SweepSummary, run_sweep
 
-__all__ = ["ChapterRuns", "chapter_runs", "chapter_spec", "find_root", "repo_path", "sweep_spec"]
+__all__ = ["ChapterRuns", "chapter_runs", "chapter_spec", "find_root", "repo_path", "search_runs", "search_spec",
+           "sweep_spec"]
 
 
 def find_root(start: str | Path | None = None) -> Path:
@@ -41,6 +42,13 @@ def sweep_spec(chapter: str, profile: str, start: str | Path | None = None) -> P
     """The sweep spec of a chapter at a profile: ``sweeps/chapters/<chapter>.<profile>.yaml``."""
     check_choice("profile", profile, PROFILES)
     return repo_path(f"sweeps/chapters/{chapter}.{profile}.yaml", start)
+
+
+def search_spec(name: str, profile: str, start: str | Path | None = None) -> Path:
+    """The spec of a search at a profile: ``sweeps/searches/<name>.<profile>.yaml``. Searches are sweeps larger than
+    the book's budget (R1's population search): no chapter trains them ahead; a chapter shows what the store holds."""
+    check_choice("profile", profile, PROFILES)
+    return repo_path(f"sweeps/searches/{name}.{profile}.yaml", start)
 
 
 def chapter_spec(chapter: str, profile: str, seeds: list[int] | None = None, start: str | Path | None = None,
@@ -113,3 +121,14 @@ def chapter_runs(chapter: str, profile: str, store: RunStore | str | Path | None
     summary = run_sweep(spec, profile=profile, store=store, progress=False) if train else None
     results = load_results(store, run_ids=spec_run_ids(spec, profile))
     return ChapterRuns(chapter=chapter, profile=profile, store=store, spec=spec, results=results, summary=summary)
+
+
+def search_runs(name: str, profile: str, store: RunStore | str | Path | None = None, train: bool = False,
+                start: str | Path | None = None) -> ChapterRuns:
+    """A search's runs (:func:`search_spec`) that the store holds; with ``train=True`` it first trains what the store
+    lacks (``gridbook sweep sweeps/searches/<name>.<profile>.yaml`` does the same from the shell)."""
+    spec = yaml.safe_load(search_spec(name, profile, start).read_text()) or {}
+    store = as_store(store)
+    summary = run_sweep(spec, profile=profile, store=store, progress=False) if train else None
+    results = load_results(store, run_ids=spec_run_ids(spec, profile))
+    return ChapterRuns(chapter=name, profile=profile, store=store, spec=spec, results=results, summary=summary)

@@ -27,6 +27,15 @@ def test_r1_verdicts():
     assert (empty.verdict, empty.reason, empty.runs) == (sc.NOT_REPRODUCED, "no runs", 0)
 
 
+def test_r1_says_which_runs_it_judged():
+    runs = results(decoding_error_cm=[5.0, 6.0, 20.0], frac_units_grid_like=[0.0, 0.05, 0.0])
+    searched = sc.r1_row(runs, "quick", population=True)
+    assert searched.ours.startswith("population search: 0.67 of 3 runs learn") and "hand-picked" not in searched.reason
+    picked = sc.r1_row(runs, "quick")
+    assert picked.ours.startswith("task-success runs:")
+    assert "no population search (sweeps/searches/population.quick.yaml)" in picked.reason
+
+
 DOS_MANY = [0.10, 0.12, 0.11]  # fraction of grid-like units in three seeds
 FEW = [0.0, 0.01, 0.0]
 

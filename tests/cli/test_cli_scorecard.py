@@ -6,7 +6,7 @@ import json
 
 from sweep_helpers import FAKE
 
-from gridbook.book.data import chapter_spec
+from gridbook.book.data import chapter_spec, search_runs
 from gridbook.book.scorecard import RULES, r2_row
 from gridbook.cli.main import main
 from gridbook.runs.load import load_results
@@ -40,3 +40,21 @@ def test_bad_profile_is_one_line_naming_the_allowed_values(capsys):
     assert main(["scorecard", "--profile", "fast"]) == 2
     assert capsys.readouterr().err.strip() == ("gridbook scorecard: error: profile='fast' is invalid; allowed "
                                                "values: smoke, quick, paper")
+
+
+def test_r1_is_judged_on_the_population_search_once_the_store_holds_it(tmp_path, capsys):
+    store = tmp_path / "runs"
+    run_sweep(chapter_spec("task_success", "smoke"), profile="smoke", store=store, run_group=FAKE, workers=1,
+              progress=False)
+
+    def r1() -> dict:
+        assert main(["scorecard", "--store", str(store), "--profile", "smoke", "--json"]) == 0
+        return next(r for r in json.loads(capsys.readouterr().out) if r["result"] == "R1")
+
+    before = r1()
+    assert before["ours"].startswith("task-success runs:") and "no population search" in before["reason"]
+    population = search_runs("population", "smoke", store)
+    assert len(population.results) == 0  # read only: nothing trained
+    run_sweep(population.spec, profile="smoke", store=store, run_group=FAKE, workers=1, progress=False)
+    after = r1()
+    assert after["ours"].startswith("population search:") and after["runs"] == 4

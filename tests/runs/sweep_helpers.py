@@ -11,7 +11,8 @@ from test_store import fake_record
 REPO = Path(__file__).resolve().parents[2]
 
 
-SPECS = sorted((REPO / "sweeps").glob("*.yaml")) + sorted((REPO / "sweeps" / "chapters").glob("*.yaml"))
+SPECS = (sorted((REPO / "sweeps").glob("*.yaml")) + sorted((REPO / "sweeps" / "chapters").glob("*.yaml"))
+         + sorted((REPO / "sweeps" / "searches").glob("*.yaml")))
 
 
 FAMILIES = ("cartesian", "hd_cartesian", "polar", "gaussian", "dos", "dog", "sod", "general_dog", "heterogeneous",
