@@ -6,7 +6,8 @@ the weights), on one thread with the CPU clock:
 1. ``evaluate_ratemaps`` over ``--batches`` evaluation batches (200 x 4,000 positions) into 44 x 44 maps, then
    ``analyse_ratemaps`` (scores, periods, summary); the maps' memory against the activations' (N x U float32); the
    evaluation includes the decoders' floors and the fine decoder's error on the first 10 batches;
-2. the same with ``--shuffles`` circular shifts (binned in the same pass, then scored): the null's extra cost;
+2. the same with ``--shuffles`` circular shifts (binned in the same pass, then scored): the null's extra cost, for
+   every unit (the issue's measure) and for the quick profile's ``null_units`` random units;
 3. lookup decoding (``PlaceCellTarget.decode_lookup``, used for the true DoG and multi-field codes) of 4,000 outputs
    of a quick true-DoG target (noisy copies of its exact code).
 
@@ -17,6 +18,7 @@ the weights), on one thread with the CPU clock:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import os
 import resource
@@ -48,7 +50,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     config = profile_config("quick", n_steps=args.steps, n_bins=args.bins, eval_batches=args.batches,
-                            n_shuffles=min(args.shuffles, args.batches - 1))
+                            n_shuffles=min(args.shuffles, args.batches - 1), null_units=0)
     result = train_networks([config], device="cpu", progress=False)
     n_units, samples = config.model.n_hidden, args.batches * config.task.seq_len * config.task.batch_size
     print(f"# evaluation of one quick network, {datetime.date.today()}, {os.cpu_count()} cores, {args.threads} "
@@ -75,6 +77,12 @@ def main() -> None:
           f"{extra:.2f} s extra (goal: at most 20 s) |")
     print(f"| null's {99}th percentile | {null.percentile():.3f} (best real unit "
           f"{analysis.summary['best_score60_min_max']:.3f}) |")
+    quick_units = profile_config("quick").analysis.null_units
+    subset = dataclasses.replace(result, configs=[config.replace(null_units=quick_units)])
+    (some,), with_some = timed(evaluate_ratemaps, subset, n_shuffles=args.shuffles)
+    print(f"| null of the quick profile: {args.shuffles} shifts x {quick_units} random units = "
+          f"{some['null'].scores.size:,} maps | {with_some - evaluation:.2f} s extra; 99th percentile "
+          f"{some['null'].percentile():.3f} |")
 
     dog = profile_config("quick", target="dog")
     target = make_target(dog.target, dog.task, network_generator(0, "target"))
