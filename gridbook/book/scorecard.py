@@ -59,7 +59,8 @@ _LEARN_WORDS = (f"decoding error < {ERROR_THRESHOLD_CM:g} cm under a decoder who
                 "cm: nearest-code lookup for place-cell codes")
 
 RULES: dict[str, str] = {  # each rule in words, with the constants it uses
-    "R1": f"reproduced if at least half of the runs learn ({_LEARN_WORDS}) and at most half of "
+    "R1": f"on R1's population search where the store holds it (sweeps/searches), else on the task-success "
+          f"chapter's runs: reproduced if at least half of the runs learn ({_LEARN_WORDS}) and at most half of "
           f"those have at least one of the {_GRID_LIKE_WORDS}; partly if one of the two holds.",
     "R2": f"with the fraction of {_GRID_LIKE_WORDS} per run and {_SEED_WORDS} per target: reproduced if DoS's "
           "interval lies above that of every Cartesian, polar and Gaussian target; partly if DoS merely has the "
