@@ -116,19 +116,21 @@ def chapter_runs(chapter: str, profile: str, store: RunStore | str | Path | None
     """A chapter's runs: its spec at ``profile`` with the overrides (``seeds``, flat ``parameters``; see
     :func:`chapter_spec`), trained where the store lacks them (``train=False``: only read what is there), and their
     results table."""
-    spec = chapter_spec(chapter, profile, seeds=seeds, start=start, **parameters)
+    return _spec_runs(chapter, chapter_spec(chapter, profile, seeds=seeds, start=start, **parameters), profile, store,
+                      train)
+
+
+def _spec_runs(name: str, spec: dict[str, Any], profile: str, store: RunStore | str | Path | None,
+               train: bool) -> ChapterRuns:
+    """The runs of ``spec`` at ``profile`` in ``store``, trained first where it lacks them when ``train``."""
     store = as_store(store)
     summary = run_sweep(spec, profile=profile, store=store, progress=False) if train else None
     results = load_results(store, run_ids=spec_run_ids(spec, profile))
-    return ChapterRuns(chapter=chapter, profile=profile, store=store, spec=spec, results=results, summary=summary)
+    return ChapterRuns(chapter=name, profile=profile, store=store, spec=spec, results=results, summary=summary)
 
 
 def search_runs(name: str, profile: str, store: RunStore | str | Path | None = None, train: bool = False,
                 start: str | Path | None = None) -> ChapterRuns:
     """A search's runs (:func:`search_spec`) that the store holds; with ``train=True`` it first trains what the store
     lacks (``gridbook sweep sweeps/searches/<name>.<profile>.yaml`` does the same from the shell)."""
-    spec = yaml.safe_load(search_spec(name, profile, start).read_text()) or {}
-    store = as_store(store)
-    summary = run_sweep(spec, profile=profile, store=store, progress=False) if train else None
-    results = load_results(store, run_ids=spec_run_ids(spec, profile))
-    return ChapterRuns(chapter=name, profile=profile, store=store, spec=spec, results=results, summary=summary)
+    return _spec_runs(name, yaml.safe_load(search_spec(name, profile, start).read_text()) or {}, profile, store, train)
