@@ -117,14 +117,14 @@ def evaluate_ratemaps(result: TrainResult, n_batches: int | None = None, seed: i
                                         draw_shifts(len(batches), n, shuffle_seed), c.analysis.n_bins, box, device)
                  if n else None
                  for c, batches, box, n, units in zip(configs, walks, boxes, shuffles, null_units, strict=True)]
+    unit_index = [None if u is None else torch.as_tensor(u, device=device) for u in null_units]  # once, not per batch
     metrics: list[list[BatchMetrics]] = [[] for _ in chosen]  # the numbers of each batch, not its activations
     for batch in evaluation_batches(result, chosen, n_batches, seed, walks):
         k = batch.network
         activations = batch.hidden.reshape(-1, batch.hidden.shape[-1]).float()  # (T B, Ng)
         maps[k].add(batch.walks.position.reshape(-1, 2), activations)
         if nulls[k] is not None:
-            units = null_units[k]
-            nulls[k].add(batch.index, activations if units is None else activations[:, torch.as_tensor(units)])
+            nulls[k].add(batch.index, activations if unit_index[k] is None else activations[:, unit_index[k]])
         metrics[k].append(batch.metrics)
     out = [{"ratemaps": m.ratemaps(c.analysis.smooth_sigma_bins), "n_samples": int(m.counts.sum()),
             **network_metrics(b)} for m, c, b in zip(maps, configs, metrics, strict=True)]
