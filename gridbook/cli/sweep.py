@@ -9,19 +9,21 @@ from typing import Any
 
 from gridbook.cli.options import add_execution_options, execution_options
 from gridbook.config import PROFILES
-from gridbook.runs.planning import plan_groups
+from gridbook.runs.planning import default_group_size, plan_groups
 from gridbook.runs.spec import expand_spec, varying_parameters
 from gridbook.runs.sweep import run_sweep
 
 
-def _dry_run(spec: str, profile: str | None, store_root: str | None, group_size: int) -> int:
+def _dry_run(spec: str, profile: str | None, store_root: str | None, group_size: int | None) -> int:
     from gridbook.runs.store import RunStore
 
     configs = expand_spec(spec, profile)
     store = RunStore(store_root)
     shown = varying_parameters(configs)
     states = [store.status(c.run_id()) for c in configs]
-    n_jobs = len(plan_groups(configs, group_size))
+    import torch
+
+    n_jobs = len(plan_groups(configs, group_size or default_group_size(torch.cuda.is_available())))
     print(f"{spec}: {len(configs)} runs in {n_jobs} batched job{'s' if n_jobs != 1 else ''} "
           f"({sum(s == 'done' for s in states)} already done in {store.root})")
     rows = [["run_id", "status", *shown]]
@@ -56,7 +58,8 @@ def register_cli(subparsers: Any) -> None:
     parser.add_argument("--profile", default=None, help=f"override the spec's profile ({', '.join(PROFILES)})")
     parser.add_argument("--store", default=None, help="run store directory (default: $GRIDBOOK_STORE or ./runs)")
     add_execution_options(parser)
-    parser.add_argument("--group-size", type=int, default=32, help="networks per batched training job (32)")
+    parser.add_argument("--group-size", type=int, default=None,
+                        help="networks per batched training job (default: 32 on a GPU, 1 on a CPU)")
     parser.add_argument("--verify", action="store_true", help="checksum every stored file before skipping a run")
     parser.add_argument("--dry-run", action="store_true", help="list the runs and their status; train nothing")
     parser.add_argument("--run-group", default=None, metavar="MODULE:FUNCTION",

@@ -130,13 +130,18 @@ class Trainer:
         k_net, n_t, n_b = self.n_net, self.seq_len, self.batch_size
         velocity = torch.empty(k_net, n_t, n_b, 2, device=self.device)
         position = torch.empty(k_net, n_t, n_b, 2, device=self.device)
-        codes = torch.empty(k_net, n_t + 1, n_b, self.networks.n_outputs, device=self.device)
         if self.walks_used == len(self.walks[0]):
             self.refill_walks(max(1, min(WALK_CHUNK, self.configs[0].train.n_steps - self.step)))
-        for k, source in enumerate(self.code_sources):
-            walk = self.walks[k][self.walks_used]
+        walks = [walks[self.walks_used] for walks in self.walks]
+        starts = [torch.cat([walk.init_position[None], walk.position]) for walk in walks]  # (T + 1, B, 2) m each
+        if k_net == 1:  # one network (a CPU job): its codes as encoded, without a copy into a stacked tensor
+            codes = self.code_sources[0].encode(starts[0]).float()[None]  # (1, T + 1, B, Np)
+        else:
+            codes = torch.empty(k_net, n_t + 1, n_b, self.networks.n_outputs, device=self.device)
+            for k, source in enumerate(self.code_sources):
+                source.encode_into(starts[k], codes[k])  # (T + 1, B, Np)
+        for k, walk in enumerate(walks):
             velocity[k], position[k] = walk.velocity, walk.position
-            source.encode_into(torch.cat([walk.init_position[None], walk.position]), codes[k])  # (T + 1, B, Np)
         self.walks_used += 1
         return velocity, position, codes
 

@@ -26,7 +26,7 @@ from gridbook.config import RunConfig
 from gridbook.errors import RunGroupError, UserError
 from gridbook.runs.claims import ClaimBook
 from gridbook.runs.jobs import train_and_evaluate
-from gridbook.runs.planning import estimated_cpu_minutes, plan_groups
+from gridbook.runs.planning import default_group_size, estimated_cpu_minutes, plan_groups
 from gridbook.runs.progress import SweepProgress, job_label
 from gridbook.runs.store import RunStore
 
@@ -218,10 +218,13 @@ def _uses_gpu(device: str | None) -> bool:
 
 # ---- the loop -----------------------------------------------------------------------------------------------------
 def execute_groups(pending: list[RunConfig], store: RunStore, executor: str = "local", workers: int | None = None,
-                   scheduler: str | None = None, group_size: int = 32, device: str | None = None,
+                   scheduler: str | None = None, group_size: int | None = None, device: str | None = None,
                    progress: bool | None = None, run_group: Callable | str | None = None,
                    wait_for_others: bool = True, log: Callable[[str], Any] | None = None) -> ExecutionOutcome:
     """Run every pending config through ``run_group`` in batched jobs and write the results to ``store``.
+
+    ``group_size``: networks per job (default :func:`~gridbook.runs.planning.default_group_size`: 32 on a GPU, 1 on
+    a CPU, where a network steps fastest alone).
 
     Each job's runs are claimed just before it starts (:mod:`gridbook.runs.claims`): runs another sweep holds are
     left to it, so two sweeps on one store share the work. Once this sweep's jobs are done it waits for the runs
@@ -237,6 +240,7 @@ def execute_groups(pending: list[RunConfig], store: RunStore, executor: str = "l
     cores = _cores()
     gpu = executor == "local" and _uses_gpu(device)
     wanted = workers or (1 if gpu else cores)
+    group_size = default_group_size(gpu) if group_size is None else group_size
     groups = plan_groups(pending, group_size, wanted if not scheduler else 1)
     n_workers = max(1, min(wanted, len(groups)))
     threads = None if gpu else max(1, cores // n_workers)

@@ -10,12 +10,18 @@ import numpy as np
 from gridbook.config import RunConfig
 from gridbook.errors import ConfigError
 
-__all__ = ["ARCH_STEP_COST", "CPU_SECONDS_PER_STEP", "EVAL_BATCH_COST", "FINE_DECODER_COST", "NULL_SHUFFLE_COST",
-           "PRECISION_STEP_COST", "REFERENCE_SHAPE", "STEP_FIXED_SHARE", "estimated_cpu_minutes", "estimated_seconds",
-           "plan_groups", "run_cost"]
+__all__ = ["ARCH_STEP_COST", "CPU_GROUP_SIZE", "CPU_SECONDS_PER_STEP", "EVAL_BATCH_COST", "FINE_DECODER_COST",
+           "GPU_GROUP_SIZE", "NULL_SHUFFLE_COST", "PRECISION_STEP_COST", "REFERENCE_SHAPE", "STEP_FIXED_SHARE",
+           "default_group_size", "estimated_cpu_minutes", "estimated_seconds", "plan_groups", "run_cost"]
 
 
 # ---- planning: which runs train together -------------------------------------------------------------------------
+# Networks per batched job, by default. A GPU wants many networks at once to fill it. A CPU does not: each quick
+# network reads its own ~200 MB code table and its own weights, and per network a step is fastest alone. Measured
+# 2026-12-02 on the project's 2-core CPU, both cores training, quick DoS, bfloat16: 16.5 ms per network-step at K = 1,
+# 18.2 at K = 2, 19.1 at K = 8 (benchmarks/RESULTS.md).
+GPU_GROUP_SIZE = 32
+CPU_GROUP_SIZE = 1
 # Relative cost of one training step per network, by architecture (CPU, Ng 256). The rnn/srnn recurrence has a
 # hand-written backward pass; the gated cells run through autograd. gru measured 2026-12-02 (a quick DoS GRU step
 # ~6x a quick DoS RNN step, benchmarks/RESULTS.md); ugrnn and lstm scaled from it by their gate counts.
@@ -31,8 +37,9 @@ FINE_DECODER_COST = 150.0  # place-cell codes: 20 lookups of ~0.3 s (the output 
 # The reference step: a float32 RNN of the quick profile's shape (Ng 256, Np 256, batch 200, sequence 20). Other
 # shapes cost in proportion to their products' size, (Ng^2 + 2 Ng Np) x batch x sequence, beyond the fixed share.
 REFERENCE_SHAPE = (256, 256, 200, 20)  # Ng, Np, batch, sequence
-CPU_SECONDS_PER_STEP = 0.04  # one reference step on one core of the project's 2-core CPU with the other core busy
-# (2026-12-02: quick DoS networks step in ~22 ms with both cores training, 0.55 of this; idle ~15 ms)
+CPU_SECONDS_PER_STEP = 0.035  # one reference step on one core of the project's 2-core CPU with the other core busy,
+# one network a job (CPU_GROUP_SIZE). 2026-12-02: 0.04 predicted the quick book's sweep in jobs of ~10 networks (40 min
+# predicted, 38:16 measured); one network a job steps in 16.5 ms against 19.1 ms at K = 8 (both cores training), 0.86x
 
 
 def run_cost(config: RunConfig) -> float:
@@ -64,12 +71,20 @@ def estimated_cpu_minutes(configs: Sequence[RunConfig], workers: int) -> float:
     return estimated_seconds(sum(run_cost(c) for c in configs), workers) / 60
 
 
-def plan_groups(configs: Sequence[RunConfig], group_size: int = 32, workers: int = 1) -> list[list[RunConfig]]:
+def default_group_size(gpu: bool) -> int:
+    """Networks per batched job when the caller does not say: :data:`GPU_GROUP_SIZE` on a GPU, else
+    :data:`CPU_GROUP_SIZE`."""
+    return GPU_GROUP_SIZE if gpu else CPU_GROUP_SIZE
+
+
+def plan_groups(configs: Sequence[RunConfig], group_size: int = GPU_GROUP_SIZE,
+                workers: int = 1) -> list[list[RunConfig]]:
     """Batched training jobs: runs sharing ``shape_key()``, at most ``group_size`` each.
 
     With ``workers`` > 1 the jobs are also balanced: any job costing more than 1/(2 workers) of the whole
     (:func:`run_cost`) is split into near-equal parts, and the jobs come most expensive first, so that no worker is
-    left with one long job while the others idle (on a CPU, per-network speed hardly depends on K beyond ~4).
+    left with one long job while the others idle. A sweep on a CPU asks for :data:`CPU_GROUP_SIZE` networks a job
+    (:func:`default_group_size`).
     """
     if not isinstance(group_size, int) or group_size < 1:
         raise ConfigError(f"group_size={group_size!r} is invalid; allowed values: an integer >= 1")

@@ -53,7 +53,7 @@ class SweepSummary:
 
 def run_sweep(spec: str | Path | Mapping[str, Any] | list, profile: str | None = None, store: Any = None,
               executor: str = "local", workers: int | None = None, scheduler: str | None = None,
-              group_size: int = 32, device: str | None = None, progress: bool | None = None,
+              group_size: int | None = None, device: str | None = None, progress: bool | None = None,
               run_group: Callable | str | None = None, verify: bool = False, wait_for_others: bool = True,
               log: Callable[[str], Any] | None = None) -> SweepSummary:
     """Train and evaluate every run of ``spec`` that the store does not hold yet; returns a :class:`SweepSummary`.
@@ -64,8 +64,9 @@ def run_sweep(spec: str | Path | Mapping[str, Any] | list, profile: str | None =
     ``executor``: "local" (processes on this machine; ``workers`` defaults to min(cores, jobs), 1 on a GPU) or
     "dask" (``scheduler`` address, or a LocalCluster of ``workers``). ``run_group``: the function (or
     "module:function" path) that trains and evaluates a list of same-shape configs into RunRecords; default
-    :func:`gridbook.runs.jobs.train_and_evaluate`. ``verify``: checksum every stored file before skipping a run.
-    Runs that raise are recorded in the store (failed.json) and retried by the next sweep.
+    :func:`gridbook.runs.jobs.train_and_evaluate`. ``group_size``: networks per batched job (default 32 on a GPU, 1
+    on a CPU: :func:`gridbook.runs.planning.default_group_size`). ``verify``: checksum every stored file before
+    skipping a run. Runs that raise are recorded in the store (failed.json) and retried by the next sweep.
 
     ``progress``: the plan, then a line at least every 30 s (a bar on a terminal; None: a bar on a terminal, lines
     otherwise; False: silent), written with ``log`` (default: stderr). Runs that another sweep on the same store is

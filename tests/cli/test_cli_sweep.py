@@ -9,7 +9,7 @@ from gridbook.errors import ConfigError
 
 def test_dry_run_lists_runs_and_trains_nothing(tmp_path, capsys):
     spec = write_spec(tmp_path, SMALL)
-    assert main(["sweep", str(spec), "--store", str(tmp_path / "runs"), "--dry-run"]) == 0
+    assert main(["sweep", str(spec), "--store", str(tmp_path / "runs"), "--dry-run", "--group-size", "32"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith(f"{spec}: 6 runs in 1 batched job (0 already done")
     assert out[1].split() == ["run_id", "status", "sigma", "seed"] and len(out) == 8

@@ -4,7 +4,7 @@ import pytest
 
 from gridbook.config import profile_config
 from gridbook.errors import ConfigError
-from gridbook.runs.planning import plan_groups
+from gridbook.runs.planning import CPU_GROUP_SIZE, GPU_GROUP_SIZE, default_group_size, plan_groups
 from gridbook.runs.spec import expand_spec
 
 
@@ -21,6 +21,12 @@ def test_groups_are_balanced_across_workers_most_expensive_first():
     assert sorted(c.run_id() for g in groups for c in g) == sorted(c.run_id() for c in rnn + gru + untrained)
     assert all(len({c.shape_key() for c in g}) == 1 for g in groups)
     assert [len(g) for g in plan_groups(rnn, workers=1)] == [17]  # one worker (or a GPU): one big batch
+
+def test_a_cpu_trains_one_network_a_job_and_a_gpu_many():
+    assert (default_group_size(gpu=False), default_group_size(gpu=True)) == (CPU_GROUP_SIZE, GPU_GROUP_SIZE) == (1, 32)
+    runs = expand_spec({"profile": "smoke", "seeds": [0, 1, 2]})
+    assert [len(g) for g in plan_groups(runs, default_group_size(gpu=False), workers=1)] == [1, 1, 1]
+
 
 def test_groups_share_a_shape_are_capped_and_split_for_idle_workers():
     runs = expand_spec({"profile": "smoke", "parameters": {"arch": {"values": ["rnn", "gru"]},

@@ -61,7 +61,7 @@ def test_dask_local_cluster_with_two_workers_trains_real_networks(tmp_path):
 # ---- the real trainer ---------------------------------------------------------------------------------------------
 def test_end_to_end_smoke_sweep_with_the_real_trainer(tmp_path):
     spec = {"profile": "smoke", "parameters": {"target": {"values": ["cartesian", "dos"]}}, "seeds": [0, 1]}
-    summary = run_sweep(spec, store=tmp_path / "runs", workers=1, progress=False)
+    summary = run_sweep(spec, store=tmp_path / "runs", workers=1, progress=False, group_size=32)  # batched, as on a GPU
     assert (summary.total, summary.done, summary.failed) == (4, 4, 0)
     table = load_results(tmp_path / "runs", run_ids=spec_run_ids(spec))
     assert list(table["run_id"]) == [c.run_id() for c in expand_spec(spec)]
