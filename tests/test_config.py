@@ -67,6 +67,7 @@ def test_int_given_for_float_hashes_the_same():
         ("surround_range", (0.5, 2.0), r"surround_range=\(0.5, 2.0\) is invalid"),
         ("periodic", "yes", r"periodic='yes' is invalid; allowed values: true, false"),
         ("precision", "float16", r"precision='float16' is invalid; allowed values: float32, bfloat16"),
+        ("fine_decoder", "cosine", r"fine_decoder='cosine' is invalid; allowed values: nearest, correlation"),
         ("n_shuffles", -1, r"n_shuffles=-1 is invalid; allowed values: an integer >= 0"),
         ("n_shuffles", 50, r"n_shuffles=50 is invalid with eval_batches=50; allowed values: 0 .. 49"),
     ],

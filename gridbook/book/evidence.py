@@ -12,8 +12,9 @@ __all__ = ["chance_sentence", "decoder_sentence", "judged_error_cm", "learned"]
 
 
 def judged_error_cm(results) -> np.ndarray:
-    """Each run's decoding error (cm) under its target's fine decoder (``decoding_error_fine_cm``: nearest-code
-    lookup for place-cell codes, floor < 2 cm; :meth:`gridbook.task.encoder.TargetEncoder.decode_fine`), so that the
+    """Each run's decoding error (cm) under its fine decoder (``decoding_error_fine_cm``: for place-cell codes the
+    best-correlated or the nearest code on a 2 cm grid, ``AnalysisConfig.fine_decoder``, floor < 2 cm;
+    :meth:`gridbook.task.encoder.TargetEncoder.decode_fine`), so that the
     decoder never decides whether a network learned. Runs stored before that metric existed have only the target's
     default decoder (``decoding_error_cm``; the paper's top-3 rule for DoS codes) and are judged by it."""
     default = results["decoding_error_cm"].astype(float).to_numpy()  # (R,)

@@ -56,7 +56,7 @@ _GRID_LIKE_WORDS = (f"grid-like units (min-max score above {GRID_SCORE_THRESHOLD
                     f"{NULL_PERCENTILE:g}th shuffle-null percentile)")
 _SEED_WORDS = f"a {100 * CI_LEVEL:g}% bootstrap interval over seeds"
 _LEARN_WORDS = (f"decoding error < {ERROR_THRESHOLD_CM:g} cm under a decoder whose floor on the exact code is a few "
-                "cm: nearest-code lookup for place-cell codes")
+                "cm: for place-cell codes the best-correlated code on a 2 cm grid at every profile")
 
 RULES: dict[str, str] = {  # each rule in words, with the constants it uses
     "R1": f"on R1's population search where the store holds it (sweeps/searches), else on the task-success "

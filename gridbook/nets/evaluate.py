@@ -133,11 +133,12 @@ def evaluation_batches(result: TrainResult, chosen: Sequence[int], n_batches: in
                         if batch < FLOOR_BATCHES:
                             exact = target.output_of_code(codes[k, 1:])  # (T, B, Np) the ideal output
                             floor = _error_cm(target.decode(exact), true)
-                            if target.decode_is_fine:  # one decoding serves both (the lookup costs ~0.3 s)
+                            method = configs[k].analysis.fine_decoder
+                            if target.fine_is_decode(method):  # one decoding serves both (a lookup costs ~0.3 s)
                                 metrics = BatchMetrics(error, loss, floor, error, floor)
                             else:
-                                fine = _error_cm(target.decode_fine(output[k]), true)
-                                fine_floor = _error_cm(target.decode_fine(exact), true)
+                                fine = _error_cm(target.decode_fine(output[k], method), true)
+                                fine_floor = _error_cm(target.decode_fine(exact, method), true)
                                 metrics = BatchMetrics(error, loss, floor, fine, fine_floor)
                         yield EvaluationBatch(batch, k, walk, hidden[k], metrics)
     finally:

@@ -48,15 +48,16 @@ class TargetEncoder:
         """Raw network output (..., n_outputs) (logits for cross-entropy targets) -> position (..., 2) m."""
         raise NotImplementedError
 
-    def decode_fine(self, output: torch.Tensor) -> torch.Tensor:
+    def decode_fine(self, output: torch.Tensor, method: str = "nearest") -> torch.Tensor:
         """The decoder a network is judged by: one whose error on the exact code (its floor) is at most a few cm, so
-        that the decoder, not the network, never decides whether a network learned. Default :meth:`decode` (exact
-        for the affine codes); place-cell codes decode by nearest-code lookup. (..., n_outputs) -> (..., 2) m."""
+        that the decoder, not the network, never decides whether a network learned. ``method``: the run's
+        ``AnalysisConfig.fine_decoder``, for place-cell codes (the nearest code, or the best-correlated one); the
+        affine codes decode exactly by :meth:`decode` whatever it is. (..., n_outputs) -> (..., 2) m."""
         return self.decode(output)
 
-    @property
-    def decode_is_fine(self) -> bool:
-        """Whether :meth:`decode_fine` is :meth:`decode` for this target (then one decoding serves both)."""
+    def fine_is_decode(self, method: str = "nearest") -> bool:
+        """Whether :meth:`decode_fine` with ``method`` is :meth:`decode` for this target (then one decoding serves
+        both)."""
         return True
 
     def loss(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

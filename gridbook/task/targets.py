@@ -17,7 +17,14 @@ from typing import Any
 
 import torch
 
-from gridbook.config import DEFAULT_SURROUND_CONVENTION, SURROUND_CONVENTIONS, TARGETS, TargetConfig, TaskConfig
+from gridbook.config import (
+    DEFAULT_SURROUND_CONVENTION,
+    FINE_DECODERS,
+    SURROUND_CONVENTIONS,
+    TARGETS,
+    TargetConfig,
+    TaskConfig,
+)
 from gridbook.errors import ConfigError, check_choice, check_int, check_positive, check_range
 from gridbook.paper import BOX_M, DECODE_TOP_K, SURROUND_SCALE
 from gridbook.task.affine_targets import CartesianTarget, HighDimCartesianTarget, HighDimPolarTarget
@@ -122,6 +129,7 @@ class PlaceCellTarget(TargetEncoder):
         self.decode_method = decode_method or ("lookup" if self.fields.shape[0] > 1 or not self._peaks_at_field()
                                                else "top_k")
         self._lookup: tuple[torch.Tensor, torch.Tensor] | None = None
+        self._templates: tuple[torch.Tensor, torch.Tensor] | None = None
 
     # -- subclasses define the code from nearest-field squared distances, written into ``out`` when given
     def _code(self, d2: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
@@ -184,14 +192,15 @@ class PlaceCellTarget(TargetEncoder):
             return self.decode_top_k_centres(output)
         return self.decode_lookup(output)
 
-    def decode_fine(self, output: torch.Tensor) -> torch.Tensor:
-        """Nearest-code lookup (:meth:`decode_lookup`, floor < 2 cm on the exact code) whatever ``decode_method``:
-        the paper's top-3 rule errs by ~4 cm (Np = 512) to ~8 cm (Np = 256) on the exact DoS code."""
-        return self.decode_lookup(output)
+    def decode_fine(self, output: torch.Tensor, method: str = "nearest") -> torch.Tensor:
+        """A decoder with a floor < 2 cm on the exact code, whatever ``decode_method`` (the paper's top-3 rule errs
+        by ~4 cm (Np = 512) to ~8 cm (Np = 256) on the exact DoS code): ``method`` ``"nearest"``
+        (:meth:`decode_lookup`) or ``"correlation"`` (:meth:`decode_correlation`)."""
+        check_choice("fine_decoder", method, FINE_DECODERS)
+        return self.decode_lookup(output) if method == "nearest" else self.decode_correlation(output)
 
-    @property
-    def decode_is_fine(self) -> bool:
-        return self.decode_method == "lookup"
+    def fine_is_decode(self, method: str = "nearest") -> bool:
+        return method == "nearest" and self.decode_method == "lookup"
 
     def decode_top_k_centres(self, output: torch.Tensor) -> torch.Tensor:
         """The paper's decoder: mean centre of the ``decode_top_k`` largest outputs. (..., Np) -> (..., 2) m."""
@@ -213,6 +222,30 @@ class PlaceCellTarget(TargetEncoder):
             self._lookup = (grid, codes)
         return self._lookup
 
+    def correlation_table(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(grid positions (G, 2) m, templates (G, Np)): the lookup table's codes centred over cells and scaled to
+        unit norm; built once, then cached."""
+        if self._templates is None:
+            grid, codes = self.lookup_table()
+            centred = codes - codes.mean(-1, keepdim=True)  # (G, Np)
+            self._templates = (grid, centred / centred.norm(dim=-1, keepdim=True).clamp_min(1e-30))
+        return self._templates
+
+    def decode_correlation(self, output: torch.Tensor) -> torch.Tensor:
+        """Best-correlated code in the lookup table: the grid point whose code, centred over cells, has the largest
+        Pearson correlation with ``softmax(output)``. Correlation ignores the output's mean and scale, so an output
+        flatter or sharper than the code (a network's softmax at another temperature) decodes where its pattern over
+        cells matches, where the nearest code in Euclidean distance (:meth:`decode_lookup`) is pulled towards codes
+        of that flatness. (..., Np) -> (..., 2) m; floor on the exact code < 2 cm (the 2 cm grid)."""
+        grid, templates = self.correlation_table()  # (G, 2), (G, Np)
+        probs = torch.softmax(output.to(templates.dtype), dim=-1).reshape(-1, self.n_outputs)  # (N, Np)
+        chunk = max(1, _LOOKUP_CHUNK // grid.shape[0])
+        # a template sums to 0 over cells, so probs . template is the centred probs' dot product; dividing by the
+        # centred probs' norm (one number per row) would not change the row's argmax
+        best = [torch.argmax(part @ templates.T, dim=-1) for part in probs.split(chunk)]  # (n,) each
+        best_idx = torch.cat(best) if best else torch.zeros(0, dtype=torch.long, device=grid.device)
+        return grid[best_idx].reshape(*output.shape[:-1], 2)  # (..., 2) m
+
     def decode_lookup(self, output: torch.Tensor) -> torch.Tensor:
         """Nearest code in the lookup table (Euclidean, on ``softmax(output)``). (..., Np) -> (..., 2) m."""
         grid, codes = self.lookup_table()  # (G, 2), (G, Np)
@@ -225,7 +258,7 @@ class PlaceCellTarget(TargetEncoder):
 
     def to(self, device: str | torch.device) -> PlaceCellTarget:
         super().to(device)
-        self._lookup = None
+        self._lookup = self._templates = None
         return self
 
     def __repr__(self) -> str:

@@ -40,7 +40,8 @@ def test_the_decoders_floor_is_its_error_on_the_exact_code():
         assert floors[0] == float(expected.mean() * 100)  # the decoder on the exact code of the true positions
         metrics = evaluate.network_metrics([b.metrics for b in batches])
         assert metrics["decoder_floor_cm"] == np.mean(floors[: evaluate.FLOOR_BATCHES])
-        fine = (target.decode_fine(target.output_of_code(target.encode(walk.position))) - walk.position).norm(dim=-1)
+        exact = target.output_of_code(target.encode(walk.position))
+        fine = (target.decode_fine(exact, config.analysis.fine_decoder) - walk.position).norm(dim=-1)
         assert batches[0].metrics.fine_floor_cm == float(fine.mean() * 100)
         assert batches[-1].metrics.fine_error_cm is None
         assert metrics["decoding_error_fine_cm"] == np.mean([b.metrics.fine_error_cm for b in batches[:-2]])

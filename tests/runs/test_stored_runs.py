@@ -18,7 +18,8 @@ from gridbook.runs.store import RunRecord, RunStore
 from gridbook.runs.sweep import run_sweep
 
 OLD_STORE = Path(__file__).resolve().parents[1] / "data" / "store_5e7e2a2"
-NO_NULL = {"n_shuffles": 0}  # the smoke profile has a shuffle null since; these runs were made without one
+NO_NULL = {"n_shuffles": 0, "fine_decoder": "nearest"}  # the smoke profile has a shuffle null and the correlation
+# fine decoder since; these runs were made without a null and with the nearest-code one
 OLD_RUNS = {  # run id at 5e7e2a2 -> the flat overrides of the smoke profile that make it
     "4f4cd7521a199f07": NO_NULL,
     "ef90df4297ea6f34": {"arch": "gru", **NO_NULL},
@@ -51,7 +52,7 @@ def test_old_runs_load_as_records_and_networks_that_reproduce_their_numbers(stor
 
 
 def test_a_sweep_over_old_runs_trains_nothing(store):
-    spec = {"profile": "smoke", "parameters": {"n_shuffles": {"value": 0}},
+    spec = {"profile": "smoke", "parameters": {"n_shuffles": {"value": 0}, "fine_decoder": {"value": "nearest"}},
             "blocks": [{"parameters": {}}, {"parameters": {"arch": {"value": "gru"}}},
                        {"parameters": {"sigma_range": {"value": [0.06, 0.18]},
                                        "surround_range": {"value": [1.5, 2.5]}}}]}

@@ -155,6 +155,38 @@ def test_place_cell_codes_decode_to_their_position(case, method, mean_cm, p95_cm
         assert err_cm.max() < max_cm
 
 
+@pytest.mark.parametrize("case", sorted(PLACE_CELL_CASES))
+def test_both_fine_decoders_read_the_exact_code_within_the_lookup_grid(case):
+    target = build(**PLACE_CELL_CASES[case])
+    pos = positions(1000)
+    for method in ("nearest", "correlation"):
+        err_cm = (target.decode_fine(target.ideal_output(pos), method) - pos).norm(dim=-1) * 100
+        assert err_cm.mean() < 1.0 and err_cm.max() < 2.5  # the 2 cm grid: its points lie <= 1.4 cm away
+
+
+def test_the_correlation_decoder_returns_a_grid_point_from_its_own_exact_code():
+    target = build(target="dos")
+    grid, _ = target.lookup_table()
+    pos = grid[torch.randint(len(grid), (500,), generator=gen(2))]  # (500, 2) m, points of the 2 cm grid
+    assert torch.equal(target.decode_correlation(target.ideal_output(pos)), pos)  # a code correlates 1 with itself
+
+
+def test_a_flatter_output_misleads_the_nearest_code_but_not_the_correlation():
+    """A network's softmax can be flatter than its target code. At half the code's log-scale, the nearest code in
+    Euclidean distance lies far away (towards the flatter codes near the walls); the best-correlated one does not."""
+    target = build(target="dos")
+    pos = positions(1000, half=0.9 * HALF)
+    flat = 0.5 * target.ideal_output(pos)  # softmax(flat) = code^0.5, renormalised: same peak, less contrast
+    nearest = (target.decode_fine(flat, "nearest") - pos).norm(dim=-1) * 100
+    correlation = (target.decode_fine(flat, "correlation") - pos).norm(dim=-1) * 100
+    assert nearest.mean() > 50 and correlation.mean() < 2
+
+
+def test_an_unknown_fine_decoder_is_refused():
+    with pytest.raises(ValueError, match=r"fine_decoder='cosine' is invalid; allowed values: nearest, correlation"):
+        build(target="dos").decode_fine(torch.zeros(3, 512), "cosine")
+
+
 def test_top_k_decode_is_the_mean_of_the_k_most_active_centres():
     target = GaussianPlaceCells(10, 0.1, gen(), decode_top_k=2)
     logits = torch.zeros(10)
