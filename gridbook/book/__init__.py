@@ -34,7 +34,7 @@ from gridbook.book.chapters import (
     unit_fractions,
 )
 from gridbook.book.data import ChapterRuns, chapter_runs, chapter_spec, search_runs
-from gridbook.book.evidence import chance_sentence, decoder_sentence, judged_error_cm, learned
+from gridbook.book.evidence import chance_sentence, decoder_sentence, fine_decoder_errors, judged_error_cm, learned
 from gridbook.book.profile import deviation_table, profile_box, profile_box_html, table
 from gridbook.book.scorecard import (
     RULES,
@@ -53,12 +53,12 @@ from gridbook.errors import ChapterError
 
 __all__ = [
     "BASELINE_CONDITION", "is_baseline", "ChapterError", "ChapterRuns", "CodeSpectrum", "RULES", "ScorecardRow",
-    "UnitCode", "VERDICTS", "best_units", "build_book", "chance_sentence", "decoder_sentence", "judged_error_cm",
-    "learned", "chapter_runs", "chapter_spec", "search_runs", "deviation_table", "grid_unit_periods",
-    "heterogeneity_condition", "period_table", "periods_by", "place_code_spectra", "plotting",
+    "UnitCode", "VERDICTS", "best_units", "build_book", "chance_sentence", "decoder_sentence", "fine_decoder_errors",
+    "judged_error_cm", "learned", "chapter_runs", "chapter_spec", "search_runs", "deviation_table",
+    "grid_unit_periods", "heterogeneity_condition", "period_table", "periods_by", "place_code_spectra", "plotting",
     "predictivity_comparison", "predictivity_rank_correlation", "predictivity_table", "profile_box",
-    "profile_box_html", "r1_row", "r2_row", "r3_row", "r4_row", "r5_row", "r6_row", "r7_row",
-    "random_feature_table", "rerun_hint", "run_label", "score_densities", "scorecard_from_store",
-    "split_surround_sweep", "survival_curve", "swept_values", "table", "target_labels", "task_success_table",
-    "theory_maps", "theory_periods", "threshold_percentages", "unit_codes", "unit_fractions",
+    "profile_box_html", "r1_row", "r2_row", "r3_row", "r4_row", "r5_row", "r6_row", "r7_row", "random_feature_table",
+    "rerun_hint", "run_label", "score_densities", "scorecard_from_store", "split_surround_sweep", "survival_curve",
+    "swept_values", "table", "target_labels", "task_success_table", "theory_maps", "theory_periods",
+    "threshold_percentages", "unit_codes", "unit_fractions",
 ]

@@ -4,11 +4,14 @@ and what chance means for their units (sentences computed from the results table
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from gridbook.analysis.null import NULL_PERCENTILE
+from gridbook.config import FINE_DECODERS, RunConfig
 from gridbook.paper import ERROR_THRESHOLD_CM, GRID_SCORE_THRESHOLD
+from gridbook.task.targets import make_target
 
-__all__ = ["chance_sentence", "decoder_sentence", "judged_error_cm", "learned"]
+__all__ = ["chance_sentence", "decoder_sentence", "fine_decoder_errors", "judged_error_cm", "learned"]
 
 
 def judged_error_cm(results) -> np.ndarray:
@@ -62,3 +65,16 @@ def decoder_sentence(results) -> str:
             f"{fine_floor:.1f} cm on the exact code (its floor) and by {fine:.1f} cm on the networks' outputs; the "
             f"targets' own decoders (the paper's top-3 rule where the code peaks at the field) by {own_floor:.1f} cm "
             f"and {own:.1f} cm.")
+
+
+def fine_decoder_errors(config: RunConfig, scales=(1.0, 0.5), n_positions: int = 2000,
+                        seed: int = 0) -> dict[float, dict[str, float]]:
+    """Mean error (cm) of each fine decoder (:data:`~gridbook.config.FINE_DECODERS`) on the exact code of
+    ``config``'s target (its seed's cells) at ``n_positions`` uniform positions, with the code's logits times each of
+    ``scales`` (below 1: a flatter softmax, as a network at a higher temperature outputs). {scale: {method: cm}}."""
+    target = make_target(config.target, config.task, torch.Generator().manual_seed(config.train.seed))
+    box = torch.tensor([config.task.box_width, config.task.box_height])  # m
+    where = (torch.rand(n_positions, 2, generator=torch.Generator().manual_seed(seed)) - 0.5) * box  # (N, 2) m
+    exact = target.ideal_output(where)  # (N, Np) logits of the exact code
+    return {scale: {method: float((target.decode_fine(scale * exact, method) - where).norm(dim=-1).mean() * 100)
+                    for method in FINE_DECODERS} for scale in scales}

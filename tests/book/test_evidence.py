@@ -40,3 +40,13 @@ def test_decoder_sentence_gives_both_decoders_floors_and_errors():
     old = table.assign(decoder_floor_fine_cm=np.nan)
     assert evidence.decoder_sentence(old).startswith("These runs predate the fine decoder")
     assert evidence.decoder_sentence(table.drop(columns="decoder_floor_cm")).startswith("These runs do not record")
+
+
+def test_fine_decoder_errors_read_the_exact_code_and_tell_the_decoders_apart_on_a_flatter_one():
+    from gridbook.config import profile_config
+
+    errors = evidence.fine_decoder_errors(profile_config("smoke", target="dos", n_place_cells=256), scales=(1.0, 0.5),
+                                          n_positions=300)
+    assert set(errors) == {1.0, 0.5} and set(errors[1.0]) == {"nearest", "correlation"}
+    assert max(errors[1.0].values()) < 1.0  # the exact code: both within the 2 cm grid
+    assert errors[0.5]["nearest"] > 50 > 2 > errors[0.5]["correlation"]  # halved logits: only correlation holds
