@@ -238,21 +238,23 @@ class PlaceCellTarget(TargetEncoder):
         cells matches, where the nearest code in Euclidean distance (:meth:`decode_lookup`) is pulled towards codes
         of that flatness. (..., Np) -> (..., 2) m; floor on the exact code < 2 cm (the 2 cm grid)."""
         grid, templates = self.correlation_table()  # (G, 2), (G, Np)
-        probs = torch.softmax(output.to(templates.dtype), dim=-1).reshape(-1, self.n_outputs)  # (N, Np)
-        chunk = max(1, _LOOKUP_CHUNK // grid.shape[0])
         # a template sums to 0 over cells, so probs . template is the centred probs' dot product; dividing by the
         # centred probs' norm (one number per row) would not change the row's argmax
-        best = [torch.argmax(part @ templates.T, dim=-1) for part in probs.split(chunk)]  # (n,) each
-        best_idx = torch.cat(best) if best else torch.zeros(0, dtype=torch.long, device=grid.device)
-        return grid[best_idx].reshape(*output.shape[:-1], 2)  # (..., 2) m
+        return self._best_grid_point(output, grid, lambda probs: probs @ templates.T)
 
     def decode_lookup(self, output: torch.Tensor) -> torch.Tensor:
         """Nearest code in the lookup table (Euclidean, on ``softmax(output)``). (..., Np) -> (..., 2) m."""
         grid, codes = self.lookup_table()  # (G, 2), (G, Np)
         code_norm2 = codes.square().sum(-1)  # (G,)
-        probs = torch.softmax(output.to(codes.dtype), dim=-1).reshape(-1, self.n_outputs)  # (N, Np)
+        # -|p - c|^2 up to |p|^2, which is the same for every grid point
+        return self._best_grid_point(output, grid, lambda probs: 2 * probs @ codes.T - code_norm2)
+
+    def _best_grid_point(self, output: torch.Tensor, grid: torch.Tensor, score) -> torch.Tensor:
+        """The grid point of the largest ``score(probs)`` ((n, Np) -> (n, G)) for each output's ``softmax``, in
+        chunks of at most ``_LOOKUP_CHUNK`` scores. (..., Np) -> (..., 2) m."""
+        probs = torch.softmax(output.float(), dim=-1).reshape(-1, self.n_outputs)  # (N, Np)
         chunk = max(1, _LOOKUP_CHUNK // grid.shape[0])
-        best = [torch.argmin(code_norm2 - 2 * part @ codes.T, dim=-1) for part in probs.split(chunk)]  # (n,) each
+        best = [torch.argmax(score(part), dim=-1) for part in probs.split(chunk)]  # (n,) each
         best_idx = torch.cat(best) if best else torch.zeros(0, dtype=torch.long, device=grid.device)
         return grid[best_idx].reshape(*output.shape[:-1], 2)  # (..., 2) m
 
