@@ -9,21 +9,20 @@ from typing import Any
 
 from gridbook.cli.options import add_execution_options, execution_options
 from gridbook.config import PROFILES
-from gridbook.runs.planning import default_group_size, plan_groups
+from gridbook.runs.executors import job_group_size
+from gridbook.runs.planning import plan_groups
 from gridbook.runs.spec import expand_spec, varying_parameters
 from gridbook.runs.sweep import run_sweep
 
 
-def _dry_run(spec: str, profile: str | None, store_root: str | None, group_size: int | None) -> int:
+def _dry_run(spec: str, profile: str | None, store_root: str | None, group_size: int) -> int:
     from gridbook.runs.store import RunStore
 
     configs = expand_spec(spec, profile)
     store = RunStore(store_root)
     shown = varying_parameters(configs)
     states = [store.status(c.run_id()) for c in configs]
-    import torch
-
-    n_jobs = len(plan_groups(configs, group_size or default_group_size(torch.cuda.is_available())))
+    n_jobs = len(plan_groups(configs, group_size))
     print(f"{spec}: {len(configs)} runs in {n_jobs} batched job{'s' if n_jobs != 1 else ''} "
           f"({sum(s == 'done' for s in states)} already done in {store.root})")
     rows = [["run_id", "status", *shown]]
@@ -42,7 +41,8 @@ def _dry_run(spec: str, profile: str | None, store_root: str | None, group_size:
 def _command(args: argparse.Namespace) -> int:
     options = execution_options(args)
     if args.dry_run:
-        return _dry_run(args.spec, args.profile, args.store, args.group_size)
+        size = job_group_size(args.group_size, options["executor"], options["device"])
+        return _dry_run(args.spec, args.profile, args.store, size)
     summary = run_sweep(args.spec, profile=args.profile, store=args.store, group_size=args.group_size,
                         run_group=args.run_group, verify=args.verify, **options)
     print(summary.table())

@@ -132,7 +132,7 @@ class Trainer:
         position = torch.empty(k_net, n_t, n_b, 2, device=self.device)
         if self.walks_used == len(self.walks[0]):
             self.refill_walks(max(1, min(WALK_CHUNK, self.configs[0].train.n_steps - self.step)))
-        walks = [walks[self.walks_used] for walks in self.walks]
+        walks = [chunk[self.walks_used] for chunk in self.walks]  # this step's walk of each network
         starts = [torch.cat([walk.init_position[None], walk.position]) for walk in walks]  # (T + 1, B, 2) m each
         if k_net == 1:  # one network (a CPU job): its codes as encoded, without a copy into a stacked tensor
             codes = self.code_sources[0].encode(starts[0]).float()[None]  # (1, T + 1, B, Np)

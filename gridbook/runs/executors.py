@@ -216,6 +216,14 @@ def _uses_gpu(device: str | None) -> bool:
     return torch.cuda.is_available()
 
 
+def job_group_size(group_size: int | None, executor: str = "local", device: str | None = None) -> int:
+    """Networks per batched job of a sweep: ``group_size``, or when None the default for where it trains
+    (:func:`~gridbook.runs.planning.default_group_size`: many on a local GPU, one on a CPU)."""
+    if group_size is not None:
+        return group_size
+    return default_group_size(executor == "local" and _uses_gpu(device))
+
+
 # ---- the loop -----------------------------------------------------------------------------------------------------
 def execute_groups(pending: list[RunConfig], store: RunStore, executor: str = "local", workers: int | None = None,
                    scheduler: str | None = None, group_size: int | None = None, device: str | None = None,
@@ -240,8 +248,7 @@ def execute_groups(pending: list[RunConfig], store: RunStore, executor: str = "l
     cores = _cores()
     gpu = executor == "local" and _uses_gpu(device)
     wanted = workers or (1 if gpu else cores)
-    group_size = default_group_size(gpu) if group_size is None else group_size
-    groups = plan_groups(pending, group_size, wanted if not scheduler else 1)
+    groups = plan_groups(pending, job_group_size(group_size, executor, device), wanted if not scheduler else 1)
     n_workers = max(1, min(wanted, len(groups)))
     threads = None if gpu else max(1, cores // n_workers)
     report = SweepProgress(claims, progress, log)
