@@ -6,6 +6,11 @@ One network-step = one network, one batch (quick profile: DoS, Ng 256, Np 256, b
 matmul peak (``train_throughput.matmul_peak``: ``torch.mm`` of 2048 x 2048, float32 and bfloat16, on the same
 threads) in between. The figures are medians.
 
+The same workers also time the step's matrix products alone (``products_seconds``: the ``step_flops`` products at
+their shapes and operand dtype, back to back): no rewrite of the rest of the step can go below that time, so
+``base / products alone`` is the largest speed-up any rewrite can reach without changing the products themselves,
+and ``step_flops / products alone`` is the share of the 2048 x 2048 peak that this step's shapes allow.
+
 Each timing runs ``train_networks`` for ``--steps`` steps (history recorded only at the 10% milestones, as in a sweep)
 and clocks from the end of its first step (``on_progress`` at step 1) to the end, so set-up (targets, code tables,
 lookup tables) is left out; a package without ``on_progress`` (the base commit, whose set-up is cheap and steady) is
@@ -68,9 +73,54 @@ def worker(args: argparse.Namespace) -> None:
 
         return (seconds(2 * n_steps) - seconds(n_steps)) / n_steps
 
+    if args.products:
+        print(json.dumps({"step_seconds": products_seconds(args.networks, args.precision, args.steps, clock)}))
+        return
     timed = seconds_per_step if "on_progress" in inspect.signature(train_networks).parameters else difference
     timed(3)  # warm-up: allocator, kernels
     print(json.dumps({"step_seconds": timed(args.steps + 1) if timed is seconds_per_step else timed(args.steps)}))
+
+
+def products_seconds(k: int, precision: str, n_steps: int, clock) -> float:
+    """Seconds per batched step of the quick step's matrix products alone, at their shapes and operand dtype, with
+    nothing between them: the floor no rewrite of the rest of the step can go below (``step_flops`` counts the same
+    products). Forward: encoder, velocity input, T recurrent products, readout; backward: readout input and weight
+    gradients, T - 1 recurrent state gradients, h0's gradient, the recurrent, encoder and input weight gradients."""
+    import torch
+
+    low = torch.bfloat16 if precision == "bfloat16" else torch.float32
+    n_t, n_b, n_g, n_p = 20, 200, 256, 256  # the quick shape (sequence, batch, Ng, Np)
+    rows = n_t * n_b
+
+    def rand(*shape, dtype=low):
+        return torch.randn(k, *shape).to(dtype)
+
+    code, weight, state = rand(n_b, n_p), rand(n_g, n_g), rand(n_b, n_g)  # (K, B, Np), (K, Ng, Ng), (K, B, Ng)
+    hidden, delta, out_grad = rand(rows, n_g), rand(rows, n_g), rand(rows, n_p)  # (K, T B, .)
+    velocity, v_weight = rand(rows, 2, dtype=torch.float32), rand(2, n_g, dtype=torch.float32)  # inner size 2: f32
+    decoder = rand(n_p, n_g)  # (K, Np, Ng)
+
+    def step() -> None:
+        torch.bmm(code, weight)  # h0 = code @ encoder
+        torch.bmm(velocity, v_weight)  # drive
+        for _ in range(n_t):
+            torch.bmm(state, weight)  # recurrence
+        torch.bmm(hidden, decoder.transpose(1, 2))  # readout
+        torch.bmm(out_grad, decoder)  # dL/dhidden
+        torch.bmm(out_grad.transpose(1, 2), hidden)  # dL/ddecoder
+        for _ in range(n_t - 1):
+            torch.bmm(state, weight.transpose(1, 2))  # state gradients
+        torch.bmm(state, weight.transpose(1, 2))  # dL/dh0
+        torch.bmm(hidden.transpose(1, 2), delta)  # dL/dU over all T B rows
+        torch.bmm(code.transpose(1, 2), state)  # dL/dencoder
+        torch.bmm(velocity.transpose(1, 2), delta.float())  # dL/dinput weight
+
+    for _ in range(3):
+        step()
+    start = clock()
+    for _ in range(n_steps):
+        step()
+    return (clock() - start) / n_steps
 
 
 # ---- the parent ------------------------------------------------------------------------------------------------------
@@ -88,11 +138,12 @@ def base_tree(commit: str, root: Path) -> Path:
     return target
 
 
-def time_version(path: Path, networks: int, precision: str, args: argparse.Namespace) -> float:
+def time_version(path: Path, networks: int, precision: str, args: argparse.Namespace,
+                 products: bool = False) -> float:
     env = {**os.environ, "PYTHONPATH": str(path), "OMP_NUM_THREADS": str(args.threads)}
     command = [sys.executable, str(Path(__file__).resolve()), "--worker", "--networks", str(networks),
                "--precisions", precision, "--steps", str(args.steps), "--threads", str(args.threads),
-               "--clock", args.clock]
+               "--clock", args.clock, *(["--products"] if products else [])]
     out = subprocess.run(command, env=env, cwd=tempfile.gettempdir(), check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])["step_seconds"]
 
@@ -107,6 +158,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch threads per worker (default 1)")
     parser.add_argument("--clock", choices=CLOCKS, default="cpu", help="CPU time (default) or wall time")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--products", action="store_true", help=argparse.SUPPRESS)  # worker: the products alone
     args = parser.parse_args()
     if args.worker:
         args.networks, args.precision = args.networks[0], args.precisions[0]
@@ -138,18 +190,23 @@ def main() -> None:
                     times.setdefault((k, precision, name), []).append(seconds)
                     print(f"repeat {repeat + 1}: K={k} {precision} {name}: {seconds * 1e3:.2f} ms per network-step",
                           file=sys.stderr, flush=True)
+                seconds = time_version(REPO, k, precision, args, products=True) / k
+                times.setdefault((k, precision, "products"), []).append(seconds)
     peak = {dtype: statistics.median(values) for dtype, values in peaks.items()}
     print(f"# quick-shape training step, {datetime.date.today()}, {os.cpu_count()} cores, {args.threads} thread(s), "
           f"{args.clock} clock, medians of {args.repeats}; {flops / 1e9:.2f} GFLOP per network-step; "
           f"matmul peak {peak['bfloat16']:.0f} GFLOP/s bf16, {peak['float32']:.0f} GFLOP/s float32")
-    print(f"| K | precision | {args.base} ms | today ms | speed-up | today GFLOP/s | of that precision's matmul peak |")
-    print("|---|---|---|---|---|---|---|")
+    print(f"| K | precision | {args.base} ms | today ms | speed-up | today GFLOP/s | of that precision's matmul peak "
+          f"| products alone ms | their share of the peak | largest speed-up ({args.base} / products alone) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for k, precision in cases:
         old = statistics.median(times[(k, precision, args.base)])
         new = statistics.median(times[(k, precision, "today")])
+        floor = statistics.median(times[(k, precision, "products")])
         rate = flops / new / 1e9
         print(f"| {k} | {precision} | {old * 1e3:.2f} | {new * 1e3:.2f} | {old / new:.2f}x | {rate:.0f} | "
-              f"{rate / peak[precision]:.0%} |")
+              f"{rate / peak[precision]:.0%} | {floor * 1e3:.2f} | {flops / floor / 1e9 / peak[precision]:.0%} | "
+              f"{old / floor:.2f}x |")
 
 
 if __name__ == "__main__":
