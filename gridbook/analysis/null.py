@@ -150,11 +150,11 @@ def shuffle_null(accumulator: ShuffledMapAccumulator, score_form: str = "min_max
                  device=None, units: np.ndarray | None = None) -> ShuffleNull:
     """Score every shifted map (smoothed by ``smooth_sigma_bins``, as the real maps) with
     :func:`~gridbook.analysis.scores.grid_scores` in float32, one shift at a time (2-3x faster than float64; the
-    scores agree to ~1e-4, far below the spread of a null)."""
+    scores agree to ~1e-4, far below the spread of a null), without the square score's rotations."""
     if score_form not in SCORE_FORMS:
         raise ValueError(f"score_form={score_form!r} is invalid; allowed values: {', '.join(SCORE_FORMS)}")
-    scores = np.stack([grid_scores(accumulator.maps(j, smooth_sigma_bins), device=device, dtype=torch.float32)
-                       .score60(score_form)
+    scores = np.stack([grid_scores(accumulator.maps(j, smooth_sigma_bins), device=device, dtype=torch.float32,
+                                   score90=False).score60(score_form)
                        for j in range(accumulator.shifts.size)])  # (S, U)
     return ShuffleNull(shifts=accumulator.shifts.copy(), scores=scores, score_form=score_form,
                        n_batches=accumulator.n_batches, units=None if units is None else np.asarray(units))

@@ -103,6 +103,14 @@ def sac_tensor(maps, min_overlap: int = 2, device=None, dtype: torch.dtype = tor
     return torch.cat([_sac_block(x[start : start + chunk], min_overlap) for start in range(0, units, chunk)])
 
 
+def _overlap_rows(n: int, dtype: torch.dtype, device) -> torch.Tensor:
+    """(2n - 1, n) 0/1: row d + n - 1 marks the bins i of a fully visited side of n bins whose partner i + d is
+    inside too (lag d from -(n - 1) to n - 1), so ``rows @ map @ cols.T`` sums part a over every lag's overlap."""
+    lag = torch.arange(-(n - 1), n, device=device)[:, None]  # (2n-1, 1)
+    bins = torch.arange(n, device=device)[None, :]  # (1, n)
+    return ((bins + lag >= 0) & (bins + lag < n)).to(dtype)
+
+
 def _sac_block(x: torch.Tensor, min_overlap: int) -> torch.Tensor:
     units, ny, nx = x.shape
     visited = torch.isfinite(x)
@@ -116,23 +124,30 @@ def _sac_block(x: torch.Tensor, min_overlap: int) -> torch.Tensor:
     values = values / torch.where(scale > 0, scale, 1.0)  # (U, ny, nx) mean 0, variance 1 over visited bins
 
     size = (_fast_length(2 * ny - 1), _fast_length(2 * nx - 1))  # >= 2n - 1: no wrap-around for lags up to n - 1
-    f_value, f_square = _rfft2(torch.stack([values, values * values]), size)  # (2, U, Fy, Fx//2+1)
-    # the maps of one run share their visited bins (the occupancy): then one mask's transform serves them all
-    shared = bool((visited == visited[:1]).all())
-    f_mask = _rfft2(mask[:1] if shared else mask, size)  # (1 or U, Fy, Fx//2+1)
+
     # out[s] = sum_x a(x) b(x + s) for (a, b) = (m, m), (v, m), (v^2, m), (v, v); m visited mask, v masked values
     def lagged(spectra: torch.Tensor) -> torch.Tensor:  # (..., Fy, Fx//2+1) -> (..., 2ny-1, 2nx-1), lag 0 centred
         out = _irfft2(spectra, size)  # (..., Fy, Fx): lag s at index s mod F
         out = torch.roll(out, shifts=(ny - 1, nx - 1), dims=(-2, -1))  # lag -(n - 1) first
         return out[..., : 2 * ny - 1, : 2 * nx - 1]
 
-    overlap = lagged(f_mask.conj() * f_mask).round()  # (1 or U, ...) visited bins both parts cover
-    spectra = torch.empty((3, *f_value.shape), dtype=f_value.dtype, device=f_value.device)
-    torch.mul(f_value.conj(), f_mask, out=spectra[0])
-    torch.mul(f_square.conj(), f_mask, out=spectra[1])
-    torch.mul(f_value.conj(), f_value, out=spectra[2])
-    sums = lagged(spectra)
-    sum_a, square_a, cross = sums.unbind(0)  # part a = map(x), part b = map(x + s), over the overlap
+    # the maps of one run share their visited bins (the occupancy): then one mask's transform serves them all
+    shared = bool((visited == visited[:1]).all())
+    if shared and bool(visited[0].all()):  # every bin visited: the overlap at each lag is a rectangle
+        rows, cols = _overlap_rows(ny, x.dtype, x.device), _overlap_rows(nx, x.dtype, x.device)  # (2n-1, n)
+        overlap = rows.sum(1)[:, None] * cols.sum(1)[None, :]  # (2ny-1, 2nx-1) exact bin counts
+        sum_a, square_a = rows @ torch.stack([values, values * values]) @ cols.T  # (U, 2ny-1, 2nx-1) each
+        f_value = _rfft2(values, size)  # (U, Fy, Fx//2+1)
+        cross = lagged(torch.mul(f_value.conj(), f_value))  # (U, 2ny-1, 2nx-1)
+    else:
+        f_value, f_square = _rfft2(torch.stack([values, values * values]), size)  # (2, U, Fy, Fx//2+1)
+        f_mask = _rfft2(mask[:1] if shared else mask, size)  # (1 or U, Fy, Fx//2+1)
+        overlap = lagged(f_mask.conj() * f_mask).round()  # (1 or U, ...) visited bins both parts cover
+        spectra = torch.empty((3, *f_value.shape), dtype=f_value.dtype, device=f_value.device)
+        torch.mul(f_value.conj(), f_mask, out=spectra[0])
+        torch.mul(f_square.conj(), f_mask, out=spectra[1])
+        torch.mul(f_value.conj(), f_value, out=spectra[2])
+        sum_a, square_a, cross = lagged(spectra).unbind(0)  # part a = map(x), part b = map(x + s), over the overlap
     inverse = 1.0 / overlap.clamp_min(1)
     mean_a = sum_a.mul_(inverse)
     var_a = square_a.mul_(inverse).addcmul_(mean_a, mean_a, value=-1)

@@ -37,6 +37,7 @@ from gridbook.paper import SCORE_FORMS
 
 __all__ = [
     "ANGLES",
+    "HEXAGONAL_ANGLES",
     "INNER_RADIUS",
     "OUTER_RADII",
     "GridScores",
@@ -48,6 +49,7 @@ __all__ = [
 ]
 
 ANGLES = (30, 45, 60, 90, 120, 135, 150)  # degrees, DeepMind's corr_angles
+HEXAGONAL_ANGLES = (30, 60, 90, 120, 150)  # the angles score60 uses (score90 adds 45 and 135)
 INNER_RADIUS = 0.2  # ring inner radius, fraction of n (bins per side of the map)
 OUTER_RADII = tuple(np.linspace(0.4, 1.0, num=10).tolist())  # ring outer radii, fractions of n
 _COMB_SPACING = 8  # > twice the cubic spline's support radius (2 bins) plus mirror reflection at the border
@@ -133,24 +135,27 @@ def _interpolation_operator(size: int, angle: float, rows: np.ndarray) -> sp.csr
 
 @functools.lru_cache(maxsize=16)
 def _scoring_operators(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, sp.csr_matrix]:
-    """For n x n maps: ring bins (R,), ring masks (10, R), prefilter (2n-1, 2n-1), rotation (R * 7, (2n-1)^2).
+    """For n x n maps: ring bins (R,), ring masks (10, R), prefilter (2n-1, 2n-1), rotation (7 * R, (2n-1)^2).
 
-    Row r * 7 + k of the rotation operator gives ring bin rows[r] of the SAC rotated by ANGLES[k].
+    Row k * R + r of the rotation operator gives ring bin rows[r] of the SAC rotated by ANGLES[k] (angle-major: each
+    angle's rows are one block).
     """
     size = 2 * n - 1
     masks = ring_masks(n).reshape(len(OUTER_RADII), -1)
     rows = np.nonzero(masks.any(axis=0))[0]
     prefilter = ndi.spline_filter1d(np.eye(size), order=3, axis=0, mode="constant", output=np.float64)
-    by_angle = sp.vstack([_interpolation_operator(size, angle, rows) for angle in ANGLES]).tocsr()
-    interleave = (np.arange(len(ANGLES))[None, :] * rows.size + np.arange(rows.size)[:, None]).ravel()
-    return rows, masks[:, rows].astype(np.float64), prefilter, by_angle[interleave]
+    rotation = sp.vstack([_interpolation_operator(size, angle, rows) for angle in ANGLES]).tocsr()
+    return rows, masks[:, rows].astype(np.float64), prefilter, rotation
 
 
 @functools.lru_cache(maxsize=8)
-def _torch_operators(n: int, device: str, dtype: torch.dtype = torch.float64) -> tuple:
-    """The scoring operators as ``dtype`` tensors on ``device``; the rotation stays a scipy matrix on the CPU (faster
-    there)."""
+def _torch_operators(n: int, device: str, dtype: torch.dtype = torch.float64, angles: tuple = ANGLES) -> tuple:
+    """The scoring operators as ``dtype`` tensors on ``device``, the rotation's rows for ``angles`` only; the rotation
+    stays a scipy matrix on the CPU (faster there)."""
     rows, masks, prefilter, rotation = _scoring_operators(n)
+    if angles != ANGLES:
+        blocks = [np.arange(rows.size) + ANGLES.index(angle) * rows.size for angle in angles]
+        rotation = rotation[np.concatenate(blocks)]
     rotation = rotation.astype(np.float32) if dtype == torch.float32 else rotation
     if torch.device(device).type != "cpu":
         coo = rotation.tocoo()
@@ -167,24 +172,26 @@ def _torch_operators(n: int, device: str, dtype: torch.dtype = torch.float64) ->
 
 
 # ---- grid scores ---------------------------------------------------------------------------------------------
-def grid_scores(maps, device=None, min_overlap: int = 2, dtype: torch.dtype = torch.float64) -> GridScores:
+def grid_scores(maps, device=None, min_overlap: int = 2, dtype: torch.dtype = torch.float64,
+                score90: bool = True) -> GridScores:
     """Grid scores of (U, n, n) rate maps (NaN = unvisited), batched over units; torch on ``device``.
 
     min_overlap: see :func:`gridbook.analysis.sac.spatial_autocorrelogram` (the default 2 reproduces DeepMind's scorer).
     dtype: float64 (default), or float32 for bulk scoring such as shuffle nulls (2-3x faster on the CPU; scores
-    agree with float64 to ~1e-5, tests/analysis/test_scores.py).
+    agree with float64 to ~1e-5, tests/analysis/test_scores.py). score90: False skips the 45 and 135 degree rotations
+    that only the square score needs (the shuffle null scores score60 alone); score90 is then NaN and best_ring_90 -1.
     """
     tensor = as_map_tensor(maps, device, dtype=dtype)
     if tensor.shape[1] != tensor.shape[2] or tensor.shape[1] < 4:
         raise ValueError(f"maps must be square (units, n, n) with n >= 4 for grid scores, got {tuple(tensor.shape)}")
     with flush_denormals():  # near-zero correlations and spline weights would otherwise slow every product
         return grid_scores_from_sacs(sac_tensor(tensor, min_overlap=min_overlap, dtype=dtype), device=tensor.device,
-                                     dtype=dtype)
+                                     dtype=dtype, score90=score90)
 
 
-def grid_scores_from_sacs(sacs, device=None, dtype: torch.dtype = torch.float64) -> GridScores:
+def grid_scores_from_sacs(sacs, device=None, dtype: torch.dtype = torch.float64, score90: bool = True) -> GridScores:
     """Grid scores from precomputed SACs (U, 2n-1, 2n-1) (no NaN: undefined lags must already be 0), computed in
-    ``dtype`` (see :func:`grid_scores`)."""
+    ``dtype`` (see :func:`grid_scores`, also for ``score90``)."""
     sacs = as_map_tensor(sacs, device, name="sacs", dtype=dtype)
     units, size, width = sacs.shape
     if size != width or size % 2 == 0 or size < 7:
@@ -192,33 +199,39 @@ def grid_scores_from_sacs(sacs, device=None, dtype: torch.dtype = torch.float64)
     if not torch.isfinite(sacs).all():
         raise ValueError("sacs contain NaN or infinite values; set undefined lags to 0 as spatial_autocorrelogram does")
     n = (size + 1) // 2
-    rows, masks, prefilter, rotation = _torch_operators(n, str(sacs.device), dtype)
-    n_rings, n_angles, n_ring_bins = masks.shape[0], len(ANGLES), rows.numel()
-    area = masks.sum(dim=1)[:, None, None]  # (10, 1, 1) bins per ring
-    corr = torch.empty(n_rings, n_angles, units, dtype=dtype, device=sacs.device)  # c_a per ring and unit
+    angles = ANGLES if score90 else HEXAGONAL_ANGLES
+    rows, masks, prefilter, rotation = _torch_operators(n, str(sacs.device), dtype, angles)
+    n_rings, n_angles, n_ring_bins = masks.shape[0], len(angles), rows.numel()
+    area = masks.sum(dim=1)[:, None]  # (10, 1) bins per ring
+    corr = torch.empty(n_angles, n_rings, units, dtype=dtype, device=sacs.device)  # c_a per angle, ring and unit
     for start in range(0, units, _UNITS_PER_CHUNK):
         block = sacs[start : start + _UNITS_PER_CHUNK]  # (Uc, S, S)
         chunk = block.shape[0]
-        coefficients = (prefilter @ block @ prefilter.T).reshape(chunk, -1).T.contiguous()  # (S*S, Uc) spline coeffs
+        # spline coefficients P X P^T of each SAC X, laid out (S, S, Uc): two single products and one transposition
+        right = (block.reshape(chunk * size, size) @ prefilter.T).reshape(chunk, size, size)  # (Uc, S, S): X P^T
+        coefficients = (prefilter @ right.permute(1, 2, 0).reshape(size, size * chunk)).reshape(size * size, chunk)
         if isinstance(rotation, sp.spmatrix | sp.sparray):
-            rotated = torch.from_numpy(rotation @ coefficients.numpy())  # (R*7, Uc)
+            rotated = torch.from_numpy(rotation @ coefficients.numpy())  # (A*R, Uc), angle-major
         else:
             rotated = rotation @ coefficients
-        rotated = rotated.reshape(n_ring_bins, n_angles * chunk)  # (R, 7*Uc)
-        sac = block.reshape(chunk, -1)[:, rows].T  # (R, Uc)
-        mean = (masks @ sac / area[:, 0])[:, None, :]  # (10, 1, Uc) ring mean of the unrotated SAC
-        variance = (masks @ sac.square())[:, None, :] / area - mean.square() + 1e-5  # (10, 1, Uc)
-        ring_sac = (masks @ sac)[:, None, :]  # (10, 1, Uc)
-        ring_rot = (masks @ rotated).reshape(n_rings, n_angles, chunk)  # (10, 7, Uc)
-        # (the broadcast operand second: torch vectorises that order ~3x faster on the CPU)
-        product = (rotated.reshape(n_ring_bins, n_angles, chunk) * sac[:, None, :]).reshape(n_ring_bins, -1)
-        ring_product = (masks @ product).reshape(n_rings, n_angles, chunk)  # (10, 7, Uc)
-        cross = (ring_product - mean * ring_rot - mean * ring_sac) / area + mean.square()  # (10, 7, Uc)
+        rotated = rotated.reshape(n_angles, n_ring_bins, chunk)  # (A, R, Uc)
+        sac = block.reshape(chunk, -1)[:, rows].T.contiguous()  # (R, Uc)
+        ring_sac = masks @ sac  # (10, Uc)
+        mean = ring_sac / area  # (10, Uc) ring mean of the unrotated SAC
+        variance = (masks @ sac.square()) / area - mean.square() + 1e-5  # (10, Uc)
+        ring_rot = masks @ rotated  # (A, 10, Uc)
+        ring_product = masks @ (rotated * sac)  # (A, 10, Uc); the broadcast over the leading axis vectorises well
+        cross = (ring_product - mean * ring_rot - mean * ring_sac) / area + mean.square()  # (A, 10, Uc)
         corr[:, :, start : start + chunk] = cross / variance
-    c = dict(zip(ANGLES, corr.double().cpu().numpy().transpose(1, 0, 2), strict=True))  # angle -> (10, U)
+    c = dict(zip(angles, corr.double().cpu().numpy(), strict=True))  # angle -> (10, U)
     s60_mean = (c[60] + c[120]) / 2 - (c[30] + c[90] + c[150]) / 3  # (10, U)
     s60_min_max = np.minimum(c[60], c[120]) - np.maximum(c[30], np.maximum(c[90], c[150]))
-    s90 = c[90] - (c[45] + c[135]) / 2
-    best = [np.argmax(s, axis=0) for s in (s60_mean, s60_min_max, s90)]
-    pick = [np.take_along_axis(s, b[None], axis=0)[0] for s, b in zip((s60_mean, s60_min_max, s90), best, strict=True)]
-    return GridScores(pick[0], pick[1], pick[2], best[0], best[1], best[2])
+    best = [np.argmax(s, axis=0) for s in (s60_mean, s60_min_max)]
+    pick = [np.take_along_axis(s, b[None], axis=0)[0] for s, b in zip((s60_mean, s60_min_max), best, strict=True)]
+    if score90:
+        s90 = c[90] - (c[45] + c[135]) / 2
+        best_90 = np.argmax(s90, axis=0)
+        pick_90 = np.take_along_axis(s90, best_90[None], axis=0)[0]
+    else:
+        best_90, pick_90 = np.full(units, -1), np.full(units, np.nan)
+    return GridScores(pick[0], pick[1], pick_90, best[0], best[1], best_90)

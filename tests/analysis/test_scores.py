@@ -98,10 +98,10 @@ def test_rotation_operator_reproduces_scipy_rotate():
     n = 12
     rows, _, prefilter, rotation = _scoring_operators(n)
     sac = np.random.default_rng(2).normal(size=(2 * n - 1, 2 * n - 1))
-    rotated = (rotation @ (prefilter @ sac @ prefilter.T).ravel()).reshape(rows.size, len(ANGLES))
+    rotated = (rotation @ (prefilter @ sac @ prefilter.T).ravel()).reshape(len(ANGLES), rows.size)
     for k, angle in enumerate(ANGLES):
         expected = ndi.rotate(sac, angle, reshape=False).ravel()[rows]
-        np.testing.assert_allclose(rotated[:, k], expected, atol=1e-10)
+        np.testing.assert_allclose(rotated[k], expected, atol=1e-10)
 
 
 def test_scores_from_arbitrary_sacs_match_reference():
@@ -209,3 +209,30 @@ def test_float32_scores_agree_with_float64(n):
     assert fast.score60_min_max.dtype == np.float64
     with pytest.raises(ValueError, match="dtype=torch.float16 is invalid"):
         grid_scores(maps, dtype=torch.float16)
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_hexagonal_scores_alone_equal_the_full_scorers(dtype):
+    maps = varied_maps(20, np.random.default_rng(12))
+    full, hexagonal = grid_scores(maps, dtype=dtype), grid_scores(maps, dtype=dtype, score90=False)
+    tolerance = 1e-12 if dtype == torch.float64 else 1e-5
+    for form in ("score60_mean", "score60_min_max"):
+        np.testing.assert_allclose(getattr(hexagonal, form), getattr(full, form), atol=tolerance, err_msg=form)
+    np.testing.assert_array_equal(hexagonal.best_ring("min_max"), full.best_ring("min_max"))
+    assert np.isnan(hexagonal.score90).all() and (hexagonal.best_ring_90 == -1).all()
+    assert np.isfinite(full.score90).all()
+
+
+def test_sac_of_fully_visited_maps_by_rectangle_sums_equals_the_fft_route_and_the_reference():
+    rng = np.random.default_rng(13)
+    for maps in (varied_maps(20, rng)[:-2], rng.normal(size=(3, 9, 14))):  # no unvisited bin: rectangle sums
+        holed = np.concatenate([maps, maps[:1]])
+        holed[-1, 0, 0] = np.nan  # one map with an unvisited bin: every map goes the FFT route
+        fast, fft = spatial_autocorrelogram(maps), spatial_autocorrelogram(holed)[:-1]
+        np.testing.assert_allclose(fast, fft, atol=1e-5)  # FFT round-off at far lags (module docstring)
+        for rate_map, sac in zip(maps, fast, strict=True):
+            np.testing.assert_allclose(sac, reference_sac(rate_map), atol=1e-5)
+    maps = varied_maps(20, rng)[:-2]
+    holed = np.concatenate([maps, np.full((1, 20, 20), np.nan)])
+    np.testing.assert_allclose(grid_scores(maps).score60_min_max, grid_scores(holed).score60_min_max[:-1],
+                               atol=1e-6)
