@@ -9,7 +9,8 @@ the weights), on one thread with the CPU clock:
 2. the same with ``--shuffles`` circular shifts (binned in the same pass, then scored): the null's extra cost, for
    every unit (the issue's measure) and for the quick profile's ``null_units`` random units;
 3. lookup decoding (``PlaceCellTarget.decode_lookup``, used for the true DoG and multi-field codes) of 4,000 outputs
-   of a quick true-DoG target (noisy copies of its exact code).
+   of a quick true-DoG target (noisy copies of its exact code), and the fine decoder (``decode_correlation``, the
+   screened search of ``gridbook.task.lookup``) of 4,000 noisy DoS outputs against the full product.
 
     python benchmarks/eval_speed.py                          # the sizes (~2 min)
     python benchmarks/eval_speed.py --batches 20 --shuffles 10   # a quick look
@@ -29,6 +30,7 @@ import torch
 from gridbook import analyse_ratemaps, evaluate_ratemaps, profile_config, train_networks
 from gridbook.nets.devices import cpu_speedups
 from gridbook.nets.models import network_generator
+from gridbook.task.lookup import best_table_rows
 from gridbook.task.targets import make_target
 
 clock = time.process_time
@@ -93,6 +95,16 @@ def main() -> None:
         target.decode_lookup(outputs[:10])  # builds the table
         _, lookup = timed(target.decode_lookup, outputs)
     print(f"| lookup decoding of 4,000 true-DoG outputs | {lookup:.3f} s (goal: at most 0.05 s) |")
+
+    # the fine decoder of every place-cell profile: the best-correlated code, screened, against the full product
+    dos = make_target(config.target, config.task, network_generator(0, "target"))
+    _, templates = dos.correlation_table()
+    noisy = dos.encode(positions).log() + 0.5 * torch.randn(4000, dos.n_outputs, generator=generator)
+    with cpu_speedups(torch.device("cpu")):
+        _, screened = timed(dos.decode_correlation, noisy)
+        _, full = timed(best_table_rows, torch.softmax(noisy, -1), templates)
+    print(f"| correlation decoding of 4,000 noisy DoS outputs | {screened:.3f} s screened, {full:.3f} s by the full "
+          f"product ({full / screened:.1f}x) |")
 
 
 if __name__ == "__main__":

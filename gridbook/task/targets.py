@@ -29,13 +29,13 @@ from gridbook.errors import ConfigError, check_choice, check_int, check_positive
 from gridbook.paper import BOX_M, DECODE_TOP_K, SURROUND_SCALE
 from gridbook.task.affine_targets import CartesianTarget, HighDimCartesianTarget, HighDimPolarTarget
 from gridbook.task.encoder import TargetEncoder, as_positions
+from gridbook.task.lookup import best_correlated_rows, best_table_rows
 
 __all__ = ["CartesianTarget", "DifferenceOfGaussians", "DifferenceOfSoftmaxes", "GaussianPlaceCells",
            "HighDimCartesianTarget", "HighDimPolarTarget", "PlaceCellTarget", "SoftmaxOfDifferences", "TargetEncoder",
            "make_target", "surround_sigma"]
 
 LOOKUP_SPACING = 0.02  # m; grid spacing of the code lookup table used by lookup decoding
-_LOOKUP_CHUNK = 1 << 22  # max (outputs x table rows) per matmul chunk in lookup decoding
 
 
 def surround_sigma(sigma: Any, surround_scale: Any, convention: str = DEFAULT_SURROUND_CONVENTION) -> Any:
@@ -240,23 +240,23 @@ class PlaceCellTarget(TargetEncoder):
         grid, templates = self.correlation_table()  # (G, 2), (G, Np)
         # a template sums to 0 over cells, so probs . template is the centred probs' dot product; dividing by the
         # centred probs' norm (one number per row) would not change the row's argmax
-        return self._best_grid_point(output, grid, lambda probs: probs @ templates.T)
+        return self._best_grid_point(output, grid, templates, screened=True)
 
     def decode_lookup(self, output: torch.Tensor) -> torch.Tensor:
         """Nearest code in the lookup table (Euclidean, on ``softmax(output)``). (..., Np) -> (..., 2) m."""
         grid, codes = self.lookup_table()  # (G, 2), (G, Np)
         code_norm2 = codes.square().sum(-1)  # (G,)
         # -|p - c|^2 up to |p|^2, which is the same for every grid point
-        return self._best_grid_point(output, grid, lambda probs: 2 * probs @ codes.T - code_norm2)
+        return self._best_grid_point(output, grid, codes, scale=2.0, offset=code_norm2)
 
-    def _best_grid_point(self, output: torch.Tensor, grid: torch.Tensor, score) -> torch.Tensor:
-        """The grid point of the largest ``score(probs)`` ((n, Np) -> (n, G)) for each output's ``softmax``, in
-        chunks of at most ``_LOOKUP_CHUNK`` scores. (..., Np) -> (..., 2) m."""
+    def _best_grid_point(self, output: torch.Tensor, grid: torch.Tensor, table: torch.Tensor, scale: float = 1.0,
+                         offset: torch.Tensor | None = None, screened: bool = False) -> torch.Tensor:
+        """The grid point of the largest ``scale * softmax(output) @ table.T - offset`` for each output
+        (:mod:`gridbook.task.lookup`; ``screened``: centred templates, the exact screened search). (..., Np) ->
+        (..., 2) m."""
         probs = torch.softmax(output.float(), dim=-1).reshape(-1, self.n_outputs)  # (N, Np)
-        chunk = max(1, _LOOKUP_CHUNK // grid.shape[0])
-        best = [torch.argmax(score(part), dim=-1) for part in probs.split(chunk)]  # (n,) each
-        best_idx = torch.cat(best) if best else torch.zeros(0, dtype=torch.long, device=grid.device)
-        return grid[best_idx].reshape(*output.shape[:-1], 2)  # (..., 2) m
+        rows = best_correlated_rows(probs, table) if screened else best_table_rows(probs, table, scale, offset)
+        return grid[rows].reshape(*output.shape[:-1], 2)  # (..., 2) m
 
     def to(self, device: str | torch.device) -> PlaceCellTarget:
         super().to(device)
