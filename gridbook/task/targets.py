@@ -29,7 +29,7 @@ from gridbook.errors import ConfigError, check_choice, check_int, check_positive
 from gridbook.paper import BOX_M, DECODE_TOP_K, SURROUND_SCALE
 from gridbook.task.affine_targets import CartesianTarget, HighDimCartesianTarget, HighDimPolarTarget
 from gridbook.task.encoder import TargetEncoder, as_positions
-from gridbook.task.lookup import best_correlated_rows, best_table_rows
+from gridbook.task.lookup import best_table_rows
 
 __all__ = ["CartesianTarget", "DifferenceOfGaussians", "DifferenceOfSoftmaxes", "GaussianPlaceCells",
            "HighDimCartesianTarget", "HighDimPolarTarget", "PlaceCellTarget", "SoftmaxOfDifferences", "TargetEncoder",
@@ -240,7 +240,7 @@ class PlaceCellTarget(TargetEncoder):
         grid, templates = self.correlation_table()  # (G, 2), (G, Np)
         # a template sums to 0 over cells, so probs . template is the centred probs' dot product; dividing by the
         # centred probs' norm (one number per row) would not change the row's argmax
-        return self._best_grid_point(output, grid, templates, screened=True)
+        return self._best_grid_point(output, grid, templates)
 
     def decode_lookup(self, output: torch.Tensor) -> torch.Tensor:
         """Nearest code in the lookup table (Euclidean, on ``softmax(output)``). (..., Np) -> (..., 2) m."""
@@ -250,13 +250,11 @@ class PlaceCellTarget(TargetEncoder):
         return self._best_grid_point(output, grid, codes, scale=2.0, offset=code_norm2)
 
     def _best_grid_point(self, output: torch.Tensor, grid: torch.Tensor, table: torch.Tensor, scale: float = 1.0,
-                         offset: torch.Tensor | None = None, screened: bool = False) -> torch.Tensor:
-        """The grid point of the largest ``scale * softmax(output) @ table.T - offset`` for each output
-        (:mod:`gridbook.task.lookup`; ``screened``: centred templates, the exact screened search). (..., Np) ->
-        (..., 2) m."""
+                         offset: torch.Tensor | None = None) -> torch.Tensor:
+        """The grid point of the largest ``scale * softmax(output) @ table.T - offset`` for each output (the exact
+        screened search of :func:`~gridbook.task.lookup.best_table_rows`). (..., Np) -> (..., 2) m."""
         probs = torch.softmax(output.float(), dim=-1).reshape(-1, self.n_outputs)  # (N, Np)
-        rows = best_correlated_rows(probs, table) if screened else best_table_rows(probs, table, scale, offset)
-        return grid[rows].reshape(*output.shape[:-1], 2)  # (..., 2) m
+        return grid[best_table_rows(probs, table, scale, offset)].reshape(*output.shape[:-1], 2)  # (..., 2) m
 
     def to(self, device: str | torch.device) -> PlaceCellTarget:
         super().to(device)
