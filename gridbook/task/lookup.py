@@ -82,7 +82,8 @@ def _screened(probs: torch.Tensor, table: torch.Tensor, centred: torch.Tensor, n
     mean_p = probs.mean(-1, keepdim=True)  # (n, 1)
     q = probs - mean_p  # (n, Np)
     approx = q.to(torch.bfloat16) @ centred.T  # (n, G) bf16 q . d
-    error = scale * SCREEN_ERROR * norm * q.norm(dim=-1)  # (n,) bound on the bf16 part's error, times scale
+    # (n,) bound on the bf16 part's error, times scale, plus q's own float32 rounding (~2^-24 |p| per cell)
+    error = scale * norm * (SCREEN_ERROR * q.norm(dim=-1) + _FLOAT32_ERROR * probs.norm(dim=-1))
     # the rest of the score, scale Np mean(p) mean(t_g) - offset_g: in float32, or, without an offset, bounded and
     # added to the error (centred templates: a rounding residue of ~1e-9)
     rest_bound = scale * probs.shape[1] * float(mean_p.abs().max()) * float(means.abs().max())
