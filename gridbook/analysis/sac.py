@@ -8,7 +8,11 @@ The SAC of an n_y x n_x map at lag (dy, dx) is the Pearson correlation between t
 Every sum the Pearson correlation needs at every lag (overlap count, sums and sums of squares of both parts, cross
 sum) is a cross-correlation of the NaN-masked map, its square and the visited mask, so all lags of all units come
 from seven batched FFTs. Values equal the per-lag computation (tests/reference_scores.py) to ~1e-10, and to ~1e-6 at
-the far corner lags where a few overlapping bins barely vary (FFT round-off is relative to the whole map).
+the far corner lags where a few overlapping bins barely vary (FFT round-off is relative to the whole map). When the
+maps share their visited bins and every bin is visited (a run's maps from a long evaluation), each lag's overlap is
+a rectangle: the overlap counts are exact products, part a's sums and sums of squares are ``rows @ map @ cols.T``
+with 0/1 matrices, and only the cross sum needs an FFT (one forward and one inverse transform a map; closer to the
+per-lag computation, ~1e-7 at the far lags).
 
 Lags where the correlation is undefined are set to 0, not NaN: fewer than ``min_overlap`` overlapping visited bins,
 or an overlapping part whose variance is at most 1e-10 times the variance of the whole map (constant to within
