@@ -5,8 +5,9 @@ Lookup decoding (:meth:`~gridbook.task.targets.PlaceCellTarget.decode_lookup`,
 row g with the largest score ``s_g = scale * p . t_g - offset_g``. Over the 12,321 rows of the 2 cm table that is a
 (N, Np) x (Np, G) product, ~25 GFLOP per 4,000 outputs: :func:`full_table_rows`.
 
-:func:`best_table_rows` gives the same argmax at a fraction of the cost. With p and t_g centred over cells
-(``q = p - mean(p)``, ``d_g = t_g - mean(t_g)``), ``p . t_g = q . d_g + Np mean(p) mean(t_g)``, so
+:class:`ScreenedSearch` (:func:`best_table_rows` for one call) gives the same argmax at a fraction of the cost. With
+p and t_g centred over cells (``q = p - mean(p)``, ``d_g = t_g - mean(t_g)``), ``p . t_g = q . d_g + Np mean(p)
+mean(t_g)``, so
 
 1. every ``q . d_g`` in bfloat16 (operands rounded to 8 significant bits, products summed in float32, the result
    rounded to bfloat16), then the rest of the score in float32: ``s~_g``, off from ``s_g`` by at most
@@ -30,7 +31,7 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["LOOKUP_CHUNK", "MAX_CANDIDATES", "SCREEN_ERROR", "best_table_rows", "full_table_rows"]
+__all__ = ["LOOKUP_CHUNK", "MAX_CANDIDATES", "SCREEN_ERROR", "ScreenedSearch", "best_table_rows", "full_table_rows"]
 
 LOOKUP_CHUNK = 1 << 22  # max (outputs x table rows) scores held at once
 SCREEN_ERROR = 4 * 2.0**-8  # bound on |bf16 q.d - q.d| / (|q|_2 |d|_2): 3 roundings of 2^-8, plus margin
@@ -47,25 +48,69 @@ def full_table_rows(probs: torch.Tensor, table: torch.Tensor, scale: float = 1.0
     return torch.cat(best) if best else torch.zeros(0, dtype=torch.long, device=table.device)
 
 
+class ScreenedSearch:
+    """The screened search (module docstring) for one table and score ``scale * p . t_g - offset_g``, prepared once:
+    the rows' means, the centred rows in bfloat16 and their largest norm. ``search(probs)`` (N, Np) -> (N,) long,
+    the rows :func:`full_table_rows` gives. table (G, Np), offset (G,) or None, scale > 0."""
+
+    def __init__(self, table: torch.Tensor, scale: float = 1.0, offset: torch.Tensor | None = None) -> None:
+        if not scale > 0:
+            raise ValueError(f"scale={scale!r} is invalid; allowed values: a number > 0")
+        self.table, self.scale, self.offset = table, float(scale), offset
+        self.means = table.mean(-1)  # (G,)
+        self.centred = (table - self.means[:, None]).to(torch.bfloat16)  # (G, Np) d_g
+        self.norm = float(self.centred.float().norm(dim=-1).max()) if table.numel() else 0.0
+
+    def __call__(self, probs: torch.Tensor) -> torch.Tensor:
+        table, scale, offset = self.table, self.scale, self.offset
+        if not probs.shape[0] or not table.shape[0]:
+            return full_table_rows(probs, table, scale, offset)
+        chunk = max(1, LOOKUP_CHUNK // table.shape[0])
+        best, screening = [], True
+        for part in probs.split(chunk):
+            rows = self._screened(part) if screening else None
+            if rows is None:  # too many candidates: this chunk and the rest of these outputs (one network's) in full
+                screening = False
+                rows = torch.argmax(_scores(part, table, scale, offset), dim=-1)
+            best.append(rows)
+        return torch.cat(best)
+
+    def _screened(self, probs: torch.Tensor) -> torch.Tensor | None:
+        """The screened search of one chunk, or None when its outputs average more than MAX_CANDIDATES candidates."""
+        table, scale, offset, means = self.table, self.scale, self.offset, self.means
+        n_rows, n_table = probs.shape[0], table.shape[0]
+        mean_p = probs.mean(-1, keepdim=True)  # (n, 1)
+        q = probs - mean_p  # (n, Np)
+        approx = q.to(torch.bfloat16) @ self.centred.T  # (n, G) bf16 q . d
+        # (n,) bound on the bf16 part's error, times scale, plus q's own float32 rounding (~2^-24 |p| per cell)
+        error = scale * self.norm * (SCREEN_ERROR * q.norm(dim=-1) + _FLOAT32_ERROR * probs.norm(dim=-1))
+        # the rest of the score, scale Np mean(p) mean(t_g) - offset_g: in float32, or, without an offset, bounded
+        # and added to the error (centred templates: a rounding residue of ~1e-9)
+        if offset is not None:
+            rest = (scale * probs.shape[1] * mean_p * means).sub_(offset)  # (n, G)
+            error = error + _FLOAT32_ERROR * float(rest.abs().max())
+            approx = rest.add_(approx, alpha=scale)
+        else:
+            error = error + scale * probs.shape[1] * float(mean_p.abs().max()) * float(means.abs().max())
+            approx = approx if scale == 1.0 else approx.float().mul_(scale)
+        floor = approx.amax(-1).float() - 2 * error  # (n,) below this no row can be the best
+        rows, cols = torch.nonzero(approx >= floor[:, None], as_tuple=True)  # (C,) each: the candidates
+        if rows.numel() > MAX_CANDIDATES * n_rows:
+            return None
+        exact = (probs[rows] * table[cols]).sum(-1) * scale  # (C,) float32
+        if offset is not None:
+            exact -= offset[cols]
+        top = torch.full((n_rows,), -torch.inf, device=probs.device).scatter_reduce_(0, rows, exact, "amax")
+        winner = torch.where(exact == top[rows], cols, n_table)  # (C,): the row's best, else past the end
+        first = torch.full((n_rows,), n_table, device=probs.device, dtype=torch.long)
+        return first.scatter_reduce_(0, rows, winner, "amin")  # (n,) the first best row, as argmax picks
+
+
 def best_table_rows(probs: torch.Tensor, table: torch.Tensor, scale: float = 1.0,
                     offset: torch.Tensor | None = None) -> torch.Tensor:
-    """:func:`full_table_rows` by the screened search (module docstring): the same rows. scale must be > 0."""
-    if not scale > 0:
-        raise ValueError(f"scale={scale!r} is invalid; allowed values: a number > 0")
-    if not probs.shape[0] or not table.shape[0]:
-        return full_table_rows(probs, table, scale, offset)
-    means = table.mean(-1)  # (G,)
-    centred = (table - means[:, None]).to(torch.bfloat16)  # (G, Np) d_g
-    norm = float(centred.float().norm(dim=-1).max()) if table.numel() else 0.0
-    chunk = max(1, LOOKUP_CHUNK // max(1, table.shape[0]))
-    best, screening = [], True
-    for part in probs.split(chunk):
-        rows = _screened(part, table, centred, norm, means, scale, offset) if screening else None
-        if rows is None:  # too many candidates: this chunk and the rest of these outputs (one network's) in full
-            screening = False
-            rows = torch.argmax(_scores(part, table, scale, offset), dim=-1)
-        best.append(rows)
-    return torch.cat(best) if best else torch.zeros(0, dtype=torch.long, device=table.device)
+    """:func:`full_table_rows` by the screened search (module docstring): the same rows. For repeated searches of one
+    table, keep a :class:`ScreenedSearch`."""
+    return ScreenedSearch(table, scale, offset)(probs)
 
 
 def _scores(probs: torch.Tensor, table: torch.Tensor, scale: float, offset: torch.Tensor | None) -> torch.Tensor:
@@ -73,35 +118,3 @@ def _scores(probs: torch.Tensor, table: torch.Tensor, scale: float, offset: torc
     if scale != 1.0:
         scores.mul_(scale)
     return scores if offset is None else scores.sub_(offset)
-
-
-def _screened(probs: torch.Tensor, table: torch.Tensor, centred: torch.Tensor, norm: float, means: torch.Tensor,
-              scale: float, offset: torch.Tensor | None) -> torch.Tensor | None:
-    """The screened search of one chunk, or None when its outputs average more than MAX_CANDIDATES candidates."""
-    n_rows, n_table = probs.shape[0], table.shape[0]
-    mean_p = probs.mean(-1, keepdim=True)  # (n, 1)
-    q = probs - mean_p  # (n, Np)
-    approx = q.to(torch.bfloat16) @ centred.T  # (n, G) bf16 q . d
-    # (n,) bound on the bf16 part's error, times scale, plus q's own float32 rounding (~2^-24 |p| per cell)
-    error = scale * norm * (SCREEN_ERROR * q.norm(dim=-1) + _FLOAT32_ERROR * probs.norm(dim=-1))
-    # the rest of the score, scale Np mean(p) mean(t_g) - offset_g: in float32, or, without an offset, bounded and
-    # added to the error (centred templates: a rounding residue of ~1e-9)
-    rest_bound = scale * probs.shape[1] * float(mean_p.abs().max()) * float(means.abs().max())
-    if offset is not None:
-        rest = (scale * probs.shape[1] * mean_p * means).sub_(offset)  # (n, G)
-        error = error + _FLOAT32_ERROR * float(rest.abs().max())
-        approx = rest.add_(approx, alpha=scale)
-    else:
-        error = error + rest_bound
-        approx = approx if scale == 1.0 else approx.float().mul_(scale)
-    floor = approx.amax(-1).float() - 2 * error  # (n,) below this no row can be the best
-    rows, cols = torch.nonzero(approx >= floor[:, None], as_tuple=True)  # (C,) each: the candidates
-    if rows.numel() > MAX_CANDIDATES * n_rows:
-        return None
-    exact = (probs[rows] * table[cols]).sum(-1) * scale  # (C,) float32
-    if offset is not None:
-        exact -= offset[cols]
-    top = torch.full((n_rows,), -torch.inf, device=probs.device).scatter_reduce_(0, rows, exact, "amax")
-    winner = torch.where(exact == top[rows], cols, n_table)  # (C,): the row's best, else past the end
-    first = torch.full((n_rows,), n_table, device=probs.device, dtype=torch.long)
-    return first.scatter_reduce_(0, rows, winner, "amin")  # (n,) the first best row, as argmax picks

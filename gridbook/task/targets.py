@@ -29,7 +29,7 @@ from gridbook.errors import ConfigError, check_choice, check_int, check_positive
 from gridbook.paper import BOX_M, DECODE_TOP_K, SURROUND_SCALE
 from gridbook.task.affine_targets import CartesianTarget, HighDimCartesianTarget, HighDimPolarTarget
 from gridbook.task.encoder import TargetEncoder, as_positions
-from gridbook.task.lookup import best_table_rows
+from gridbook.task.lookup import ScreenedSearch
 
 __all__ = ["CartesianTarget", "DifferenceOfGaussians", "DifferenceOfSoftmaxes", "GaussianPlaceCells",
            "HighDimCartesianTarget", "HighDimPolarTarget", "PlaceCellTarget", "SoftmaxOfDifferences", "TargetEncoder",
@@ -130,6 +130,7 @@ class PlaceCellTarget(TargetEncoder):
                                                else "top_k")
         self._lookup: tuple[torch.Tensor, torch.Tensor] | None = None
         self._templates: tuple[torch.Tensor, torch.Tensor] | None = None
+        self._searches: dict[str, tuple[torch.Tensor, ScreenedSearch]] = {}  # decoder -> (grid, its search)
 
     # -- subclasses define the code from nearest-field squared distances, written into ``out`` when given
     def _code(self, d2: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
@@ -237,28 +238,34 @@ class PlaceCellTarget(TargetEncoder):
         flatter or sharper than the code (a network's softmax at another temperature) decodes where its pattern over
         cells matches, where the nearest code in Euclidean distance (:meth:`decode_lookup`) is pulled towards codes
         of that flatness. (..., Np) -> (..., 2) m; floor on the exact code < 2 cm (the 2 cm grid)."""
-        grid, templates = self.correlation_table()  # (G, 2), (G, Np)
         # a template sums to 0 over cells, so probs . template is the centred probs' dot product; dividing by the
         # centred probs' norm (one number per row) would not change the row's argmax
-        return self._best_grid_point(output, grid, templates)
+        return self._best_grid_point(output, "correlation")
 
     def decode_lookup(self, output: torch.Tensor) -> torch.Tensor:
         """Nearest code in the lookup table (Euclidean, on ``softmax(output)``). (..., Np) -> (..., 2) m."""
-        grid, codes = self.lookup_table()  # (G, 2), (G, Np)
-        code_norm2 = codes.square().sum(-1)  # (G,)
-        # -|p - c|^2 up to |p|^2, which is the same for every grid point
-        return self._best_grid_point(output, grid, codes, scale=2.0, offset=code_norm2)
+        return self._best_grid_point(output, "nearest")
 
-    def _best_grid_point(self, output: torch.Tensor, grid: torch.Tensor, table: torch.Tensor, scale: float = 1.0,
-                         offset: torch.Tensor | None = None) -> torch.Tensor:
-        """The grid point of the largest ``scale * softmax(output) @ table.T - offset`` for each output (the exact
-        screened search of :func:`~gridbook.task.lookup.best_table_rows`). (..., Np) -> (..., 2) m."""
+    def _best_grid_point(self, output: torch.Tensor, decoder: str) -> torch.Tensor:
+        """The grid point of the best score of ``decoder`` ("nearest" or "correlation") for each output's softmax,
+        by the exact screened search (:class:`~gridbook.task.lookup.ScreenedSearch`, built once per decoder).
+        (..., Np) -> (..., 2) m."""
+        if decoder not in self._searches:
+            if decoder == "correlation":
+                grid, templates = self.correlation_table()  # (G, 2), (G, Np)
+                search = ScreenedSearch(templates)
+            else:  # -|p - c|^2 up to |p|^2, which is the same for every grid point
+                grid, codes = self.lookup_table()  # (G, 2), (G, Np)
+                search = ScreenedSearch(codes, scale=2.0, offset=codes.square().sum(-1))
+            self._searches[decoder] = (grid, search)
+        grid, search = self._searches[decoder]
         probs = torch.softmax(output.float(), dim=-1).reshape(-1, self.n_outputs)  # (N, Np)
-        return grid[best_table_rows(probs, table, scale, offset)].reshape(*output.shape[:-1], 2)  # (..., 2) m
+        return grid[search(probs)].reshape(*output.shape[:-1], 2)  # (..., 2) m
 
     def to(self, device: str | torch.device) -> PlaceCellTarget:
         super().to(device)
         self._lookup = self._templates = None
+        self._searches = {}
         return self
 
     def __repr__(self) -> str:

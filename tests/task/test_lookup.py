@@ -58,8 +58,8 @@ def test_the_full_product_serves_outputs_with_too_many_candidates(monkeypatch):
     calls = []
     monkeypatch.setattr(lookup, "LOOKUP_CHUNK", 200 * templates.shape[0])  # chunks of 200 outputs
     monkeypatch.setattr(lookup, "MAX_CANDIDATES", 0)  # every screen has too many candidates
-    original = lookup._screened
-    monkeypatch.setattr(lookup, "_screened", lambda *args: calls.append(1) or original(*args))
+    original = lookup.ScreenedSearch._screened
+    monkeypatch.setattr(lookup.ScreenedSearch, "_screened", lambda *args: calls.append(1) or original(*args))
     assert torch.equal(best_table_rows(probs, templates), (probs @ templates.T).argmax(-1))
     assert len(calls) == 1  # after the first chunk falls back, the later chunks skip the screen
 
