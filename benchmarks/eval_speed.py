@@ -94,7 +94,7 @@ def main() -> None:
     with cpu_speedups(torch.device("cpu")):
         target.decode_lookup(outputs[:10])  # builds the table
         _, lookup = timed(target.decode_lookup, outputs)
-        grid, codes = target.lookup_table()
+        _, codes = target.lookup_table()
         _, lookup_full = timed(full_table_rows, torch.softmax(outputs, -1), codes, 2.0, codes.square().sum(-1))
     print(f"| lookup decoding of 4,000 true-DoG outputs | {lookup:.3f} s screened, {lookup_full:.3f} s by the full "
           "product (goal: at most 0.05 s) |")

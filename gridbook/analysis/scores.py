@@ -226,12 +226,10 @@ def grid_scores_from_sacs(sacs, device=None, dtype: torch.dtype = torch.float64,
     c = dict(zip(angles, corr.double().cpu().numpy(), strict=True))  # angle -> (10, U)
     s60_mean = (c[60] + c[120]) / 2 - (c[30] + c[90] + c[150]) / 3  # (10, U)
     s60_min_max = np.minimum(c[60], c[120]) - np.maximum(c[30], np.maximum(c[90], c[150]))
-    best = [np.argmax(s, axis=0) for s in (s60_mean, s60_min_max)]
-    pick = [np.take_along_axis(s, b[None], axis=0)[0] for s, b in zip((s60_mean, s60_min_max), best, strict=True)]
-    if score90:
-        s90 = c[90] - (c[45] + c[135]) / 2
-        best_90 = np.argmax(s90, axis=0)
-        pick_90 = np.take_along_axis(s90, best_90[None], axis=0)[0]
-    else:
-        best_90, pick_90 = np.full(units, -1), np.full(units, np.nan)
-    return GridScores(pick[0], pick[1], pick_90, best[0], best[1], best_90)
+    forms = (s60_mean, s60_min_max, *([c[90] - (c[45] + c[135]) / 2] if score90 else []))  # (10, U) each
+    best = [np.argmax(s, axis=0) for s in forms]
+    pick = [np.take_along_axis(s, b[None], axis=0)[0] for s, b in zip(forms, best, strict=True)]
+    if not score90:  # no square score without its rotations
+        best.append(np.full(units, -1))
+        pick.append(np.full(units, np.nan))
+    return GridScores(pick[0], pick[1], pick[2], best[0], best[1], best[2])

@@ -66,12 +66,12 @@ class ScreenedSearch:
         if not probs.shape[0] or not table.shape[0]:
             return full_table_rows(probs, table, scale, offset)
         chunk = max(1, LOOKUP_CHUNK // table.shape[0])
-        best, screening = [], True
-        for part in probs.split(chunk):
-            rows = self._screened(part) if screening else None
+        best = []
+        for start in range(0, probs.shape[0], chunk):
+            rows = self._screened(probs[start : start + chunk])
             if rows is None:  # too many candidates: this chunk and the rest of these outputs (one network's) in full
-                screening = False
-                rows = torch.argmax(_scores(part, table, scale, offset), dim=-1)
+                best.append(full_table_rows(probs[start:], table, scale, offset))
+                break
             best.append(rows)
         return torch.cat(best)
 
