@@ -11,110 +11,85 @@ The public API, by layer (each layer imports only from the ones before it; see `
 * :mod:`gridbook.book`: the book's chapters, scorecard and figures (``book`` and ``plotting`` below).
 
 The chapters import only the names listed in ``__all__``.
+
+The package face is lazy (PEP 562): ``import gridbook`` loads nothing but this table, and ``gridbook.NAME`` imports
+the one module that defines NAME on first use. So ``import gridbook.nets`` loads only the layers below the networks
+(no pandas, matplotlib, dask or the book), as on a GPU machine that has only torch and the scientific stack.
 """
 
-from gridbook import book, paper
-from gridbook.analysis.null import (
-    NULL_PERCENTILE,
-    ShuffledMapAccumulator,
-    ShuffleNull,
-    draw_shifts,
-    draw_units,
-    grid_like,
-    null_summary,
-    shuffle_null,
-)
-from gridbook.analysis.periods import (
-    GridProperties,
-    PeriodTrend,
-    grid_properties,
-    main_period_mode,
-    mode_ratios,
-    period_modes,
-    period_trend,
-)
-from gridbook.analysis.pipeline import NetworkAnalysis, analyse_network, analyse_ratemaps, evaluate_ratemaps
-from gridbook.analysis.predictivity import (
-    PredictivityResult,
-    SimulatedPopulation,
-    neural_predictivity,
-    participation_ratio,
-    random_feature_maps,
-    simulate_mec_population,
-)
-from gridbook.analysis.ratemaps import RateMapAccumulator, RateMaps, bin_centres, compute_ratemaps, gaussian_smooth_nan
-from gridbook.analysis.scores import GridScores, grid_scores, ring_masks, rotate_sac, spatial_autocorrelogram
-from gridbook.analysis.synthetic import HEXAGONAL, SQUARE, lattice_map, smooth_random_fields
-from gridbook.analysis.theory import (
-    dog_fourier_1d,
-    dog_fourier_2d,
-    fourier_power,
-    nonnegative_pattern,
-    optimal_wavenumber,
-    pattern_forms,
-    place_cell_covariance,
-    place_cell_peak_wavenumber,
-    predicted_grid_period,
-    radial_average,
-)
-from gridbook.book import plotting
-from gridbook.config import (
-    N_SHUFFLES,
-    PROFILE_DEVIATIONS,
-    PROFILES,
-    AnalysisConfig,
-    ModelConfig,
-    RunConfig,
-    TargetConfig,
-    TaskConfig,
-    TrainConfig,
-    profile_config,
-)
-from gridbook.errors import ChapterError, ConfigError, CorruptRunError, UserError
-from gridbook.files import gridbook_version
-from gridbook.nets.checkpoints import TrainResult, load_checkpoint, save_checkpoint
-from gridbook.nets.evaluate import evaluate_networks
-from gridbook.nets.models import BatchedRecurrentNetworks, weight_count
-from gridbook.nets.trainer import train_networks
-from gridbook.runs.load import load_network, load_results, load_run, load_units, write_results_table
-from gridbook.runs.spec import expand_spec, spec_run_ids
-from gridbook.runs.store import RunRecord, RunStore
-from gridbook.runs.sweep import SweepSummary, run_sweep
-from gridbook.task.code_table import CodeTable, table_error
-from gridbook.task.targets import (
-    CartesianTarget,
-    DifferenceOfGaussians,
-    DifferenceOfSoftmaxes,
-    GaussianPlaceCells,
-    HighDimCartesianTarget,
-    HighDimPolarTarget,
-    PlaceCellTarget,
-    SoftmaxOfDifferences,
-    TargetEncoder,
-    make_target,
-    surround_sigma,
-)
-from gridbook.task.trajectories import Trajectories, sample_trajectories
+from __future__ import annotations
 
-__version__ = gridbook_version()
+import importlib
+from typing import Any
 
-__all__ = [
-    "PROFILES", "PROFILE_DEVIATIONS", "AnalysisConfig", "ModelConfig", "RunConfig", "TargetConfig", "TaskConfig",
-    "TrainConfig", "profile_config", "paper", "ChapterError", "ConfigError", "CorruptRunError", "UserError",
-    "Trajectories", "sample_trajectories", "TargetEncoder", "PlaceCellTarget", "CartesianTarget",
-    "HighDimCartesianTarget", "HighDimPolarTarget", "GaussianPlaceCells", "DifferenceOfSoftmaxes",
-    "DifferenceOfGaussians", "SoftmaxOfDifferences", "make_target", "surround_sigma", "CodeTable", "table_error",
-    "BatchedRecurrentNetworks", "weight_count", "TrainResult", "train_networks", "evaluate_networks",
-    "save_checkpoint", "load_checkpoint", "RateMaps", "RateMapAccumulator", "bin_centres", "compute_ratemaps",
-    "gaussian_smooth_nan", "GridScores", "grid_scores", "ring_masks", "rotate_sac", "spatial_autocorrelogram",
-    "GridProperties", "PeriodTrend", "grid_properties", "main_period_mode", "mode_ratios", "period_modes",
-    "period_trend", "HEXAGONAL", "SQUARE", "lattice_map", "smooth_random_fields", "NetworkAnalysis",
-    "analyse_network", "analyse_ratemaps", "ShuffleNull", "ShuffledMapAccumulator", "draw_shifts", "draw_units",
-    "shuffle_null", "grid_like", "null_summary", "N_SHUFFLES", "NULL_PERCENTILE", "evaluate_ratemaps",
-    "dog_fourier_1d", "dog_fourier_2d", "fourier_power", "nonnegative_pattern", "optimal_wavenumber",
-    "pattern_forms", "place_cell_covariance", "place_cell_peak_wavenumber", "predicted_grid_period",
-    "radial_average", "PredictivityResult", "SimulatedPopulation", "neural_predictivity", "participation_ratio",
-    "random_feature_maps", "simulate_mec_population", "RunStore", "RunRecord", "load_results", "load_units",
-    "load_run", "load_network", "write_results_table", "expand_spec", "spec_run_ids", "SweepSummary", "run_sweep",
-    "book", "plotting",
-]
+# the public names, by the module that defines them (the chapters import only these)
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "gridbook.analysis.null": (
+        "NULL_PERCENTILE", "ShuffledMapAccumulator", "ShuffleNull", "draw_shifts", "draw_units", "grid_like",
+        "null_summary", "shuffle_null",
+    ),
+    "gridbook.analysis.periods": (
+        "GridProperties", "PeriodTrend", "grid_properties", "main_period_mode", "mode_ratios", "period_modes",
+        "period_trend",
+    ),
+    "gridbook.analysis.pipeline": ("NetworkAnalysis", "analyse_network", "analyse_ratemaps", "evaluate_ratemaps",),
+    "gridbook.analysis.predictivity": (
+        "PredictivityResult", "SimulatedPopulation", "neural_predictivity", "participation_ratio",
+        "random_feature_maps", "simulate_mec_population",
+    ),
+    "gridbook.analysis.ratemaps": (
+        "RateMapAccumulator", "RateMaps", "bin_centres", "compute_ratemaps", "gaussian_smooth_nan",
+    ),
+    "gridbook.analysis.scores": ("GridScores", "grid_scores", "ring_masks", "rotate_sac", "spatial_autocorrelogram",),
+    "gridbook.analysis.synthetic": ("HEXAGONAL", "SQUARE", "lattice_map", "smooth_random_fields",),
+    "gridbook.analysis.theory": (
+        "dog_fourier_1d", "dog_fourier_2d", "fourier_power", "nonnegative_pattern", "optimal_wavenumber",
+        "pattern_forms", "place_cell_covariance", "place_cell_peak_wavenumber", "predicted_grid_period",
+        "radial_average",
+    ),
+    "gridbook.book": ("plotting",),
+    "gridbook.config": (
+        "N_SHUFFLES", "PROFILE_DEVIATIONS", "PROFILES", "AnalysisConfig", "ModelConfig", "RunConfig", "TargetConfig",
+        "TaskConfig", "TrainConfig", "profile_config",
+    ),
+    "gridbook.errors": ("ChapterError", "ConfigError", "CorruptRunError", "UserError",),
+    "gridbook.files": ("gridbook_version",),
+    "gridbook.nets.checkpoints": ("TrainResult", "load_checkpoint", "save_checkpoint",),
+    "gridbook.nets.evaluate": ("evaluate_networks",),
+    "gridbook.nets.models": ("BatchedRecurrentNetworks", "weight_count",),
+    "gridbook.nets.trainer": ("train_networks",),
+    "gridbook.runs.load": ("load_network", "load_results", "load_run", "load_units", "write_results_table",),
+    "gridbook.runs.spec": ("expand_spec", "spec_run_ids",),
+    "gridbook.runs.store": ("RunRecord", "RunStore",),
+    "gridbook.runs.sweep": ("SweepSummary", "run_sweep",),
+    "gridbook.task.code_table": ("CodeTable", "table_error",),
+    "gridbook.task.targets": (
+        "CartesianTarget", "DifferenceOfGaussians", "DifferenceOfSoftmaxes", "GaussianPlaceCells",
+        "HighDimCartesianTarget", "HighDimPolarTarget", "PlaceCellTarget", "SoftmaxOfDifferences", "TargetEncoder",
+        "make_target", "surround_sigma",
+    ),
+    "gridbook.task.trajectories": ("Trajectories", "sample_trajectories",),
+}
+_SUBMODULES = ("book", "paper",)  # subpackages and modules reached as gridbook.NAME
+_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
+
+__all__ = [*_SUBMODULES, *_WHERE]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        value = getattr(importlib.import_module(_WHERE[name]), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f"{__name__}.{name}")
+    elif name == "__version__":
+        from gridbook.files import gridbook_version
+
+        value = gridbook_version()
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value  # the next access skips this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__, "__version__"})
