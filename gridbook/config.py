@@ -43,6 +43,7 @@ OPTIMIZERS = ("adam", "rmsprop", "sgd", "adagrad")
 PROFILES = ("smoke", "quick", "paper")
 DEFAULT_PROFILE = "quick"  # the profile of `make book`, of `gridbook book` and of a spec that names none
 PRECISIONS = ("float32", "bfloat16")  # TrainConfig.precision: the dtype of the matrix products' operands
+STREAMS = ("generator", "counter")  # TrainConfig.streams: where training walks and dropout masks draw from
 
 
 # Bump when the *value* of any field's default changes: run ids hash only non-default fields (``RunConfig.run_id``).
@@ -129,6 +130,10 @@ class TrainConfig:
     # m; > 0: training reads place-cell codes from a table of this spacing by bilinear interpolation (a CPU speed-up,
     # gridbook.task.code_table); 0: the exact code at every position, as the paper computes it
     code_table: float = 0.0
+    # random streams of training walks and dropout masks: "generator" (a CPU torch.Generator per network, drawn
+    # network by network; the paper has its own) or "counter" (a counter-based hash drawn on the device for all
+    # networks at once, gridbook.task.streams; the gpu profile). Both are deterministic per seed; they differ.
+    streams: str = "generator"
 
 
 @dataclass(frozen=True)
@@ -212,6 +217,7 @@ class RunConfig:
         check_int("seed", o.seed, 0)
         check_choice("precision", o.precision, PRECISIONS)
         check_positive("code_table", o.code_table, strict=False)
+        check_choice("streams", o.streams, STREAMS)
         check_int("n_bins", a.n_bins, 4)
         check_int("eval_batches", a.eval_batches, 1)
         check_choice("score_form", a.score_form, SCORE_FORMS)
@@ -263,11 +269,11 @@ class RunConfig:
     def shape_key(self) -> tuple:
         """Runs with equal shape keys can train together as one batched K-network job (``gridbook.nets.trainer``): same
         loss family and target code size, arch, width, activation, sequence, batch, optimizer, step count and matmul
-        precision.
+        precision and random streams.
         Everything else (target kind and parameters, seed, lr, weight decay, clipping, dropout, init) may differ."""
         t, g, m, o = self.task, self.target, self.model, self.train
         return (g.loss_kind, g.code_size, m.arch, m.n_hidden, m.activation, t.seq_len, t.batch_size, o.optimizer,
-                o.n_steps, o.precision)
+                o.n_steps, o.precision, o.streams)
 
     def to_yaml(self) -> str:
         import yaml

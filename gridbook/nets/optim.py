@@ -27,27 +27,30 @@ OPTIMIZER_DEFAULTS = {"adam": {"betas": (0.9, 0.999), "eps": 1e-8}, "rmsprop": {
 class SoftCrossEntropy(torch.autograd.Function):
     """Per-network mean softmax cross-entropy ``-(code * log_softmax(logits)).sum(-1).mean()`` with a fused backward.
 
-    logits, code (K, R, P) -> (K,). Computed as ``mean(sum(code) logsumexp(logits)) - sum(code * logits) / R``, one
-    network at a time (so its rows stay in cache), from one fused softmax; when a gradient is needed, the forward
-    pass also forms it, ``(softmax(logits) sum(code) - code) / R``, in the softmax buffer, and the backward pass
-    only scales it.
+    logits, code (K, R, P) -> (K,). Computed as ``mean(sum(code) logsumexp(logits)) - sum(code * logits) / R`` from
+    one fused softmax; when a gradient is needed, the forward pass also forms it, ``(softmax(logits) sum(code) -
+    code) / R``, in the softmax buffer, and the backward pass only scales it. ``per_network`` (default: on a CPU)
+    runs one network at a time, so its rows stay in cache; elsewhere (a GPU) all networks go in one pass, where K
+    passes would cost K times the kernel launches.
     """
 
     @staticmethod
-    def forward(ctx, logits, code):  # noqa: D102
+    def forward(ctx, logits, code, per_network=None):  # noqa: D102
         n_net, n_rows, _ = logits.shape
+        per_network = logits.device.type == "cpu" if per_network is None else per_network
         losses = logits.new_empty(n_net)  # (K,)
         probs = torch.empty_like(logits)  # (K, R, P), becomes dloss_k / dlogits
-        for k in range(n_net):
-            z, y, prob = logits[k], code[k], probs[k]  # (R, P)
+        for z, y, prob, loss in zip(*((logits, code, probs, losses) if per_network else
+                                      ([logits], [code], [probs], [losses])), strict=True):  # (R, P) or (K, R, P)
             torch.ops.aten._softmax.out(z, -1, False, out=prob)
-            peak = prob.amax(-1)  # (R,) the largest probability, 1 / sum exp(z - top)
-            top = z.amax(-1)  # (R,) the largest logit (reductions without indices: ~4x faster than max + gather)
-            log_total = -peak.log()  # (R,) log sum exp(z - top)
-            code_sum = y.sum(-1)  # (R,)
-            losses[k] = (torch.dot(code_sum, top + log_total) - torch.dot(y.reshape(-1), z.reshape(-1))) / n_rows
+            peak = prob.amax(-1)  # (..., R) the largest probability, 1 / sum exp(z - top)
+            top = z.amax(-1)  # (..., R) the largest logit (reductions without indices: ~4x faster than max + gather)
+            log_total = -peak.log()  # (..., R) log sum exp(z - top)
+            code_sum = y.sum(-1)  # (..., R)
+            cross = (y * z).sum((-2, -1)) if not per_network else torch.dot(y.reshape(-1), z.reshape(-1))
+            loss.copy_(((code_sum * (top + log_total)).sum(-1) - cross) / n_rows)
             if ctx.needs_input_grad[0]:
-                prob.mul_((code_sum / n_rows)[:, None]).sub_(y, alpha=1 / n_rows)
+                prob.mul_((code_sum / n_rows)[..., None]).sub_(y, alpha=1 / n_rows)
         if ctx.needs_input_grad[0]:
             ctx.save_for_backward(probs)
         return losses
@@ -58,7 +61,7 @@ class SoftCrossEntropy(torch.autograd.Function):
         (grad,) = ctx.saved_tensors  # (K, R, P) dloss_k / dlogits
         if not bool((grad_loss == 1).all()):
             grad.mul_(grad_loss[:, None, None])
-        return grad, None
+        return grad, None, None
 
 
 def network_losses(targets: Sequence[TargetEncoder], output: torch.Tensor, code: torch.Tensor) -> torch.Tensor:

@@ -46,6 +46,8 @@ from gridbook.nets.devices import cpu_speedups, pick_device
 from gridbook.nets.models import BatchedRecurrentNetworks, network_generator
 from gridbook.nets.optim import BatchedOptimizer, network_losses, scheduled_lr
 from gridbook.task.code_table import training_code
+from gridbook.task.stacked import StackedCodes
+from gridbook.task.streams import StreamKeys, counter_walks, uniform_draws
 from gridbook.task.targets import make_target
 from gridbook.task.trajectories import Trajectories, sample_trajectory_batches
 
@@ -115,6 +117,15 @@ class Trainer:
             self.walk_states = [gen.get_state() for gen in self.traj_gens]  # trajectory generators at chunk start
         # what each network's training codes are read from: its target, or a table of it (TrainConfig.code_table)
         self.code_sources = [training_code(t, c.train.code_table) for t, c in zip(self.targets, configs, strict=True)]
+        self.codes = StackedCodes(self.code_sources)  # every network's codes at once (place-cell kinds stacked)
+        self.counter = first.train.streams == "counter"  # walks and dropout from counter streams on the device
+        if self.counter:
+            seeds = [c.train.seed for c in configs]
+            self.dropout_keys = StreamKeys(seeds, "dropout", device)
+            self.walk_keys: dict[str, tuple[torch.Tensor, StreamKeys]] = {}  # per task: members, their keys
+            for task, members in self.task_groups().items():
+                self.walk_keys[task] = (torch.tensor(members, device=device),
+                                        StreamKeys([seeds[k] for k in members], "trajectories", device))
         self.params = list(self.networks.parameters())
         self.optimizer = BatchedOptimizer(first.train.optimizer, self.params)
         if resume is not None and resume.optimizer_state:
@@ -125,9 +136,18 @@ class Trainer:
         clip = [c.train.grad_clip for c in configs]
         self.clip = torch.tensor(clip, device=device) if any(clip) else None  # (K,)
 
+    def task_groups(self) -> dict[str, list[int]]:
+        """The networks of each distinct task (walks of one task are simulated together)."""
+        groups: dict[str, list[int]] = {}
+        for k, config in enumerate(self.configs):
+            groups.setdefault(repr(config.task), []).append(k)
+        return groups
+
     def batch(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """velocity (K, T, B, 2), position (K, T, B, 2) m, codes (K, T + 1, B, Np) (code 0 = start position)."""
         k_net, n_t, n_b = self.n_net, self.seq_len, self.batch_size
+        if self.counter:
+            return self.counter_batch()
         velocity = torch.empty(k_net, n_t, n_b, 2, device=self.device)
         position = torch.empty(k_net, n_t, n_b, 2, device=self.device)
         if self.walks_used == len(self.walks[0]):
@@ -137,22 +157,49 @@ class Trainer:
         if k_net == 1:  # one network (a CPU job): its codes as encoded, without a copy into a stacked tensor
             codes = self.code_sources[0].encode(starts[0]).float()[None]  # (1, T + 1, B, Np)
         else:
-            codes = torch.empty(k_net, n_t + 1, n_b, self.networks.n_outputs, device=self.device)
-            for k, source in enumerate(self.code_sources):
-                source.encode_into(starts[k], codes[k])  # (T + 1, B, Np)
+            codes = self.codes.encode(torch.stack(starts))  # (K, T + 1, B, Np)
         for k, walk in enumerate(walks):
             velocity[k], position[k] = walk.velocity, walk.position
         self.walks_used += 1
         return velocity, position, codes
 
+    def counter_batch(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """:meth:`batch` from the counter streams: every network's walks at this step simulated on the device at once
+        (:func:`~gridbook.task.streams.counter_walks`), and their exact codes stacked."""
+        k_net, n_t, n_b = self.n_net, self.seq_len, self.batch_size
+        starts = torch.empty(k_net, n_t + 1, n_b, 2, device=self.device)  # (K, T + 1, B, 2) m
+        velocity = torch.empty(k_net, n_t, n_b, 2, device=self.device)  # (K, T, B, 2)
+        for task, (members, keys) in self.walk_keys.items():
+            walks = counter_walks(self.configs[int(members[0])].task, keys, self.step, n_b, n_t)  # (T, Kg B, .)
+            n_g = len(keys)
+            velocity.index_copy_(0, members, walks.velocity.view(n_t, n_g, n_b, 2).transpose(0, 1))
+            path = torch.cat([walks.init_position[None], walks.position])  # (T + 1, Kg B, 2) m
+            starts.index_copy_(0, members, path.view(n_t + 1, n_g, n_b, 2).transpose(0, 1))
+        return velocity, starts[:, 1:], self.codes.encode(starts)
+
+    def dropout_masks(self) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        """This step's dropout masks (input (K, B, 2), recurrent (K, B, Ng), None where no network drops): from each
+        network's generator, or with counter streams drawn for all networks at once on the device."""
+        net = self.networks
+        if not self.counter:
+            return net.dropout_masks(self.dropout_gens, self.batch_size)
+
+        def masks(rates: list[float], width: int, sub: str) -> torch.Tensor | None:
+            if not any(p > 0 for p in rates):
+                return None
+            rate = torch.tensor(rates, dtype=torch.float64, device=self.device)[:, None, None]  # (K, 1, 1)
+            draws = uniform_draws(self.dropout_keys, sub, self.step, self.batch_size * width)  # (K, B width)
+            keep = draws.view(self.n_net, self.batch_size, width) >= rate  # (K, B, width)
+            return (keep / (1.0 - rate)).float()
+
+        return (masks(net.input_dropout, net.n_inputs, "input_dropout"),
+                masks(net.recurrent_dropout, net.n_hidden, "recurrent_dropout"))
+
     def refill_walks(self, n_batches: int) -> None:
         """Simulate the next ``n_batches`` training batches of walks of every network at once (networks with equal
         task settings together); each network's walks are those its own generator gives batch by batch."""
         self.walk_states = [gen.get_state() for gen in self.traj_gens]
-        groups: dict[str, list[int]] = {}
-        for k, config in enumerate(self.configs):
-            groups.setdefault(repr(config.task), []).append(k)
-        for members in groups.values():
+        for members in self.task_groups().values():
             task = self.configs[members[0]].task
             chunks = sample_trajectory_batches(task, [self.traj_gens[k] for k in members], n_batches,
                                                device=self.device)
@@ -163,7 +210,7 @@ class Trainer:
     def train_step(self, record: bool) -> None:
         net = self.networks
         velocity, position, codes = self.batch()
-        masks = net.dropout_masks(self.dropout_gens, self.batch_size)
+        masks = self.dropout_masks()
         _, output = net(velocity, codes[:, 0], *masks)  # (K, T, B, Np)
         losses = network_losses(self.targets, output, codes[:, 1:])  # (K,)
         for param in self.params:

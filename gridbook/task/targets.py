@@ -30,6 +30,7 @@ from gridbook.paper import BOX_M, DECODE_TOP_K, SURROUND_SCALE
 from gridbook.task.affine_targets import CartesianTarget, HighDimCartesianTarget, HighDimPolarTarget
 from gridbook.task.encoder import TargetEncoder, as_positions
 from gridbook.task.lookup import ScreenedSearch
+from gridbook.task.place_codes import dog_code, dos_code, field_squared_distances, gaussian_code, sod_code
 
 __all__ = ["CartesianTarget", "DifferenceOfGaussians", "DifferenceOfSoftmaxes", "GaussianPlaceCells",
            "HighDimCartesianTarget", "HighDimPolarTarget", "PlaceCellTarget", "SoftmaxOfDifferences", "TargetEncoder",
@@ -141,19 +142,11 @@ class PlaceCellTarget(TargetEncoder):
         return True
 
     def squared_distances(self, pos: Any) -> torch.Tensor:
-        """pos (..., 2) m -> (..., Np) m^2 squared distance from each position to each cell's nearest field."""
+        """pos (..., 2) m -> (..., Np) m^2 squared distance from each position to each cell's nearest field
+        (:func:`~gridbook.task.place_codes.field_squared_distances`)."""
         pos = as_positions(pos, self.device)
-        flat = pos.reshape(-1, 2)  # (N, 2) m
-        box = torch.tensor(self.box, dtype=pos.dtype, device=pos.device)
-        d2 = None
-        for field_slot in self.fields:  # (Np, 2) m per slot; loop keeps memory at (N, Np, 2)
-            if self.periodic:
-                diff = (flat[:, None, :] - field_slot).abs()  # (N, Np, 2) m
-                slot_d2 = torch.minimum(diff, box - diff).square().sum(-1)  # (N, Np) m^2
-            else:  # |p|^2 + |c|^2 - 2 p.c as one matrix product: ~4x faster than forming (N, Np, 2) differences
-                slot_d2 = torch.addmm(field_slot.square().sum(-1)[None, :], flat, field_slot.T, alpha=-2)
-                slot_d2.add_(flat.square().sum(-1, keepdim=True)).clamp_(min=0)  # (N, Np) m^2
-            d2 = slot_d2 if d2 is None else torch.minimum(d2, slot_d2)
+        flat = pos.reshape(1, -1, 2)  # (1, N, 2) m
+        d2 = field_squared_distances(flat, self.fields[None], self.periodic, self.box)[0]  # (N, Np) m^2
         return d2.reshape(*pos.shape[:-1], d2.shape[-1])
 
     def encode(self, pos: Any) -> torch.Tensor:
@@ -162,18 +155,6 @@ class PlaceCellTarget(TargetEncoder):
 
     def encode_into(self, pos: Any, out: torch.Tensor) -> torch.Tensor:
         return self._code(self.squared_distances(pos), out)
-
-    @staticmethod
-    def _shift_normalise(diff: torch.Tensor) -> torch.Tensor:
-        """Sorscher's normalisation: add |min| over cells, divide by the sum (uniform where the sum is 0).
-        Works in place on ``diff`` (a fresh intermediate in every caller)."""
-        shifted = diff.add_(diff.amin(-1, keepdim=True).abs())  # (..., Np) >= 0
-        total = shifted.sum(-1, keepdim=True)  # (..., 1)
-        empty = total <= 0
-        shifted.div_(total.clamp_min(1e-30))
-        if bool(empty.any()):
-            shifted.masked_fill_(empty, 1.0 / shifted.shape[-1])
-        return shifted
 
     # -- decoding
     def decode(self, output: torch.Tensor) -> torch.Tensor:
@@ -279,8 +260,7 @@ class GaussianPlaceCells(PlaceCellTarget):
     name = "gaussian"
 
     def _code(self, d2: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
-        code = torch.softmax(d2 * (-0.5 / self.sigmas.square()), dim=-1)  # (..., Np)
-        return code if out is None else out.copy_(code)
+        return gaussian_code(d2, self.sigmas, out)
 
 
 class DifferenceOfSoftmaxes(PlaceCellTarget):
@@ -291,9 +271,7 @@ class DifferenceOfSoftmaxes(PlaceCellTarget):
     name, has_surround = "dos", True
 
     def _code(self, d2: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
-        centre = torch.softmax(d2 * (-0.5 / self.sigmas.square()), dim=-1)  # (..., Np)
-        surround = torch.softmax(d2 * (-0.5 / self.surround_sigmas.square()), dim=-1)  # (..., Np)
-        return self._shift_normalise(torch.sub(centre, surround, out=centre if out is None else out))
+        return dos_code(d2, self.sigmas, self.surround_sigmas, out)
 
 
 class DifferenceOfGaussians(PlaceCellTarget):
@@ -320,9 +298,7 @@ class DifferenceOfGaussians(PlaceCellTarget):
         return self.a_e > self.a_i
 
     def _code(self, d2: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
-        centre = torch.exp(d2 * (-0.5 / self.sigmas.square())).mul_(self.a_e)  # (..., Np)
-        surround = torch.exp(d2 * (-0.5 / self.surround_sigmas.square())).mul_(self.a_i)  # (..., Np)
-        return self._shift_normalise(torch.sub(centre, surround, out=centre if out is None else out))
+        return dog_code(d2, self.sigmas, self.surround_sigmas, self.a_e, self.a_i, out)
 
 
 class SoftmaxOfDifferences(PlaceCellTarget):
@@ -331,8 +307,7 @@ class SoftmaxOfDifferences(PlaceCellTarget):
     name, has_surround = "sod", True
 
     def _code(self, d2: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
-        code = torch.softmax(-d2 / (2 * self.sigmas.square()) + d2 / (2 * self.surround_sigmas.square()), dim=-1)
-        return code if out is None else out.copy_(code)
+        return sod_code(d2, self.sigmas, self.surround_sigmas, out)
 
 
 PLACE_CELL_CLASSES: dict[str, type[PlaceCellTarget]] = {

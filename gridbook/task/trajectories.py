@@ -140,16 +140,17 @@ def draw_walk_noise(task: TaskConfig, generator: torch.Generator, n_batch: int, 
 
 def simulate_walks(task: TaskConfig, noise: WalkNoise,
                    device: str | torch.device | None = None) -> Trajectories:
-    """The walks driven by ``noise`` (float64 on the CPU, each walker independent of the others), as float32
-    :class:`Trajectories` on ``device`` (default CPU), without the burn-in step."""
+    """The walks driven by ``noise`` (float64, each walker independent of the others), simulated on the noise's
+    device (the CPU for :func:`draw_walk_noise`'s), as float32 :class:`Trajectories` on ``device`` (default CPU),
+    without the burn-in step."""
     n_steps, n_batch = noise.speed.shape
     width, height, dt = task.box_width, task.box_height, task.dt
-    f64 = torch.float64
-    half = torch.tensor([width / 2, height / 2], dtype=f64)  # (2,) m
+    here = {"dtype": torch.float64, "device": noise.speed.device}
+    half = torch.tensor([width / 2, height / 2], **here)  # (2,) m
     position, heading = noise.start, noise.heading  # (B, 2) m, (B,) rad
-    positions = torch.empty((n_steps, n_batch, 2), dtype=f64)  # (S, B, 2) m, after each step
-    displacements = torch.empty((n_steps, n_batch, 2), dtype=f64)  # (S, B, 2) m
-    headings = torch.empty((n_steps, n_batch), dtype=f64)  # (S, B) rad
+    positions = torch.empty((n_steps, n_batch, 2), **here)  # (S, B, 2) m, after each step
+    displacements = torch.empty((n_steps, n_batch, 2), **here)  # (S, B, 2) m
+    headings = torch.empty((n_steps, n_batch), **here)  # (S, B) rad
     for t in range(n_steps):
         speed = noise.speed[t]  # (B,) m/s
         if task.periodic:

@@ -118,3 +118,28 @@ def test_training_reads_codes_from_a_table_only_when_the_config_asks():
     assert not torch.equal(codes[0], trainer.targets[0].encode(start_and_path))  # the table is not the exact code
     cartesian = Trainer(configs[2:], torch.device("cpu"), None)
     assert cartesian.code_sources[0] is cartesian.targets[0]
+
+
+def test_counter_streams_train_a_network_alike_in_any_company_and_across_a_resume(tmp_path):
+    configs = [tiny(seed=0, streams="counter", input_dropout=0.5),
+               tiny(seed=1, streams="counter", target="gaussian", recurrent_dropout=0.5),
+               tiny(seed=2, streams="counter", target="dog")]
+    together = train(configs, eval_every=1)
+    for k, config in enumerate(configs):
+        assert_same_weights(together.networks, k, train([config], eval_every=1).networks, 0, atol=0)
+    assert not torch.equal(together.networks.decoder[0],
+                           train([configs[0].replace(streams="generator")]).networks.decoder[0])
+    checkpoint = tmp_path / "resume.pt"
+    train_networks([c.replace(n_steps=1) for c in configs], device="cpu", progress=False, checkpoint=checkpoint)
+    resumed = train_networks(configs, device="cpu", progress=False, checkpoint=checkpoint)
+    for k in range(3):
+        assert_same_weights(together.networks, k, resumed.networks, k, atol=0)
+
+
+def test_counter_dropout_masks_drop_at_their_rate_and_rescale():
+    trainer = Trainer([tiny(seed=0, streams="counter", input_dropout=0.5, recurrent_dropout=0.25, batch_size=400),
+                       tiny(seed=1, streams="counter", batch_size=400)], torch.device("cpu"), None)
+    inputs, recurrent = trainer.dropout_masks()  # (K, B, 2), (K, B, Ng)
+    assert set(inputs[0].unique().tolist()) == {0.0, 2.0} and bool((inputs[1] == 1).all())
+    assert float((recurrent[0] == 0).float().mean()) == pytest.approx(0.25, abs=0.03)
+    assert float(recurrent[0].mean()) == pytest.approx(1.0, abs=0.05)
