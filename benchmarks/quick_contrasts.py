@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from grid_eval import GRID_THRESHOLD, SteppedJob
 
-from gridbook.config import profile_config
+from gridbook.profiles import profile_config
 
 HETEROGENEOUS = {"sigma_range": (0.06, 0.18), "surround_range": (1.5, 2.5)}  # the paper's ranges (PAPER.md s3)
 

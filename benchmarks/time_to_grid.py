@@ -18,7 +18,8 @@ import time
 import torch
 from grid_eval import SteppedJob
 
-from gridbook.config import RunConfig, profile_config
+from gridbook.config import RunConfig
+from gridbook.profiles import profile_config
 
 # "paper" = the paper's settings (lr 1e-4 constant, input and encoder scales 1, ...) at the quick profile's size and
 # evaluation, so that only the recipe differs.

@@ -31,10 +31,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from gridbook.config import profile_config
 from gridbook.nets.devices import cpu_speedups
 from gridbook.nets.models import step_flops
 from gridbook.nets.trainer import Trainer
+from gridbook.profiles import profile_config
 
 NP, BATCH, SEQ = 512, 200, 20
 CLOCK = {"wall": time.perf_counter, "cpu": time.process_time}

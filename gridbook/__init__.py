@@ -48,10 +48,9 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "radial_average",
     ),
     "gridbook.book": ("plotting",),
-    "gridbook.config": (
-        "N_SHUFFLES", "PROFILE_DEVIATIONS", "PROFILES", "AnalysisConfig", "ModelConfig", "RunConfig", "TargetConfig",
-        "TaskConfig", "TrainConfig", "profile_config",
-    ),
+    "gridbook.config": ("PROFILES", "AnalysisConfig", "ModelConfig", "RunConfig", "TargetConfig", "TaskConfig",
+                        "TrainConfig"),
+    "gridbook.profiles": ("N_SHUFFLES", "PROFILE_DEVIATIONS", "profile_config"),
     "gridbook.errors": ("ChapterError", "ConfigError", "CorruptRunError", "UserError",),
     "gridbook.files": ("gridbook_version",),
     "gridbook.nets.checkpoints": ("TrainResult", "load_checkpoint", "save_checkpoint",),

@@ -1,7 +1,8 @@
 import pytest
 
-from gridbook.config import FIELD_SECTION, PROFILE_DEVIATIONS, PROFILE_OVERRIDES, RunConfig, profile_config
+from gridbook.config import FIELD_SECTION, RunConfig
 from gridbook.errors import ConfigError
+from gridbook.profiles import PROFILE_DEVIATIONS, PROFILE_OVERRIDES, profile_config
 
 
 def test_defaults_are_the_papers():

@@ -22,8 +22,8 @@ import torch
 
 from gridbook.analysis.ratemaps import RateMapAccumulator
 from gridbook.analysis.scores import grid_scores
-from gridbook.config import N_SHUFFLES
 from gridbook.paper import GRID_SCORE_THRESHOLD, SCORE_FORMS
+from gridbook.profiles import N_SHUFFLES
 
 __all__ = ["NULL_PERCENTILE", "NULL_SUMMARY", "ShuffleNull", "ShuffledMapAccumulator", "draw_shifts",
            "draw_units", "grid_like", "null_summary", "shuffle_null"]

@@ -1,12 +1,13 @@
 """The profile box every chapter shows: which profile built the page, how many networks, and every place the
-profile departs from the paper (:data:`gridbook.config.PROFILE_DEVIATIONS`)."""
+profile departs from the paper (:data:`gridbook.profiles.PROFILE_DEVIATIONS`)."""
 
 from __future__ import annotations
 
 import html
 
-from gridbook.config import PROFILE_DEVIATIONS, PROFILE_OVERRIDES, PROFILES
+from gridbook.config import PROFILES
 from gridbook.errors import check_choice, check_int
+from gridbook.profiles import PROFILE_DEVIATIONS, PROFILE_OVERRIDES
 
 __all__ = ["deviation_table", "profile_box", "profile_box_html", "table"]
 
@@ -44,7 +45,7 @@ def profile_box_html(profile: str, n_runs: int) -> str:
 
 def profile_box(profile: str, n_runs: int):
     """A box naming the profile that built a chapter, its run count and the profile's deviations from the paper
-    (from :data:`gridbook.config.PROFILE_DEVIATIONS`); an IPython display object."""
+    (from :data:`gridbook.profiles.PROFILE_DEVIATIONS`); an IPython display object."""
     from IPython.display import HTML
 
     return HTML(profile_box_html(profile, n_runs))

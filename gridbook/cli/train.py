@@ -6,11 +6,12 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from gridbook.config import DEFAULT_PROFILE, PROFILES, profile_config
+from gridbook.config import DEFAULT_PROFILE, PROFILES
 from gridbook.errors import ConfigError
 from gridbook.nets.devices import pick_device
 from gridbook.nets.evaluate import evaluate_networks
 from gridbook.nets.trainer import train_networks
+from gridbook.profiles import profile_config
 
 CLI_FIELDS = {  # option -> flat config field
     "target": "target", "sigma": "sigma", "surround_scale": "surround_scale", "arch": "arch",

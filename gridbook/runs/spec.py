@@ -34,8 +34,9 @@ from typing import Any
 import numpy as np
 import yaml
 
-from gridbook.config import DEFAULT_PROFILE, FIELD_SECTION, PROFILES, SECTIONS, RunConfig, profile_config
+from gridbook.config import DEFAULT_PROFILE, FIELD_SECTION, PROFILES, SECTIONS, RunConfig
 from gridbook.errors import ConfigError
+from gridbook.profiles import profile_config
 
 METHODS = ("grid", "random")
 DISTRIBUTIONS = ("uniform", "log_uniform", "int_uniform")

@@ -18,9 +18,9 @@ from gridbook.analysis.pipeline import (
 from gridbook.analysis.predictivity import participation_ratio
 from gridbook.analysis.ratemaps import compute_ratemaps
 from gridbook.analysis.scores import grid_scores
-from gridbook.config import profile_config
 from gridbook.nets.evaluate import evaluate_networks
 from gridbook.nets.trainer import train_networks
+from gridbook.profiles import profile_config
 
 SCORES = np.array([0.2, 0.5, 0.9, 1.3, np.nan])  # min-max score60 of 5 units
 PERIODS = np.array([0.9, 0.4, 0.4, 0.4, np.nan])  # m

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from gridbook.book import chapters
-from gridbook.config import profile_config
+from gridbook.profiles import profile_config
 
 
 def test_threshold_percentages():

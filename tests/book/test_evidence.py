@@ -43,7 +43,7 @@ def test_decoder_sentence_gives_both_decoders_floors_and_errors():
 
 
 def test_fine_decoder_errors_read_the_exact_code_and_tell_the_decoders_apart_on_a_flatter_one():
-    from gridbook.config import profile_config
+    from gridbook.profiles import profile_config
 
     errors = evidence.fine_decoder_errors(profile_config("smoke", target="dos", n_place_cells=256), scales=(1.0, 0.5),
                                           n_positions=300)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from gridbook.book import profile as book
-from gridbook.config import PROFILE_DEVIATIONS, PROFILES, profile_config
+from gridbook.config import PROFILES
 from gridbook.errors import ConfigError
+from gridbook.profiles import PROFILE_DEVIATIONS, profile_config
 
 
 # ---- the profile box ----------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from gridbook.config import ACTIVATIONS, ModelConfig, profile_config
+from gridbook.config import ACTIVATIONS, ModelConfig
 from gridbook.errors import ConfigError
 from gridbook.nets.models import (
     GATES,
@@ -18,6 +18,7 @@ from gridbook.nets.models import (
     step_flops,
     weight_count,
 )
+from gridbook.profiles import profile_config
 
 ARCHS = tuple(GATES)
 NG, NP, B, T = 16, 12, 6, 5

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import torch
 
-from gridbook.config import profile_config
 from gridbook.nets.models import BatchedRecurrentNetworks
 from gridbook.nets.trainer import train_networks
+from gridbook.profiles import profile_config
 
 
 def tiny(**overrides):

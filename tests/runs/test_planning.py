@@ -2,8 +2,8 @@
 
 import pytest
 
-from gridbook.config import profile_config
 from gridbook.errors import ConfigError
+from gridbook.profiles import profile_config
 from gridbook.runs.planning import CPU_GROUP_SIZE, GPU_GROUP_SIZE, default_group_size, plan_groups
 from gridbook.runs.spec import expand_spec
 

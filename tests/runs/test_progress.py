@@ -6,7 +6,7 @@ import time
 
 from sweep_helpers import FAKE, SMALL
 
-from gridbook.config import profile_config
+from gridbook.profiles import profile_config
 from gridbook.runs.claims import ClaimBook
 from gridbook.runs.progress import SweepProgress, clock, job_label
 from gridbook.runs.sweep import run_sweep

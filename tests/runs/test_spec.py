@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from sweep_helpers import CHAPTERS, FAMILIES, SPECS, write_spec
 
-from gridbook.config import profile_config
 from gridbook.errors import ConfigError
+from gridbook.profiles import profile_config
 from gridbook.runs.spec import expand_spec, stated_run_count
 
 

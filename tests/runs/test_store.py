@@ -9,9 +9,9 @@ import pytest
 from gridbook.analysis.null import ShuffleNull, null_summary
 from gridbook.analysis.pipeline import summarize_units
 from gridbook.analysis.ratemaps import RateMaps
-from gridbook.config import profile_config
 from gridbook.errors import CorruptRunError
 from gridbook.files import atomic_write_bytes
+from gridbook.profiles import profile_config
 from gridbook.runs.load import SUMMARY_COLUMNS, load_results, load_run, load_units, write_results_table
 from gridbook.runs.spec import spec_run_ids
 from gridbook.runs.store import DONE, NULL_FILE, RUN_FILES, RunRecord, RunStore

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from gridbook.analysis.pipeline import analyse_network
-from gridbook.config import profile_config
 from gridbook.nets.evaluate import evaluate_networks
+from gridbook.profiles import profile_config
 from gridbook.runs.load import load_network, load_results, load_run
 from gridbook.runs.store import RunRecord, RunStore
 from gridbook.runs.sweep import run_sweep

@@ -12,8 +12,8 @@ import pytest
 from sweep_helpers import FAKE, REPO, SMALL, counts, fake_run_group, write_spec
 
 from gridbook.cli.main import main
-from gridbook.config import profile_config
 from gridbook.nets.evaluate import evaluate_networks
+from gridbook.profiles import profile_config
 from gridbook.runs.load import load_network, load_results, load_run
 from gridbook.runs.spec import expand_spec, spec_run_ids
 from gridbook.runs.store import RunStore

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from gridbook.config import profile_config
 from gridbook.errors import ConfigError
+from gridbook.profiles import profile_config
 from gridbook.task.code_table import CodeTable, table_error, training_code
 from gridbook.task.targets import make_target
 

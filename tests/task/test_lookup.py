@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from gridbook.config import profile_config
+from gridbook.profiles import profile_config
 from gridbook.task import lookup
 from gridbook.task.lookup import best_table_rows, full_table_rows
 from gridbook.task.targets import make_target
