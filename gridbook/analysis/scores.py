@@ -204,8 +204,9 @@ def grid_scores_from_sacs(sacs, device=None, dtype: torch.dtype = torch.float64,
     n_rings, n_angles, n_ring_bins = masks.shape[0], len(angles), rows.numel()
     area = masks.sum(dim=1)[:, None]  # (10, 1) bins per ring
     corr = torch.empty(n_angles, n_rings, units, dtype=dtype, device=sacs.device)  # c_a per angle, ring and unit
-    for start in range(0, units, _UNITS_PER_CHUNK):
-        block = sacs[start : start + _UNITS_PER_CHUNK]  # (Uc, S, S)
+    step = _UNITS_PER_CHUNK if sacs.device.type == "cpu" else 64 * _UNITS_PER_CHUNK  # cache-sized blocks on a CPU
+    for start in range(0, units, step):
+        block = sacs[start : start + step]  # (Uc, S, S)
         chunk = block.shape[0]
         # spline coefficients P X P^T of each SAC X, laid out (S, S, Uc): two single products and one transposition
         right = (block.reshape(chunk * size, size) @ prefilter.T).reshape(chunk, size, size)  # (Uc, S, S): X P^T

@@ -122,10 +122,9 @@ class Trainer:
         if self.counter:
             seeds = [c.train.seed for c in configs]
             self.dropout_keys = StreamKeys(seeds, "dropout", device)
-            self.walk_keys: dict[str, tuple[torch.Tensor, StreamKeys]] = {}  # per task: members, their keys
-            for task, members in self.task_groups().items():
-                self.walk_keys[task] = (torch.tensor(members, device=device),
-                                        StreamKeys([seeds[k] for k in members], "trajectories", device))
+            self.walk_groups = [(configs[members[0]].task, torch.tensor(members, device=device),
+                                 StreamKeys([seeds[k] for k in members], "trajectories", device))
+                                for members in self.task_groups().values()]  # per task: its networks, their keys
         self.params = list(self.networks.parameters())
         self.optimizer = BatchedOptimizer(first.train.optimizer, self.params)
         if resume is not None and resume.optimizer_state:
@@ -169,8 +168,8 @@ class Trainer:
         k_net, n_t, n_b = self.n_net, self.seq_len, self.batch_size
         starts = torch.empty(k_net, n_t + 1, n_b, 2, device=self.device)  # (K, T + 1, B, 2) m
         velocity = torch.empty(k_net, n_t, n_b, 2, device=self.device)  # (K, T, B, 2)
-        for task, (members, keys) in self.walk_keys.items():
-            walks = counter_walks(self.configs[int(members[0])].task, keys, self.step, n_b, n_t)  # (T, Kg B, .)
+        for task, members, keys in self.walk_groups:
+            walks = counter_walks(task, keys, self.step, n_b, n_t)  # (T, Kg B, .)
             n_g = len(keys)
             velocity.index_copy_(0, members, walks.velocity.view(n_t, n_g, n_b, 2).transpose(0, 1))
             path = torch.cat([walks.init_position[None], walks.position])  # (T + 1, Kg B, 2) m

@@ -8,7 +8,7 @@ import io
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from gridbook.analysis.pipeline import analyse_ratemaps, evaluate_ratemaps
+from gridbook.analysis.batched import analyse_networks
 from gridbook.config import RunConfig
 from gridbook.files import utc_now
 from gridbook.nets.checkpoints import checkpoint_bytes
@@ -21,17 +21,15 @@ __all__ = ["train_and_evaluate"]
 # ---- the real train-and-evaluate job ---------------------------------------------------------------------------------
 def train_and_evaluate(configs: Sequence[RunConfig], device: str | None = None,
                        on_progress: Callable[[int, int], Any] | None = None) -> list[RunRecord]:
-    """Train same-shape configs as one batched job, then evaluate each network on fresh trajectories, its rate maps
-    streamed batch by batch, and analyse it (:func:`gridbook.analysis.pipeline.evaluate_ratemaps`,
-    :func:`~gridbook.analysis.pipeline.analyse_ratemaps`). The default ``run_group`` of a sweep.
+    """Train same-shape configs as one batched job, then evaluate every network on fresh trajectories, their rate
+    maps streamed batch by batch, and analyse them, all networks of the job together where they share their
+    evaluation (:func:`gridbook.analysis.batched.analyse_networks`). The default ``run_group`` of a sweep.
     ``on_progress(step, n_steps)``: the trainer's progress (:func:`gridbook.nets.trainer.train_networks`)."""
     started = utc_now()
     with contextlib.redirect_stdout(io.StringIO()):  # the trainer's per-10% lines; the sweep reports progress
         result = train_networks(list(configs), device=device, progress=False, on_progress=on_progress)
-    evaluations = evaluate_ratemaps(result)
     records = []
-    for k, (config, evaluation) in enumerate(zip(configs, evaluations, strict=True)):
-        analysis = analyse_ratemaps(evaluation["ratemaps"], null=evaluation["null"])
+    for k, (config, (evaluation, analysis)) in enumerate(zip(configs, analyse_networks(result), strict=True)):
         metrics = {
             "decoding_error_cm": float(evaluation["decoding_error_cm"]), "loss": float(evaluation["loss"]),
             **{key: float(evaluation[key]) for key in ("decoder_floor_cm", "decoding_error_fine_cm",

@@ -31,9 +31,11 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["LOOKUP_CHUNK", "MAX_CANDIDATES", "SCREEN_ERROR", "ScreenedSearch", "best_table_rows", "full_table_rows"]
+__all__ = ["LOOKUP_CHUNK", "MAX_CANDIDATES", "SCREEN_ERROR", "STACKED_CHUNK", "ScreenedSearch", "best_table_rows",
+           "full_table_rows", "stacked_table_rows"]
 
 LOOKUP_CHUNK = 1 << 22  # max (outputs x table rows) scores held at once
+STACKED_CHUNK = 1 << 28  # max (networks x outputs x table rows) scores held at once by stacked_table_rows (1 GiB)
 SCREEN_ERROR = 4 * 2.0**-8  # bound on |bf16 q.d - q.d| / (|q|_2 |d|_2): 3 roundings of 2^-8, plus margin
 MAX_CANDIDATES = 64  # mean candidates per output above which a chunk is scored by the full product
 _FLOAT32_ERROR = 2.0**-20  # bound on the float32 rounding of the score's rest, relative to its largest term
@@ -46,6 +48,24 @@ def full_table_rows(probs: torch.Tensor, table: torch.Tensor, scale: float = 1.0
     chunk = max(1, LOOKUP_CHUNK // max(1, table.shape[0]))
     best = [torch.argmax(_scores(part, table, scale, offset), dim=-1) for part in probs.split(chunk)]
     return torch.cat(best) if best else torch.zeros(0, dtype=torch.long, device=table.device)
+
+
+def stacked_table_rows(probs: torch.Tensor, tables: torch.Tensor, scale: float = 1.0,
+                       offsets: torch.Tensor | None = None) -> torch.Tensor:
+    """:func:`full_table_rows` for K networks at once, each with its own table: probs (K, N, Np), tables (K, G, Np),
+    offsets (K, G) or None -> (K, N) long. The full float32 product (no screening: on a GPU one batched product beats
+    the screen's candidate bookkeeping), in blocks of at most :data:`STACKED_CHUNK` scores."""
+    n_net, n_rows, _ = probs.shape
+    n_table = tables.shape[1]
+    rows = max(1, min(n_rows, STACKED_CHUNK // max(1, n_table)))
+    nets = max(1, STACKED_CHUNK // max(1, n_table * rows))
+    best = torch.empty(n_net, n_rows, dtype=torch.long, device=probs.device)
+    for k in range(0, n_net, nets):
+        offset = None if offsets is None else offsets[k : k + nets, None, :]  # (Kc, 1, G)
+        for start in range(0, n_rows, rows):
+            scores = _scores(probs[k : k + nets, start : start + rows], tables[k : k + nets], scale, offset)
+            best[k : k + nets, start : start + rows] = torch.argmax(scores, dim=-1)  # (Kc, n)
+    return best
 
 
 class ScreenedSearch:
@@ -114,7 +134,7 @@ def best_table_rows(probs: torch.Tensor, table: torch.Tensor, scale: float = 1.0
 
 
 def _scores(probs: torch.Tensor, table: torch.Tensor, scale: float, offset: torch.Tensor | None) -> torch.Tensor:
-    scores = probs @ table.T  # (n, G)
+    scores = probs @ table.transpose(-1, -2)  # (n, G), or (K, n, G) for stacked tables
     if scale != 1.0:
         scores.mul_(scale)
     return scores if offset is None else scores.sub_(offset)

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import torch
 
 from gridbook.task.encoder import TargetEncoder
+from gridbook.task.lookup import stacked_table_rows
 from gridbook.task.place_codes import dog_code, dos_code, field_squared_distances, gaussian_code, sod_code
 from gridbook.task.targets import (
     DifferenceOfGaussians,
@@ -21,9 +22,11 @@ from gridbook.task.targets import (
     GaussianPlaceCells,
     PlaceCellTarget,
     SoftmaxOfDifferences,
+    correlation_templates,
+    lookup_grid,
 )
 
-__all__ = ["StackedCodes"]
+__all__ = ["StackedCodes", "StackedDecoders"]
 
 
 def _group_key(target: object) -> tuple | None:
@@ -101,3 +104,101 @@ class StackedCodes:
         """pos (K, ..., 2) m -> codes (K, ..., Np) float32."""
         out = torch.empty(*pos.shape[:-1], self.n_outputs, device=pos.device)
         return self.encode_into(pos, out)
+
+
+class StackedDecoders:
+    """The decoders of K targets (exact targets, one per network) applied to K networks' outputs at once.
+
+    ``decode`` is each target's :meth:`~gridbook.task.encoder.TargetEncoder.decode`: the top-k rule of place-cell
+    targets (non-periodic, same k) as one ``topk`` over the stacked outputs; lookup decoding as one batched product
+    per network block against the networks' stacked tables (:func:`~gridbook.task.lookup.stacked_table_rows`, the
+    full float32 product); any other target on its own. ``decode_fine`` likewise, for the run's fine decoder.
+    Outputs (K, ..., Np) -> positions (K, ..., 2) m.
+    """
+
+    def __init__(self, targets: Sequence[TargetEncoder], table_block: int = 64,
+                 stacked_tables: bool | None = None) -> None:
+        self.targets = list(targets)
+        # lookups by stacked tables and one batched full product (default off the CPU); on a CPU each target's own
+        # screened search (gridbook.task.lookup.ScreenedSearch) is faster and gives the same rows
+        device = self.targets[0].device if self.targets else torch.device("cpu")
+        self.stacked_tables = device.type != "cpu" if stacked_tables is None else stacked_tables
+        self.places = [k for k, t in enumerate(self.targets) if isinstance(t, PlaceCellTarget)]
+        self.top_k: dict[int, list[int]] = {}  # k of the top-k rule -> networks decoded by it together
+        self.lookup: list[int] = []  # networks whose decode is the nearest code
+        self.singles: list[int] = []
+        for k, target in enumerate(self.targets):
+            if isinstance(target, PlaceCellTarget) and target.decode_method == "top_k" and not target.periodic:
+                self.top_k.setdefault(target.decode_top_k, []).append(k)
+            elif isinstance(target, PlaceCellTarget) and target.decode_method == "lookup":
+                self.lookup.append(k)
+            else:
+                self.singles.append(k)
+        boxes = {self.targets[k].box for k in self.places}
+        if len(boxes) > 1:
+            raise ValueError(f"place-cell targets of one job must share their box; got {sorted(boxes)}")
+        self.table_block = table_block  # networks whose tables are encoded at once
+        self._tables: dict[str, tuple[torch.Tensor, torch.Tensor | None]] = {}
+        self.place_index = {k: i for i, k in enumerate(self.places)}  # network -> its row among place-cell ones
+        if self.places:
+            device = self.targets[self.places[0]].device
+            self.centres = torch.stack([self.targets[k].centres for k in self.places])  # (Kp, Np, 2) m
+            self.grid = lookup_grid(self.targets[self.places[0]].box, device)  # (G, 2) m
+
+    def tables(self, decoder: str) -> tuple[torch.Tensor, float, torch.Tensor | None]:
+        """(tables (Kp, G, Np) of the place-cell networks in order, scale, offsets (Kp, G) or None) of
+        ``decoder``: the nearest code's (codes, scale 2, offsets |code|^2) or the correlation's (unit templates);
+        built once, ``table_block`` networks at a time."""
+        if decoder not in self._tables:
+            codes = []
+            for start in range(0, len(self.places), self.table_block):
+                block = [self.targets[k] for k in self.places[start : start + self.table_block]]
+                grid = self.grid[None].expand(len(block), -1, -1)  # (Kb, G, 2) m
+                encoded = StackedCodes(block).encode(grid)  # (Kb, G, Np)
+                codes.append(encoded if decoder == "nearest" else correlation_templates(encoded))
+            table = torch.cat(codes)  # (Kp, G, Np)
+            offsets = table.square().sum(-1) if decoder == "nearest" else None  # (Kp, G)
+            self._tables[decoder] = (table, offsets)
+        table, offsets = self._tables[decoder]
+        return table, 2.0 if decoder == "nearest" else 1.0, offsets
+
+    def _table_decode(self, output: torch.Tensor, members: list[int], decoder: str, out: torch.Tensor) -> None:
+        """Write into ``out[members]`` the best grid point of ``decoder`` for each of their outputs' softmax."""
+        if not members:
+            return
+        if not self.stacked_tables:
+            for k in members:
+                out[k] = self.targets[k].decode_fine(output[k], decoder)
+            return
+        table, scale, offsets = self.tables(decoder)
+        rows = torch.tensor([self.place_index[k] for k in members], device=table.device)
+        index = torch.tensor(members, device=output.device)
+        n_out = output.shape[-1]
+        probs = torch.softmax(output[index].float(), dim=-1).reshape(len(members), -1, n_out)  # (Km, N, Np)
+        best = stacked_table_rows(probs, table[rows], scale, None if offsets is None else offsets[rows])  # (Km, N)
+        out[index] = self.grid[best].reshape(len(members), *output.shape[1:-1], 2)
+
+    def decode(self, output: torch.Tensor) -> torch.Tensor:
+        """Each network's ``decode`` of its outputs (K, ..., Np) -> (K, ..., 2) m."""
+        out = torch.empty(*output.shape[:-1], 2, device=output.device)
+        for top_k, members in self.top_k.items():
+            index = torch.tensor(members, device=output.device)
+            rows = torch.tensor([self.place_index[k] for k in members], device=output.device)
+            picked = torch.topk(output[index], top_k, dim=-1).indices  # (Km, ..., k)
+            flat = picked.reshape(len(members), -1)  # (Km, N k)
+            centres = torch.gather(self.centres[rows], 1, flat[..., None].expand(-1, -1, 2))  # (Km, N k, 2) m
+            out[index] = centres.reshape(*picked.shape, 2).mean(-2)
+        self._table_decode(output, self.lookup, "nearest", out)
+        for k in self.singles:
+            out[k] = self.targets[k].decode(output[k])
+        return out
+
+    def decode_fine(self, output: torch.Tensor, methods: Sequence[str]) -> torch.Tensor:
+        """Each network's ``decode_fine(output, methods[k])`` (K, ..., Np) -> (K, ..., 2) m."""
+        out = torch.empty(*output.shape[:-1], 2, device=output.device)
+        for decoder in ("nearest", "correlation"):
+            self._table_decode(output, [k for k in self.places if methods[k] == decoder], decoder, out)
+        for k, target in enumerate(self.targets):
+            if k not in self.place_index:
+                out[k] = target.decode_fine(output[k], methods[k])
+        return out

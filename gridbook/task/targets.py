@@ -34,7 +34,7 @@ from gridbook.task.place_codes import dog_code, dos_code, field_squared_distance
 
 __all__ = ["CartesianTarget", "DifferenceOfGaussians", "DifferenceOfSoftmaxes", "GaussianPlaceCells",
            "HighDimCartesianTarget", "HighDimPolarTarget", "PlaceCellTarget", "SoftmaxOfDifferences", "TargetEncoder",
-           "make_target", "surround_sigma"]
+           "correlation_templates", "lookup_grid", "make_target", "surround_sigma"]
 
 LOOKUP_SPACING = 0.02  # m; grid spacing of the code lookup table used by lookup decoding
 
@@ -48,6 +48,19 @@ def surround_sigma(sigma: Any, surround_scale: Any, convention: str = DEFAULT_SU
     """
     check_choice("surround_convention", convention, SURROUND_CONVENTIONS)
     return sigma * surround_scale if convention == "std_ratio" else sigma * surround_scale**0.5
+
+
+def lookup_grid(box: tuple[float, float], device: str | torch.device | None = None) -> torch.Tensor:
+    """(G, 2) m: the lookup decoders' grid of spacing :data:`LOOKUP_SPACING` over a box centred at the origin (x
+    major, y fastest; 12,321 points for the paper's 2.2 m box)."""
+    axes = [torch.linspace(-s / 2, s / 2, max(2, round(s / LOOKUP_SPACING) + 1)) for s in box]
+    return torch.cartesian_prod(axes[0], axes[1]).to(device)  # (G, 2) m
+
+
+def correlation_templates(codes: torch.Tensor) -> torch.Tensor:
+    """Codes (..., G, Np) centred over cells and scaled to unit norm: the correlation decoder's templates."""
+    centred = codes - codes.mean(-1, keepdim=True)  # (..., G, Np)
+    return centred / centred.norm(dim=-1, keepdim=True).clamp_min(1e-30)
 
 
 def _uniform(generator: torch.Generator, shape: tuple[int, ...], low: float, high: float) -> torch.Tensor:
@@ -196,21 +209,19 @@ class PlaceCellTarget(TargetEncoder):
         return mean_phase / (2 * math.pi) * box
 
     def lookup_table(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """(grid positions (G, 2) m, codes (G, Np)) on a 2 cm grid over the box; built once, then cached."""
+        """(grid positions (G, 2) m, codes (G, Np)) on :func:`lookup_grid`; built once, then cached."""
         if self._lookup is None:
-            axes = [torch.linspace(-s / 2, s / 2, max(2, round(s / LOOKUP_SPACING) + 1)) for s in self.box]
-            grid = torch.cartesian_prod(axes[0], axes[1]).to(self.device)  # (G, 2) m
+            grid = lookup_grid(self.box, self.device)  # (G, 2) m
             codes = torch.cat([self.encode(chunk) for chunk in grid.split(4096)])  # (G, Np)
             self._lookup = (grid, codes)
         return self._lookup
 
     def correlation_table(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """(grid positions (G, 2) m, templates (G, Np)): the lookup table's codes centred over cells and scaled to
-        unit norm; built once, then cached."""
+        """(grid positions (G, 2) m, templates (G, Np)): :func:`correlation_templates` of the lookup table's codes;
+        built once, then cached."""
         if self._templates is None:
             grid, codes = self.lookup_table()
-            centred = codes - codes.mean(-1, keepdim=True)  # (G, Np)
-            self._templates = (grid, centred / centred.norm(dim=-1, keepdim=True).clamp_min(1e-30))
+            self._templates = (grid, correlation_templates(codes))
         return self._templates
 
     def decode_correlation(self, output: torch.Tensor) -> torch.Tensor:
