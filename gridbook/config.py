@@ -40,7 +40,7 @@ ARCHITECTURES = ("rnn", "lstm", "gru", "ugrnn", "srnn")
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
 INITIALIZERS = ("glorot_uniform", "glorot_normal", "orthogonal")
 OPTIMIZERS = ("adam", "rmsprop", "sgd", "adagrad")
-PROFILES = ("smoke", "quick", "paper")
+PROFILES = ("smoke", "quick", "gpu", "paper")
 DEFAULT_PROFILE = "quick"  # the profile of `make book`, of `gridbook book` and of a spec that names none
 PRECISIONS = ("float32", "bfloat16")  # TrainConfig.precision: the dtype of the matrix products' operands
 STREAMS = ("generator", "counter")  # TrainConfig.streams: where training walks and dropout masks draw from
@@ -268,12 +268,13 @@ class RunConfig:
 
     def shape_key(self) -> tuple:
         """Runs with equal shape keys can train together as one batched K-network job (``gridbook.nets.trainer``): same
-        loss family and target code size, arch, width, activation, sequence, batch, optimizer, step count and matmul
-        precision and random streams.
-        Everything else (target kind and parameters, seed, lr, weight decay, clipping, dropout, init) may differ."""
+        loss family and target code size, arch, width, sequence, batch, step count, matmul precision and random
+        streams. Everything else (target kind and parameters, activation, optimizer, seed, lr, weight decay,
+        clipping, dropout, init) may differ; :func:`gridbook.runs.planning.plan_groups` puts networks of one
+        activation and optimizer next to each other in a job."""
         t, g, m, o = self.task, self.target, self.model, self.train
-        return (g.loss_kind, g.code_size, m.arch, m.n_hidden, m.activation, t.seq_len, t.batch_size, o.optimizer,
-                o.n_steps, o.precision, o.streams)
+        return (g.loss_kind, g.code_size, m.arch, m.n_hidden, t.seq_len, t.batch_size, o.n_steps, o.precision,
+                o.streams)
 
     def to_yaml(self) -> str:
         import yaml

@@ -11,6 +11,7 @@ import importlib.metadata
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -92,7 +93,10 @@ def strict_json(metrics: Mapping[str, Any]) -> str:
 # ---- provenance ---------------------------------------------------------------------------------------------------
 @functools.lru_cache(maxsize=1)
 def git_commit() -> str | None:
-    """The commit of the gridbook source tree, or None when it is not a git checkout."""
+    """The commit of the gridbook source tree: ``$GRIDBOOK_COMMIT`` when set (a copy of the tree without its git
+    directory, such as a lent GPU's), else ``git rev-parse HEAD``; None when neither says."""
+    if os.environ.get("GRIDBOOK_COMMIT"):
+        return os.environ["GRIDBOOK_COMMIT"]
     try:
         out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True,
                              text=True, timeout=5, check=True)
@@ -110,8 +114,11 @@ def package_versions() -> dict[str, str]:
 
 
 def gridbook_version() -> str:
-    """The installed gridbook's version (from the package metadata; "unknown" when it is not installed)."""
+    """The installed gridbook's version (from the package metadata), else the checkout's ``pyproject.toml`` (a tree
+    run with ``PYTHONPATH=.``), else "unknown"."""
     try:
         return importlib.metadata.version("gridbook")
     except importlib.metadata.PackageNotFoundError:
-        return "unknown"
+        pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+        found = re.search(r'^version\s*=\s*"([^"]+)"', pyproject.read_text(), re.M) if pyproject.is_file() else None
+        return found.group(1) if found else "unknown"

@@ -34,6 +34,8 @@ PROFILE_OVERRIDES: dict[str, dict[str, Any]] = {
         "encoder_init_scale": 20.0, "n_steps": 4000, "eval_batches": EVIDENCE_EVAL_BATCHES, "n_shuffles": N_SHUFFLES,
         "null_units": NULL_UNITS, "precision": "bfloat16", "code_table": CODE_TABLE_M, "fine_decoder": FINE_DECODER,
     },
+    # the quick recipe on a GPU: exact codes (a table saves nothing there) and walks drawn on the device
+    "gpu": {"code_table": 0.0, "streams": "counter"},
     "smoke": {
         "n_hidden": 32, "n_place_cells": 32, "batch_size": 16, "lr": 1e-3, "velocity_input_scale": 50.0,
         "encoder_init_scale": 20.0, "n_steps": 20, "n_bins": 12, "eval_batches": 2, "n_shuffles": 1,
@@ -86,6 +88,14 @@ PROFILE_DEVIATIONS: dict[str, list[tuple[str, Any, Any, str]]] = {
     ],
     "smoke": [("everything", "paper", "tiny", "CI only: checks that the code runs, shows no science")],
 }
+_GPU_STREAMS = ("streams", "its own", "counter", "training walks and dropout masks are drawn on the device for every "
+                "network of a job at once, from a hash of (seed, step, element) (gridbook.task.streams): the same law "
+                "as the quick profile's CPU generators, other draws, so a gpu network is not the quick network of "
+                "the same seed")
+PROFILE_DEVIATIONS["gpu"] = [d for d in PROFILE_DEVIATIONS["quick"] if d[0] != "code_table"] + [_GPU_STREAMS]
+
+
+PROFILE_OVERRIDES["gpu"] = {**PROFILE_OVERRIDES["quick"], **PROFILE_OVERRIDES["gpu"]}  # quick, then its own
 
 
 def profile_config(profile: str = DEFAULT_PROFILE, **overrides: Any) -> RunConfig:

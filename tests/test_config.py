@@ -94,7 +94,7 @@ def test_profiles_override_only_known_fields_and_list_deviations():
         for key, value in overrides.items():
             assert c.to_flat()[key] == value
         assert PROFILE_DEVIATIONS[name]
-    with pytest.raises(ConfigError, match=r"profile='fast' is invalid; allowed values: smoke, quick, paper"):
+    with pytest.raises(ConfigError, match=r"profile='fast' is invalid; allowed values: smoke, quick, gpu, paper"):
         profile_config("fast")
 
 

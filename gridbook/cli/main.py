@@ -1,4 +1,4 @@
-"""Command line: ``gridbook train|sweep|book|scorecard ...`` (also ``python -m gridbook``).
+"""Command line: ``gridbook train|sweep|book|scorecard|evidence ...`` (also ``python -m gridbook``).
 
 Each topic module registers its own sub-command through a ``register_cli(subparsers)`` function that adds a parser
 and sets ``func`` to a callable taking the parsed arguments. Errors that users can fix (bad config values, unknown
@@ -10,10 +10,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from gridbook.cli import book, scorecard, sweep, train
+from gridbook.cli import book, evidence, scorecard, sweep, train
 from gridbook.errors import ConfigError, UserError
 
-COMMAND_MODULES = (train, sweep, book, scorecard)  # modules that contribute sub-commands, in the order of --help
+# modules that contribute sub-commands, in the order of --help
+COMMAND_MODULES = (train, sweep, book, scorecard, evidence)
 
 
 def build_parser() -> argparse.ArgumentParser:

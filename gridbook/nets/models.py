@@ -53,7 +53,7 @@ from torch import nn
 
 from gridbook.config import ACTIVATIONS, INITIALIZERS, ModelConfig, RunConfig
 from gridbook.errors import ConfigError, check_choice
-from gridbook.nets.recurrence import MATMUL_DTYPES, ElmanRecurrence, mixed_bmm
+from gridbook.nets.recurrence import MATMUL_DTYPES, ElmanRecurrence, activation_segments, mixed_bmm
 
 __all__ = ["GATES", "MATMUL_DTYPES", "RANDOM_STREAMS", "BatchedRecurrentNetworks", "ElmanRecurrence", "init_matrix",
            "network_generator", "parameter_shapes", "step_flops", "weight_count"]
@@ -152,9 +152,10 @@ class BatchedRecurrentNetworks(nn.Module):
     the module docstring); ``bias`` (K, G Ng), all but ``rnn``; ``decoder`` (K, Np, Ng) (torch's Linear layout,
     the faster one for the readout product).
 
-    ``configs``: one :class:`ModelConfig` per network; ``arch``, ``n_hidden`` and ``activation`` must agree
-    (per-network initializer, dropout and encoder scale may differ). ``n_outputs``: Np, the target code size
-    (the encoder's input and the decoder's output). ``generators``: one CPU ``torch.Generator`` per network for
+    ``configs``: one :class:`ModelConfig` per network; ``arch`` and ``n_hidden`` must agree (per-network
+    activation, initializer, dropout and encoder scale may differ; networks of one activation side by side cost
+    least). ``n_outputs``: Np, the target code size (the encoder's input and the decoder's output).
+    ``generators``: one CPU ``torch.Generator`` per network for
     the initial weights, or None for zero weights that a state dict will overwrite. ``matmul_dtype``: the operand
     dtype of the matrix products (float32, or bfloat16 for mixed precision; parameters stay float32).
     """
@@ -167,17 +168,21 @@ class BatchedRecurrentNetworks(nn.Module):
         if not configs:
             raise ValueError("configs must hold at least one ModelConfig")
         first = configs[0]
-        for name in ("arch", "n_hidden", "activation"):
+        for name in ("arch", "n_hidden"):
             values = sorted({str(getattr(c, name)) for c in configs})
             if len(values) > 1:
                 raise ConfigError(f"{name} differs between networks ({', '.join(values)}); networks trained "
-                                  "together must share arch, n_hidden and activation")
+                                  "together must share arch and n_hidden")
         check_choice("arch", first.arch, GATES)
-        check_choice("activation", first.activation, ACTIVATIONS)
+        for config in configs:
+            check_choice("activation", config.activation, ACTIVATIONS)
         if generators is not None and len(generators) != len(configs):
             raise ValueError(f"got {len(generators)} generators for {len(configs)} networks")
         self.configs = configs
-        self.arch, self.activation = first.arch, first.activation
+        self.arch = first.arch
+        self.activations = [c.activation for c in configs]
+        self.activation = first.activation if len(set(self.activations)) == 1 else "mixed"
+        self.segments = activation_segments(self.activations)  # contiguous runs of one activation
         self.n_networks, self.n_hidden = len(configs), first.n_hidden
         self.n_outputs, self.n_inputs = n_outputs, n_inputs
         self.n_gates = GATES[self.arch]
@@ -291,7 +296,7 @@ class BatchedRecurrentNetworks(nn.Module):
         if self.arch in ("rnn", "srnn"):
             if self.fused_recurrence:
                 hidden, hidden_low = ElmanRecurrence.apply(drive, h0, self.recurrent_weight, recurrent_mask,
-                                                           self.activation, dtype)
+                                                           self.activations, dtype)
             else:
                 hidden = self._gated_loop(drive, h0, None, recurrent_mask)
         else:
@@ -302,10 +307,16 @@ class BatchedRecurrentNetworks(nn.Module):
         output = mixed_bmm(flat, self.decoder.transpose(1, 2), dtype)  # (K, T B, Np)
         return hidden, output.reshape(n_net, n_time, n_batch, self.n_outputs)
 
+    def _activate(self, x: torch.Tensor) -> torch.Tensor:
+        """Each network's activation of x (K, ...), out of place (autograd)."""
+        if len(self.segments) == 1:
+            return _ACTIVATION[self.activations[0]](x)
+        return torch.cat([_ACTIVATION[name](x[start:stop]) for start, stop, name in self.segments])
+
     def _gated_loop(self, drive: torch.Tensor, h: torch.Tensor, c: torch.Tensor | None,
                     mask: torch.Tensor | None) -> torch.Tensor:
         """Autograd time loop for every architecture. drive (K, T, B, G Ng), h (K, B, Ng) -> (K, T, B, Ng)."""
-        act, weight, arch = _ACTIVATION[self.activation], self.recurrent_weight, self.arch
+        act, weight, arch = self._activate, self.recurrent_weight, self.arch
         dtype = self.matmul_dtype
         low = dtype != torch.float32  # the weight is cast in every step, so its gradients are summed in float32
         sig = torch.sigmoid

@@ -78,56 +78,85 @@ class BatchedOptimizer:
     """torch.optim's adam / rmsprop / sgd / adagrad (defaults: :data:`OPTIMIZER_DEFAULTS`, no momentum, no built-in
     weight decay) over parameters stacked on a leading network axis, with a learning rate per network.
 
+    ``name``: one optimizer for every network, or one per network (networks of one job may differ: each contiguous
+    run of one optimizer is updated by its rule on its slice of the stacked parameters and state).
     ``step(grads, lr)`` takes the gradients and the learning rates ``lr`` (K floats; 0 freezes a network).
     """
 
-    def __init__(self, name: str, params: Sequence[torch.Tensor]) -> None:
-        check_choice("optimizer", name, OPTIMIZERS)
-        self.name, self.params, self.step_count = name, list(params), 0
+    def __init__(self, name: str | Sequence[str], params: Sequence[torch.Tensor]) -> None:
+        self.params, self.step_count = list(params), 0
+        n_net = self.params[0].shape[0] if self.params else 0
+        names = [name] * n_net if isinstance(name, str) else list(name)
+        for each in names:
+            check_choice("optimizer", each, OPTIMIZERS)
+        self.names = names
+        self.name = names[0] if len(set(names)) == 1 else "mixed"
+        self.runs: list[tuple[int, int, str]] = []  # contiguous runs of one optimizer over the network axis
+        for k, each in enumerate(names):
+            if self.runs and self.runs[-1][2] == each:
+                self.runs[-1] = (self.runs[-1][0], k + 1, each)
+            else:
+                self.runs.append((k, k + 1, each))
         buffers = {"adam": ("exp_avg", "exp_avg_sq"), "rmsprop": ("square_avg",), "adagrad": ("sum",), "sgd": ()}
-        self.state = [{b: torch.zeros_like(p, memory_format=torch.contiguous_format) for b in buffers[name]}
+        wanted = list(dict.fromkeys(b for each in set(names) for b in buffers[each]))
+        self.state = [{b: torch.zeros_like(p, memory_format=torch.contiguous_format) for b in sorted(wanted)}
                       for p in self.params]
 
     @torch.no_grad()
     def step(self, grads: Sequence[torch.Tensor], lr: Sequence[float]) -> None:
         self.step_count += 1
-        opts, t = OPTIMIZER_DEFAULTS[self.name], self.step_count
-        if self.name == "adam":
-            (beta1, beta2), eps = opts["betas"], opts["eps"]
-            factors = [-rate / (1 - beta1**t) for rate in lr]  # float64, as torch.optim computes step_size
-            bias2_sqrt = math.sqrt(1 - beta2**t)
-        else:
-            factors = [-float(rate) for rate in lr]
+        t = self.step_count
+        beta1, beta2 = OPTIMIZER_DEFAULTS["adam"]["betas"]
+        # float64, as torch.optim computes step_size
+        factors = [-rate / (1 - beta1**t) if each == "adam" else -float(rate) for rate, each in
+                   zip(lr, self.names, strict=True)]
+        bias2_sqrt = math.sqrt(1 - beta2**t)
         device = self.params[0].device
         factor = torch.tensor(factors, dtype=torch.float32, device=device)  # (K,)
         for param, grad, state in zip(self.params, grads, self.state, strict=True):
             scale = factor.view(-1, *([1] * (param.dim() - 1)))  # (K, 1, ...)
-            if self.name == "sgd":
-                param.add_(grad * scale)
-                continue
-            if self.name == "adam":
-                state["exp_avg"].lerp_(grad, 1 - beta1)
-                state["exp_avg_sq"].mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-                numer, denom = state["exp_avg"], (state["exp_avg_sq"].sqrt() / bias2_sqrt).add_(eps)
-            elif self.name == "rmsprop":
-                state["square_avg"].mul_(opts["alpha"]).addcmul_(grad, grad, value=1 - opts["alpha"])
-                numer, denom = grad, state["square_avg"].sqrt().add_(opts["eps"])
-            else:  # adagrad
-                state["sum"].addcmul_(grad, grad, value=1)
-                numer, denom = grad, state["sum"].sqrt().add_(opts["eps"])
-            param.add_(torch.mul(numer, scale).div_(denom))
+            for start, stop, each in self.runs:
+                whole = (start, stop) == (0, param.shape[0])
+                part = slice(start, stop)
+                p, g, s = (param, grad, scale) if whole else (param[part], grad[part], scale[part])
+                buffers = state if whole else {key: value[part] for key, value in state.items()}
+                _update(each, p, g, s, buffers, bias2_sqrt)
 
     def state_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "step_count": self.step_count,
+        return {"name": self.name if self.name != "mixed" else list(self.names), "step_count": self.step_count,
                 "state": [{k: v.detach().cpu() for k, v in s.items()} for s in self.state]}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        if state["name"] != self.name or len(state["state"]) != len(self.state):
-            raise ValueError(f"optimizer state of {state['name']!r} does not fit optimizer {self.name!r}")
+        saved = state["name"]
+        names = [saved] * len(self.names) if isinstance(saved, str) else list(saved)
+        if names != self.names or len(state["state"]) != len(self.state):
+            raise ValueError(f"optimizer state of {saved!r} does not fit optimizer {self.name!r}")
         self.step_count = int(state["step_count"])
-        for mine, saved in zip(self.state, state["state"], strict=True):
-            for key, value in saved.items():
+        for mine, stored in zip(self.state, state["state"], strict=True):
+            for key, value in stored.items():
                 mine[key].copy_(value)
+
+
+def _update(name: str, param: torch.Tensor, grad: torch.Tensor, scale: torch.Tensor, state: dict[str, torch.Tensor],
+            bias2_sqrt: float) -> None:
+    """One update of ``name``'s rule, in place, on (a slice of) stacked parameters; ``scale`` (K, 1, ...) holds
+    -lr (Adam: -lr / (1 - beta1^t))."""
+    opts = OPTIMIZER_DEFAULTS[name]
+    if name == "sgd":
+        param.add_(grad * scale)
+        return
+    if name == "adam":
+        (beta1, beta2), eps = opts["betas"], opts["eps"]
+        state["exp_avg"].lerp_(grad, 1 - beta1)
+        state["exp_avg_sq"].mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+        numer, denom = state["exp_avg"], (state["exp_avg_sq"].sqrt() / bias2_sqrt).add_(eps)
+    elif name == "rmsprop":
+        state["square_avg"].mul_(opts["alpha"]).addcmul_(grad, grad, value=1 - opts["alpha"])
+        numer, denom = grad, state["square_avg"].sqrt().add_(opts["eps"])
+    else:  # adagrad
+        state["sum"].addcmul_(grad, grad, value=1)
+        numer, denom = grad, state["sum"].sqrt().add_(opts["eps"])
+    param.add_(torch.mul(numer, scale).div_(denom))
 
 
 def scheduled_lr(lr: float, lr_final: float, step: int, n_steps: int) -> float:

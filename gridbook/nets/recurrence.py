@@ -8,9 +8,11 @@ operands with a float32 result (``TrainConfig.precision``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 
-__all__ = ["MATMUL_DTYPES", "ElmanRecurrence", "mixed_bmm"]
+__all__ = ["MATMUL_DTYPES", "ElmanRecurrence", "activation_segments", "mixed_bmm"]
 
 MATMUL_DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}  # TrainConfig.precision -> operand dtype
 
@@ -20,6 +22,30 @@ def mixed_bmm(a: torch.Tensor, b: torch.Tensor, dtype: torch.dtype) -> torch.Ten
     if dtype == torch.float32:
         return torch.bmm(a, b)
     return torch.bmm(a.to(dtype), b.to(dtype)).float()
+
+
+def activation_segments(activations: str | Sequence[str], n_networks: int | None = None) -> tuple:
+    """The networks' activations as contiguous runs ``((start, stop, name), ...)`` over the network axis; a single
+    name covers all ``n_networks``. Networks of one job may differ in activation: each run is one in-place op."""
+    if isinstance(activations, str):
+        return ((0, n_networks, activations),)
+    runs: list[tuple[int, int, str]] = []
+    for k, name in enumerate(activations):
+        if runs and runs[-1][2] == name:
+            runs[-1] = (runs[-1][0], k + 1, name)
+        else:
+            runs.append((k, k + 1, name))
+    return tuple(runs)
+
+
+def _activate_(step: torch.Tensor, activation: str) -> None:
+    """step = act(step), in place."""
+    if activation == "relu":
+        step.relu_()
+    elif activation == "tanh":
+        step.tanh_()
+    elif activation == "sigmoid":
+        step.sigmoid_()
 
 
 def _activation_grad_(grad: torch.Tensor, hidden: torch.Tensor, activation: str) -> None:
@@ -36,7 +62,8 @@ class ElmanRecurrence(torch.autograd.Function):
     """``h_t = act(drive_t + (mask * h_{t-1}) U)`` for t = 1..T with a hand-written backward pass.
 
     drive (K, T, B, Ng) input drive (input weights times velocity, plus bias); h0 (K, B, Ng); weight U (K, Ng, Ng);
-    mask (K, B, Ng) recurrent-dropout mask or None -> (hidden (K, T, B, Ng) float32, hidden_low). ``matmul_dtype``
+    mask (K, B, Ng) recurrent-dropout mask or None; ``activation`` a name, or one per network
+    (:func:`activation_segments`) -> (hidden (K, T, B, Ng) float32, hidden_low). ``matmul_dtype``
     (default float32): the operand dtype of every matrix product, forward and backward (see :func:`mixed_bmm`); the
     state stays float32. With a low ``matmul_dtype``, ``hidden_low`` is ``hidden`` cast to it, written step by step
     (the cast the next step's product needs anyway), for the readout's product; with float32 it is None. The backward
@@ -49,6 +76,7 @@ class ElmanRecurrence(torch.autograd.Function):
         ctx.set_materialize_grads(False)
         n_time = drive.shape[1]
         hidden = drive.clone()  # (K, T, B, Ng) pre-activations, overwritten step by step with h_t
+        segments = activation_segments(activation, drive.shape[0])
         h0 = h0 if mask is None else h0 * mask  # (K, B, Ng)
         low = matmul_dtype != torch.float32
         hidden_low = torch.empty(hidden.shape, dtype=matmul_dtype, device=hidden.device) if low else None
@@ -60,18 +88,14 @@ class ElmanRecurrence(torch.autograd.Function):
                 step.add_(torch.bmm(prev, weight_low))  # float32 += low: the product's result upcast exactly
             else:
                 step.baddbmm_(prev, weight)
-            if activation == "relu":
-                step.relu_()
-            elif activation == "tanh":
-                step.tanh_()
-            elif activation == "sigmoid":
-                step.sigmoid_()
+            for start, stop, name in segments:
+                _activate_(step[start:stop], name)
             if low:
                 hidden_low[:, t].copy_(step)  # (K, B, Ng) cast
                 prev = hidden_low[:, t] if mask is None else (step * mask).to(matmul_dtype)
             else:
                 prev = step if mask is None else step * mask
-        ctx.activation, ctx.matmul_dtype = activation, matmul_dtype
+        ctx.segments, ctx.matmul_dtype = segments, matmul_dtype
         ctx.save_for_backward(hidden, hidden_low, h0, weight, mask)
         return hidden, hidden_low
 
@@ -102,7 +126,8 @@ class ElmanRecurrence(torch.autograd.Function):
                     step.baddbmm_(delta[:, t + 1], weight_t)
                 else:
                     step.addcmul_(torch.bmm(delta[:, t + 1], weight_t), mask)
-            _activation_grad_(step, hidden[:, t], ctx.activation)
+            for start, stop, name in ctx.segments:
+                _activation_grad_(step[start:stop], hidden[start:stop, t], name)
             if low:
                 delta_low[:, t].copy_(step)
         grad_h0 = grad_weight = None

@@ -126,7 +126,7 @@ class Trainer:
                                  StreamKeys([seeds[k] for k in members], "trajectories", device))
                                 for members in self.task_groups().values()]  # per task: its networks, their keys
         self.params = list(self.networks.parameters())
-        self.optimizer = BatchedOptimizer(first.train.optimizer, self.params)
+        self.optimizer = BatchedOptimizer([c.train.optimizer for c in configs], self.params)
         if resume is not None and resume.optimizer_state:
             self.optimizer.load_state_dict(resume.optimizer_state)
         self.lr = [c.train.lr for c in configs]

@@ -40,6 +40,7 @@ class ExecutionOutcome:
     failed: list[tuple[str, str]] = field(default_factory=list)  # (run_id, error line)
     by_others: list[str] = field(default_factory=list)  # runs another sweep on the store finished meanwhile
     held: list[str] = field(default_factory=list)  # runs another sweep still holds (when not waiting for them)
+    not_started: list[str] = field(default_factory=list)  # runs whose jobs the deadline left unstarted
 
 
 # ---- one job, wherever it runs --------------------------------------------------------------------------------------
@@ -228,7 +229,9 @@ def job_group_size(group_size: int | None, executor: str = "local", device: str 
 def execute_groups(pending: list[RunConfig], store: RunStore, executor: str = "local", workers: int | None = None,
                    scheduler: str | None = None, group_size: int | None = None, device: str | None = None,
                    progress: bool | None = None, run_group: Callable | str | None = None,
-                   wait_for_others: bool = True, log: Callable[[str], Any] | None = None) -> ExecutionOutcome:
+                   wait_for_others: bool = True, log: Callable[[str], Any] | None = None,
+                   deadline: float | None = None, keep_order: bool = False,
+                   job_seconds: Callable[[list[RunConfig]], float] | None = None) -> ExecutionOutcome:
     """Run every pending config through ``run_group`` in batched jobs and write the results to ``store``.
 
     ``group_size``: networks per job (default :func:`~gridbook.runs.planning.default_group_size`: 32 on a GPU, 1 on
@@ -238,6 +241,12 @@ def execute_groups(pending: list[RunConfig], store: RunStore, executor: str = "l
     left to it, so two sweeps on one store share the work. Once this sweep's jobs are done it waits for the runs
     others hold (``wait_for_others``; else they are reported in ``outcome.held``), and trains any whose claim goes
     stale or is dropped without the run being finished.
+
+    ``deadline``: a ``time.monotonic()`` after which no job starts (a budgeted run); the runs of the jobs left are
+    reported in ``outcome.not_started``, and the jobs in flight finish. ``keep_order``: jobs start in the order of
+    their runs in ``pending`` (priority), not longest first (:func:`~gridbook.runs.planning.plan_groups`).
+    ``job_seconds(job)``: an estimate of a job's wall time; with a deadline, a job that would end after it does not
+    start (later, shorter jobs still may).
     """
     outcome = ExecutionOutcome()
     if not pending:
@@ -248,7 +257,8 @@ def execute_groups(pending: list[RunConfig], store: RunStore, executor: str = "l
     cores = _cores()
     gpu = executor == "local" and _uses_gpu(device)
     wanted = workers or (1 if gpu else cores)
-    groups = plan_groups(pending, job_group_size(group_size, executor, device), wanted if not scheduler else 1)
+    groups = plan_groups(pending, job_group_size(group_size, executor, device), wanted if not scheduler else 1,
+                         keep_order=keep_order)
     n_workers = max(1, min(wanted, len(groups)))
     threads = None if gpu else max(1, cores // n_workers)
     report = SweepProgress(claims, progress, log)
@@ -278,7 +288,20 @@ def execute_groups(pending: list[RunConfig], store: RunStore, executor: str = "l
     try:
         with claims.kept_alive(queued):
             while queue or running or held:
+                if deadline is not None and time.monotonic() > deadline:
+                    outcome.not_started.extend(c.run_id() for group in queue for c in group)
+                    report.drop([c for group in queue for c in group])
+                    queue.clear()
+                    held = []
+                    if not running:
+                        break
                 while queue and len(running) < pool.max_in_flight:
+                    if (deadline is not None and job_seconds is not None
+                            and time.monotonic() + job_seconds(queue[0]) > deadline):
+                        late = queue.popleft()
+                        outcome.not_started.extend(c.run_id() for c in late)
+                        report.drop(late)
+                        continue
                     group = _claimed(queue.popleft(), store, claims, held, report, outcome)
                     if group:
                         report.started(group)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import io
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from gridbook.analysis.batched import analyse_networks
@@ -20,14 +21,18 @@ __all__ = ["train_and_evaluate"]
 
 # ---- the real train-and-evaluate job ---------------------------------------------------------------------------------
 def train_and_evaluate(configs: Sequence[RunConfig], device: str | None = None,
-                       on_progress: Callable[[int, int], Any] | None = None) -> list[RunRecord]:
+                       on_progress: Callable[[int, int], Any] | None = None,
+                       checkpoint: str | Path | None = None) -> list[RunRecord]:
     """Train same-shape configs as one batched job, then evaluate every network on fresh trajectories, their rate
     maps streamed batch by batch, and analyse them, all networks of the job together where they share their
     evaluation (:func:`gridbook.analysis.batched.analyse_networks`). The default ``run_group`` of a sweep.
-    ``on_progress(step, n_steps)``: the trainer's progress (:func:`gridbook.nets.trainer.train_networks`)."""
+    ``on_progress(step, n_steps)``: the trainer's progress (:func:`gridbook.nets.trainer.train_networks`).
+    ``checkpoint``: the trainer's checkpoint file, resumed from when it exists (the evidence run's staged training
+    trains a network on from its last stage)."""
     started = utc_now()
     with contextlib.redirect_stdout(io.StringIO()):  # the trainer's per-10% lines; the sweep reports progress
-        result = train_networks(list(configs), device=device, progress=False, on_progress=on_progress)
+        result = train_networks(list(configs), device=device, progress=False, on_progress=on_progress,
+                                checkpoint=checkpoint)
     records = []
     for k, (config, (evaluation, analysis)) in enumerate(zip(configs, analyse_networks(result), strict=True)):
         metrics = {

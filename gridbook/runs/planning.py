@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -77,28 +77,45 @@ def default_group_size(gpu: bool) -> int:
     return GPU_GROUP_SIZE if gpu else CPU_GROUP_SIZE
 
 
-def plan_groups(configs: Sequence[RunConfig], group_size: int = GPU_GROUP_SIZE,
-                workers: int = 1) -> list[list[RunConfig]]:
-    """Batched training jobs: runs sharing ``shape_key()``, at most ``group_size`` each.
+def plan_groups(configs: Sequence[RunConfig], group_size: int | Callable[[RunConfig], int] = GPU_GROUP_SIZE,
+                workers: int = 1, keep_order: bool = False) -> list[list[RunConfig]]:
+    """Batched training jobs: runs sharing ``shape_key()``, at most ``group_size`` each (or ``group_size(config)``
+    for the shape of ``config``: a budgeted run sizes each shape's jobs by its own step cost).
 
     With ``workers`` > 1 the jobs are also balanced: any job costing more than 1/(2 workers) of the whole
     (:func:`run_cost`) is split into near-equal parts, and the jobs come most expensive first, so that no worker is
     left with one long job while the others idle. A sweep on a CPU asks for :data:`CPU_GROUP_SIZE` networks a job
-    (:func:`default_group_size`).
+    (:func:`default_group_size`). ``keep_order``: the jobs come in the order of their first run in ``configs``
+    instead (a budgeted sweep whose runs are listed by priority, :mod:`gridbook.runs.evidence`).
     """
-    if not isinstance(group_size, int) or group_size < 1:
-        raise ConfigError(f"group_size={group_size!r} is invalid; allowed values: an integer >= 1")
+    size_of = group_size if callable(group_size) else (lambda _: group_size)
     by_shape: dict[tuple, list[RunConfig]] = {}
     for config in configs:
         by_shape.setdefault(config.shape_key(), []).append(config)
-    groups = [runs[i:i + group_size] for runs in by_shape.values() for i in range(0, len(runs), group_size)]
+    groups = []
+    for runs in by_shape.values():
+        size = size_of(runs[0])
+        if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+            raise ConfigError(f"group_size={size!r} is invalid; allowed values: an integer >= 1")
+        groups += [runs[i:i + size] for i in range(0, len(runs), size)]
     if workers <= 1 or not groups:
-        return groups
+        return [_by_rule(job) for job in groups]
     costs = [[run_cost(c) for c in group] for group in groups]
     share = sum(map(sum, costs)) / (2 * workers)
     balanced = []  # (cost, job)
     for group, cost in zip(groups, costs, strict=True):
-        parts = min(len(group), max(1, math.ceil(sum(cost) / share - 1e-9)))
+        parts = 1 if keep_order else min(len(group), max(1, math.ceil(sum(cost) / share - 1e-9)))
         bounds = np.linspace(0, len(group), parts + 1).round().astype(int)
         balanced += [(sum(cost[a:b]), group[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
-    return [job for _, job in sorted(balanced, key=lambda pair: -pair[0])]
+    if keep_order:
+        position = {id(c): i for i, c in enumerate(configs)}
+        jobs = [job for _, job in sorted(balanced, key=lambda pair: min(position[id(c)] for c in pair[1]))]
+    else:
+        jobs = [job for _, job in sorted(balanced, key=lambda pair: -pair[0])]
+    return [_by_rule(job) for job in jobs]
+
+
+def _by_rule(job: list[RunConfig]) -> list[RunConfig]:
+    """A job's runs with networks of one activation and optimizer next to each other (stable): each contiguous run
+    of them is one in-place op per step (gridbook.nets.models, gridbook.nets.optim)."""
+    return sorted(job, key=lambda c: (c.model.activation, c.train.optimizer))

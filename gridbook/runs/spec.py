@@ -15,6 +15,8 @@ A spec is a YAML file (or dict)::
         parameters: {...}       #   set its own method, count, seed and seeds
     count: 100                  # draws per random block
     seed: 0                     # seeds the random search (NOT the training seed: that is the parameter ``seed``)
+    staged: [5000, 10000]       # optional, for the evidence run (gridbook.runs.evidence): its runs train once, in
+                                #   order, and are evaluated and stored at each of these step counts the budget allows
 
 Distributions (random search only): ``uniform`` (min..max), ``log_uniform`` (min and max are the values
 themselves, not their logarithms as in W&B's ``log_uniform``; i.e. W&B's ``log_uniform_values``) and
@@ -40,7 +42,7 @@ from gridbook.profiles import profile_config
 
 METHODS = ("grid", "random")
 DISTRIBUTIONS = ("uniform", "log_uniform", "int_uniform")
-SPEC_KEYS = ("name", "description", "profile", "method", "parameters", "blocks", "count", "seed", "seeds")
+SPEC_KEYS = ("name", "description", "profile", "method", "parameters", "blocks", "count", "seed", "seeds", "staged")
 BLOCK_KEYS = ("name", "method", "parameters", "count", "seed", "seeds")
 PARAMETER_KEYS = ("value", "values", "distribution", "min", "max")
 RUN_COUNT_COMMENT = re.compile(r"^#\s*runs:\s*(\d+)", re.MULTILINE)

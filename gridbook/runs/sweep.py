@@ -36,6 +36,7 @@ class SweepSummary:
     failed_runs: tuple[tuple[str, str], ...] = field(default=())  # (run_id, error line)
     by_others: int = 0
     held: int = 0
+    not_started: int = 0  # runs a deadline left unstarted
 
     def table(self) -> str:
         wall = time.strftime("%H:%M:%S", time.gmtime(self.wall_seconds))
@@ -55,7 +56,8 @@ def run_sweep(spec: str | Path | Mapping[str, Any] | list, profile: str | None =
               executor: str = "local", workers: int | None = None, scheduler: str | None = None,
               group_size: int | None = None, device: str | None = None, progress: bool | None = None,
               run_group: Callable | str | None = None, verify: bool = False, wait_for_others: bool = True,
-              log: Callable[[str], Any] | None = None) -> SweepSummary:
+              log: Callable[[str], Any] | None = None, deadline: float | None = None,
+              keep_order: bool = False, job_seconds: Callable | None = None) -> SweepSummary:
     """Train and evaluate every run of ``spec`` that the store does not hold yet; returns a :class:`SweepSummary`.
 
     ``spec`` may also be a list of specs: their runs (deduplicated by run id) then train as one sweep, so runs of
@@ -71,6 +73,10 @@ def run_sweep(spec: str | Path | Mapping[str, Any] | list, profile: str | None =
     ``progress``: the plan, then a line at least every 30 s (a bar on a terminal; None: a bar on a terminal, lines
     otherwise; False: silent), written with ``log`` (default: stderr). Runs that another sweep on the same store is
     training are left to it; this sweep waits for them (``wait_for_others``) and takes over any that stall.
+    ``deadline``: a ``time.monotonic()`` after which no job starts (the evidence run's budget); ``keep_order``: jobs
+    start in the specs' run order (priority) rather than longest first; ``job_seconds(job)``: an estimate of a
+    job's wall time, so that no job starts that would end after the deadline. ``group_size`` may be a function of a
+    run's config (its shape's job size).
     """
     start = time.perf_counter()
     check_choice("executor", executor, EXECUTORS)
@@ -85,10 +91,12 @@ def run_sweep(spec: str | Path | Mapping[str, Any] | list, profile: str | None =
         log(f"sweep: {len(configs)} runs, {len(configs) - len(pending)} of them already in {store.root}")
     outcome = execute_groups(pending, store, executor=executor, workers=workers, scheduler=scheduler,
                              group_size=group_size, device=device, progress=progress, run_group=run_group,
-                             wait_for_others=wait_for_others, log=log)
+                             wait_for_others=wait_for_others, log=log, deadline=deadline, keep_order=keep_order,
+                             job_seconds=job_seconds)
     if outcome.done:
         write_results_table(store)
     return SweepSummary(total=len(configs), done=len(outcome.done), skipped=len(configs) - len(pending),
                         failed=len(outcome.failed), diverged=sum(bool(d.get("diverged")) for d in outcome.done),
                         wall_seconds=time.perf_counter() - start, store=str(store.root),
-                        failed_runs=tuple(outcome.failed), by_others=len(outcome.by_others), held=len(outcome.held))
+                        failed_runs=tuple(outcome.failed), by_others=len(outcome.by_others), held=len(outcome.held),
+                        not_started=len(outcome.not_started))

@@ -31,7 +31,7 @@ def test_every_deviation_states_the_profiles_own_value(profile):
 def test_profile_box_rejects_bad_input():
     assert "no trained networks" in book.profile_box_html("quick", 0)
     assert "1 trained network;" in book.profile_box_html("quick", 1)
-    with pytest.raises(ConfigError, match="profile='fast' is invalid; allowed values: smoke, quick, paper"):
+    with pytest.raises(ConfigError, match="profile='fast' is invalid; allowed values: smoke, quick, gpu, paper"):
         book.profile_box("fast", 1)
     with pytest.raises(ConfigError, match="n_runs=-1 is invalid"):
         book.profile_box("quick", -1)

@@ -39,7 +39,7 @@ def test_rows_are_the_rules_verdicts_on_the_stored_runs(tmp_path, capsys):
 def test_bad_profile_is_one_line_naming_the_allowed_values(capsys):
     assert main(["scorecard", "--profile", "fast"]) == 2
     assert capsys.readouterr().err.strip() == ("gridbook scorecard: error: profile='fast' is invalid; allowed "
-                                               "values: smoke, quick, paper")
+                                               "values: smoke, quick, gpu, paper")
 
 
 def test_r1_is_judged_on_the_population_search_once_the_store_holds_it(tmp_path, capsys):

@@ -143,3 +143,16 @@ def test_counter_dropout_masks_drop_at_their_rate_and_rescale():
     assert set(inputs[0].unique().tolist()) == {0.0, 2.0} and bool((inputs[1] == 1).all())
     assert float((recurrent[0] == 0).float().mean()) == pytest.approx(0.25, abs=0.03)
     assert float(recurrent[0].mean()) == pytest.approx(1.0, abs=0.05)
+
+
+@pytest.mark.parametrize("arch", ["rnn", "gru"])
+def test_networks_of_other_activations_and_optimizers_train_together_as_alone(arch):
+    configs = [tiny(arch=arch, seed=0, activation="tanh", optimizer="rmsprop"),
+               tiny(arch=arch, seed=1, activation="relu", optimizer="adam"),
+               tiny(arch=arch, seed=2, activation="relu", optimizer="sgd", lr=0.1),
+               tiny(arch=arch, seed=3, activation="sigmoid", optimizer="adagrad", lr=0.05)]
+    assert len({c.shape_key() for c in configs}) == 1
+    together = train(configs, eval_every=1)
+    assert together.networks.activation == "mixed" and len(together.networks.segments) == 3  # two relu side by side
+    for k, config in enumerate(configs):
+        assert_same_weights(together.networks, k, train([config], eval_every=1).networks, 0)

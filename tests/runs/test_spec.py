@@ -64,7 +64,7 @@ def test_random_search_is_seeded_and_in_range():
     ({"seeds": [0], "parameters": {"seed": {"value": 1}}}, r"either seeds or the parameter seed"),
     ({"blocks": []}, r"blocks must be a non-empty list"),
     ({"blocks": [{"parameters": {"sigma": {"value": 1}}, "colour": 1}]}, r"blocks\[0\]: unknown key 'colour'"),
-    ({"profile": "huge"}, r"profile='huge' is invalid; allowed values: smoke, quick, paper"),
+    ({"profile": "huge"}, r"profile='huge' is invalid; allowed values: smoke, quick, gpu, paper"),
     ({"parametres": {}}, r"unknown key 'parametres'; allowed keys: name, description, profile"),
 ])
 def test_spec_errors_name_the_file_the_key_and_the_allowed_values(tmp_path, spec, message):
