@@ -96,7 +96,11 @@ def pack_store(store: RunStore | str | Path, out: str | Path, specs: Mapping[str
     payloads = {"runs.parquet": _frame_bytes(results), "units.parquet": _frame_bytes(units),
                 "maps.npz": _maps_bytes(records, top_units)}
     payloads["provenance.json"] = json.dumps({"format": BUNDLE_FORMAT, "packed_at": utc_now(),
-                                              "runs": len(results), **(provenance or {})}, indent=1).encode()
+                                              "runs": len(results), **(provenance or {})}, indent=1,
+                                             default=str).encode()
+    while sum(map(len, payloads.values())) > MAX_BUNDLE_BYTES and top_units > 1:  # fewer maps a run, not no bundle
+        top_units //= 2
+        payloads["maps.npz"] = _maps_bytes(records, top_units)
     total = sum(map(len, payloads.values()))
     if total > MAX_BUNDLE_BYTES:
         raise UserError(f"the bundle would hold {total / 2**20:.1f} MiB; allowed: at most "

@@ -18,7 +18,9 @@ from gridbook.runs.sweep import run_sweep
 __all__ = ["GPU_GROUP_MAX", "MAX_JOB_SECONDS", "CostModel", "calibrate", "environment", "matmul_peak",
            "smoke_sweep", "step_seconds"]
 
-MAX_JOB_SECONDS = 60.0  # a job's planned length, at most: no job started before the deadline runs long past it
+MAX_JOB_SECONDS = 90.0  # a job's planned length, at most: no job started before the deadline runs long past it
+DEFAULT_EVAL_S = 0.25  # seconds a network's evaluation, when stage 1 had no time to measure it
+GATED_FACTOR = 6.0  # a gated step's cost in plain ones, when stage 1 had no time to measure it (CPU, Ng 256)
 GPU_GROUP_MAX = 256  # networks per job on a GPU, at most (beyond, a quick step is bandwidth-bound: no gain)
 
 
@@ -95,17 +97,36 @@ def calibrate(profile: str, device: str, staged: list, deadline: float, log: Cal
     gated cell's, and the staged spec's shape), and the evaluation's seconds per network. Stops at ``deadline``."""
     import torch
 
-    from gridbook.nets.models import step_flops
     from gridbook.profiles import profile_config
 
     gpu = device.startswith("cuda")
     out: dict[str, Any] = {"peak_bf16_tflops": matmul_peak(device), "steps": [], "skipped": []}
     log(f"evidence: bf16 matmul peak {out['peak_bf16_tflops']:.1f} TFLOP/s")
     base = profile_config(profile, streams="counter", code_table=0.0)
-    cases = [("quick shape", base, k) for k in ((32, 128, 256) if gpu else (1, 4))]
-    cases += [("gated (gru)", base.replace(arch="gru"), k) for k in ((32, 128) if gpu else (1, 2))]
+    quick = [("quick shape", base, k) for k in ((32, 128, 256) if gpu else (1, 4))]
+    later = [("gated (gru)", base.replace(arch="gru"), k) for k in ((32, 128) if gpu else (1, 2))]
     if staged:
-        cases.append(("staged shape", staged[0], len(staged)))
+        later.append(("staged shape", staged[0], len(staged)))
+    _time_steps(quick, device, deadline, out, log)
+    k_eval = 64 if gpu else 2  # the evaluation next: without it no job can be sized
+    if _now() < deadline:
+        out["eval_s_per_network"] = evaluation_seconds([base.replace(seed=s) for s in range(k_eval)], device)
+        log(f"evidence: evaluation {out['eval_s_per_network']:.3f} s a network (K={k_eval})")
+    else:
+        out["skipped"].append("evaluation")
+    _time_steps(later, device, deadline, out, log)
+    if gpu:
+        torch.cuda.empty_cache()  # the workers of stage 2 take the memory
+    return out
+
+
+def _time_steps(cases: list, device: str, deadline: float, out: dict[str, Any], log: Callable[[str], Any]) -> None:
+    """Time each (name, config, K) case's training step into ``out["steps"]`` (skipped past ``deadline``)."""
+    import torch
+
+    from gridbook.nets.models import step_flops
+
+    gpu = device.startswith("cuda")
     for name, config, k in cases:
         if _now() > deadline:
             out["skipped"].append(f"{name} K={k}")
@@ -121,15 +142,6 @@ def calibrate(profile: str, device: str, staged: list, deadline: float, log: Cal
             f"MFU {row['mfu']:.1%}")
         if gpu:
             torch.cuda.empty_cache()
-    k_eval = 32 if gpu else 2
-    if _now() < deadline:
-        out["eval_s_per_network"] = evaluation_seconds([base.replace(seed=s) for s in range(k_eval)], device)
-        log(f"evidence: evaluation {out['eval_s_per_network']:.3f} s a network (K={k_eval})")
-    else:
-        out["skipped"].append("evaluation")
-    if gpu:
-        torch.cuda.empty_cache()  # the workers of stage 2 take the memory
-    return out
 
 
 def smoke_sweep(device: str, root: Path, log: Callable[[str], Any]) -> None:
@@ -148,11 +160,11 @@ class CostModel:
     and UGRNN scale by their gate count), and scaled by the products' size for other widths. A job of K networks
     costs its steps plus K evaluations, times :data:`CONTENTION` (jobs share the device)."""
 
-    CONTENTION = 1.5
+    CONTENTION = 2.0  # the jobs of several workers share the device: each runs slower than alone
 
     def __init__(self, calibration: Mapping[str, Any]) -> None:
         rows = calibration.get("steps") or []
-        self.eval_s = float(calibration.get("eval_s_per_network", math.inf))
+        self.eval_s = float(calibration.get("eval_s_per_network", DEFAULT_EVAL_S))
         self.lines = {}
         for case in ("quick shape", "gated (gru)"):
             points = sorted((r["K"], r["step_s"]) for r in rows if r["case"] == case)
@@ -168,13 +180,16 @@ class CostModel:
         """Seconds of one batched step of ``k`` networks shaped like ``config``."""
         gated = config.model.arch not in ("rnn", "srnn")
         line = self.lines.get("gated (gru)" if gated else "quick shape")
+        factor = 1.0
+        if line is None and gated and "quick shape" in self.lines:
+            line, factor = self.lines["quick shape"], GATED_FACTOR
         if line is None:
             return math.inf
         intercept, slope, _ = line
         ng, np_ = config.model.n_hidden, config.target.code_size
         size = (ng**2 + 2 * ng * np_) / (self.reference[0] ** 2 + 2 * self.reference[0] * self.reference[1])
         gates = {"lstm": 4 / 3, "ugrnn": 2 / 3}.get(config.model.arch, 1.0)
-        return (intercept + slope * k * max(1.0, size)) * gates
+        return (intercept + slope * k * max(1.0, size)) * gates * factor
 
     def job_seconds(self, job: list) -> float:
         """Estimated wall time of a job (same-shape configs)."""
