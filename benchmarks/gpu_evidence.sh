@@ -20,7 +20,7 @@ export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
 mkdir -p "$OUT"
 rm -rf "$WORK"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv 2>&1 | tee "$OUT/evidence.log"
-python3 -m gridbook evidence run --profile gpu --device cuda --budget "$BUDGET" --out "$WORK" 2>&1 \
+python3 -m gridbook evidence run --device cuda --budget "$BUDGET" --out "$WORK" 2>&1 \
     | tee -a "$OUT/evidence.log"
 status=${PIPESTATUS[0]}
 cp "$WORK/calibration.json" "$WORK/report.json" "$OUT/" 2>/dev/null

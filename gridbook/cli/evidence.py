@@ -16,7 +16,8 @@ from gridbook.errors import UserError, check_choice
 def _run(args: argparse.Namespace) -> int:
     from gridbook.runs.evidence import run_evidence
 
-    check_choice("profile", args.profile, PROFILES)
+    if args.profile is not None:
+        check_choice("profile", args.profile, PROFILES)
     command = "gridbook " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     report = run_evidence(args.profile, args.device, args.budget, args.out, specs_dir=args.specs,
                           workers=args.workers, command=command)
@@ -81,7 +82,8 @@ def register_cli(subparsers: Any) -> None:
     verbs = parser.add_subparsers(dest="verb", required=True)
     run = verbs.add_parser("run", help="stage 1 (environment, smoke sweep, calibration), stage 2 (the specs of "
                                        "sweeps/evidence/, planned to fit), then pack a bundle into OUT/bundle")
-    run.add_argument("--profile", default="gpu", help=f"{', '.join(PROFILES)} (default gpu)")
+    run.add_argument("--profile", default=None, help=f"run every spec at this profile ({', '.join(PROFILES)}; "
+                                                     "default: each spec's own; smoke: a dry run)")
     run.add_argument("--device", default="cuda", help="cuda (default), cuda:N or cpu")
     run.add_argument("--budget", type=float, required=True, help="seconds for everything, packing included")
     run.add_argument("--out", required=True, help="output directory (store/, bundle/, calibration.json)")

@@ -119,6 +119,7 @@ class Trainer:
         self.code_sources = [training_code(t, c.train.code_table) for t, c in zip(self.targets, configs, strict=True)]
         self.codes = StackedCodes(self.code_sources)  # every network's codes at once (place-cell kinds stacked)
         self.counter = first.train.streams == "counter"  # walks and dropout from counter streams on the device
+        self.counter_walks: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}  # step -> its walks, drawn ahead
         if self.counter:
             seeds = [c.train.seed for c in configs]
             self.dropout_keys = StreamKeys(seeds, "dropout", device)
@@ -163,18 +164,27 @@ class Trainer:
         return velocity, position, codes
 
     def counter_batch(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """:meth:`batch` from the counter streams: every network's walks at this step simulated on the device at once
-        (:func:`~gridbook.task.streams.counter_walks`), and their exact codes stacked."""
-        k_net, n_t, n_b = self.n_net, self.seq_len, self.batch_size
-        starts = torch.empty(k_net, n_t + 1, n_b, 2, device=self.device)  # (K, T + 1, B, 2) m
-        velocity = torch.empty(k_net, n_t, n_b, 2, device=self.device)  # (K, T, B, 2)
-        for task, members, keys in self.walk_groups:
-            walks = counter_walks(task, keys, self.step, n_b, n_t)  # (T, Kg B, .)
-            n_g = len(keys)
-            velocity.index_copy_(0, members, walks.velocity.view(n_t, n_g, n_b, 2).transpose(0, 1))
-            path = torch.cat([walks.init_position[None], walks.position])  # (T + 1, Kg B, 2) m
-            starts.index_copy_(0, members, path.view(n_t + 1, n_g, n_b, 2).transpose(0, 1))
+        """:meth:`batch` from the counter streams: every network's walks simulated on the device at once, for
+        :data:`WALK_CHUNK` steps ahead (:func:`~gridbook.task.streams.counter_walks`; a step's walks are the same
+        whatever chunk draws them), and their exact codes stacked."""
+        if self.step not in self.counter_walks:
+            self.counter_walks = self.counter_chunk(range(self.step, max(self.step + 1, min(
+                self.step + WALK_CHUNK, self.configs[0].train.n_steps))))
+        velocity, starts = self.counter_walks.pop(self.step)  # (K, T, B, 2), (K, T + 1, B, 2) m
         return velocity, starts[:, 1:], self.codes.encode(starts)
+
+    def counter_chunk(self, steps: range) -> dict[int, tuple[torch.Tensor, torch.Tensor]]:
+        """step -> (velocity (K, T, B, 2), positions (K, T + 1, B, 2) m, start first) for every step of ``steps``."""
+        k_net, n_t, n_b, n_m = self.n_net, self.seq_len, self.batch_size, len(steps)
+        starts = torch.empty(n_m, k_net, n_t + 1, n_b, 2, device=self.device)  # (M, K, T + 1, B, 2) m
+        velocity = torch.empty(n_m, k_net, n_t, n_b, 2, device=self.device)  # (M, K, T, B, 2)
+        for task, members, keys in self.walk_groups:
+            walks = counter_walks(task, keys, list(steps), n_b, n_t)  # (T, Kg M B, .): network, then step
+            n_g = len(keys)
+            velocity.index_copy_(1, members, walks.velocity.view(n_t, n_g, n_m, n_b, 2).permute(2, 1, 0, 3, 4))
+            path = torch.cat([walks.init_position[None], walks.position])  # (T + 1, Kg M B, 2) m
+            starts.index_copy_(1, members, path.view(n_t + 1, n_g, n_m, n_b, 2).permute(2, 1, 0, 3, 4))
+        return {step: (velocity[m], starts[m]) for m, step in enumerate(steps)}
 
     def dropout_masks(self) -> tuple[torch.Tensor | None, torch.Tensor | None]:
         """This step's dropout masks (input (K, B, 2), recurrent (K, B, Ng), None where no network drops): from each

@@ -18,7 +18,7 @@ from gridbook.runs.sweep import run_sweep
 __all__ = ["GPU_GROUP_MAX", "MAX_JOB_SECONDS", "CostModel", "calibrate", "environment", "matmul_peak",
            "smoke_sweep", "step_seconds"]
 
-MAX_JOB_SECONDS = 90.0  # a job's planned length, at most: no job started before the deadline runs long past it
+MAX_JOB_SECONDS = 150.0  # a job's planned length, at most (and half of stage 2): jobs come in at least two waves
 DEFAULT_EVAL_S = 0.25  # seconds a network's evaluation, when stage 1 had no time to measure it
 GATED_FACTOR = 6.0  # a gated step's cost in plain ones, when stage 1 had no time to measure it (CPU, Ng 256)
 GPU_GROUP_MAX = 256  # networks per job on a GPU, at most (beyond, a quick step is bandwidth-bound: no gain)
@@ -70,7 +70,7 @@ def step_seconds(configs: list, device: str, n_steps: int) -> float:
     from gridbook.nets.trainer import Trainer
 
     trainer = Trainer(configs, torch.device(device), None)
-    for _ in range(2):
+    for _ in range(3):
         trainer.train_step(record=False)
     _sync(device)
     start = time.perf_counter()
@@ -92,7 +92,8 @@ def evaluation_seconds(configs: list, device: str) -> float:
     return (time.perf_counter() - start) / len(configs)
 
 
-def calibrate(profile: str, device: str, staged: list, deadline: float, log: Callable[[str], Any]) -> dict[str, Any]:
+def calibrate(profile: str | None, device: str, staged: list, deadline: float,
+              log: Callable[[str], Any]) -> dict[str, Any]:
     """Stage 1's measurements: the bf16 peak, network-steps per second at the profile's shape for several K (and a
     gated cell's, and the staged spec's shape), and the evaluation's seconds per network. Stops at ``deadline``."""
     import torch
@@ -102,7 +103,7 @@ def calibrate(profile: str, device: str, staged: list, deadline: float, log: Cal
     gpu = device.startswith("cuda")
     out: dict[str, Any] = {"peak_bf16_tflops": matmul_peak(device), "steps": [], "skipped": []}
     log(f"evidence: bf16 matmul peak {out['peak_bf16_tflops']:.1f} TFLOP/s")
-    base = profile_config(profile, streams="counter", code_table=0.0)
+    base = profile_config(profile or "gpu", streams="counter", code_table=0.0)  # the specs' own: gpu
     quick = [("quick shape", base, k) for k in ((32, 128, 256) if gpu else (1, 4))]
     later = [("gated (gru)", base.replace(arch="gru"), k) for k in ((32, 128) if gpu else (1, 2))]
     if staged:
@@ -110,6 +111,7 @@ def calibrate(profile: str, device: str, staged: list, deadline: float, log: Cal
     _time_steps(quick, device, deadline, out, log)
     k_eval = 64 if gpu else 2  # the evaluation next: without it no job can be sized
     if _now() < deadline:
+        evaluation_seconds([base.replace(seed=s) for s in range(2)], device)  # once: operators, FFT plans, caches
         out["eval_s_per_network"] = evaluation_seconds([base.replace(seed=s) for s in range(k_eval)], device)
         log(f"evidence: evaluation {out['eval_s_per_network']:.3f} s a network (K={k_eval})")
     else:
@@ -158,11 +160,13 @@ class CostModel:
     """Seconds of training steps and jobs, from the calibration: a batched step of K networks costs ``a + b K``,
     fitted on the two smallest and largest K measured for plain (rnn, srnn) and for gated cells (the GRU; the LSTM
     and UGRNN scale by their gate count), and scaled by the products' size for other widths. A job of K networks
-    costs its steps plus K evaluations, times :data:`CONTENTION` (jobs share the device)."""
+    costs its steps plus K evaluations, times ``workers`` (the jobs of several workers share the device: each runs
+    about that much slower than alone). ``window``: the seconds of stage 2; a job is planned within half of it
+    (and within MAX_JOB_SECONDS), so that jobs come in at least two waves."""
 
-    CONTENTION = 2.0  # the jobs of several workers share the device: each runs slower than alone
-
-    def __init__(self, calibration: Mapping[str, Any]) -> None:
+    def __init__(self, calibration: Mapping[str, Any], workers: int = 1, window: float = math.inf) -> None:
+        self.contention = max(1, workers)
+        self.max_job = min(MAX_JOB_SECONDS, window / 2)
         rows = calibration.get("steps") or []
         self.eval_s = float(calibration.get("eval_s_per_network", DEFAULT_EVAL_S))
         self.lines = {}
@@ -194,14 +198,14 @@ class CostModel:
     def job_seconds(self, job: list) -> float:
         """Estimated wall time of a job (same-shape configs)."""
         config = job[0]
-        return self.CONTENTION * (config.train.n_steps * self.step_seconds(config, len(job)) + len(job) * self.eval_s)
+        return self.contention * (config.train.n_steps * self.step_seconds(config, len(job)) + len(job) * self.eval_s)
 
     def group_size(self, config) -> int:
         """The job size of ``config``'s shape: the K (8 .. GPU_GROUP_MAX, in steps of 8) with the most networks a
-        second among those whose job stays within MAX_JOB_SECONDS (8 when none does)."""
+        second among those whose job stays within ``max_job`` (8 when none does)."""
         best, best_rate = 8, 0.0
         for k in range(8, GPU_GROUP_MAX + 1, 8):
             seconds = self.job_seconds([config] * k)
-            if seconds <= MAX_JOB_SECONDS and k / seconds > best_rate:
+            if seconds <= self.max_job and k / seconds > best_rate:
                 best, best_rate = k, k / seconds
         return best

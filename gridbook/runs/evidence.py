@@ -1,6 +1,7 @@
 """The evidence run: one budgeted command that turns a lent GPU's minutes into a bundle of evidence.
 
-``gridbook evidence run --profile gpu --device cuda --budget SECONDS --out DIR`` (:func:`run_evidence`):
+``gridbook evidence run --device cuda --budget SECONDS --out DIR`` (:func:`run_evidence`; each spec at its own
+profile, or ``--profile smoke`` for a dry run):
 
 * **Stage 1** (at most :data:`STAGE1_SECONDS`): the environment (device, torch, CUDA); a smoke sweep on the device
   (the whole train-evaluate-store path); the bf16 matmul peak; a calibration of network-steps per second at the
@@ -49,7 +50,7 @@ STAGE1_SECONDS = 90.0  # environment, smoke sweep, calibration
 PACK_SECONDS = 45.0  # kept back at the end for packing the bundle
 MIN_BUDGET = STAGE1_SECONDS + PACK_SECONDS + 30.0  # below this nothing of stage 2 would fit
 JOB_MARGIN = 10.0  # jobs must look like ending this long before packing starts (estimates are estimates)
-GPU_WORKERS = 3  # processes sharing a GPU: one launches kernels while another's run
+GPU_WORKERS = 2  # processes sharing a GPU: one launches kernels while another's run
 EVIDENCE_DIR = "sweeps/evidence"
 
 
@@ -72,8 +73,8 @@ def evidence_specs(directory: str | Path) -> list[tuple[str, Path, dict[str, Any
     return specs
 
 
-def plan_specs(specs: list[tuple[str, Path, dict[str, Any]]], profile: str, model: CostModel, seconds: float,
-               workers: int) -> list[dict[str, Any]]:
+def plan_specs(specs: list[tuple[str, Path, dict[str, Any]]], profile: str | None, model: CostModel,
+               seconds: float, workers: int) -> list[dict[str, Any]]:
     """How many runs of each (non-staged) spec the ``seconds`` look like holding, in priority order, at the cost
     model's job sizes (the jobs of ``workers`` processes share the device, so a run's cost does not shrink with
     them). A printed estimate: the sweep itself starts every job that looks like ending before the deadline."""
@@ -97,7 +98,7 @@ def plan_specs(specs: list[tuple[str, Path, dict[str, Any]]], profile: str, mode
 
 
 # ---- stage 2 ---------------------------------------------------------------------------------------------------------
-def staged_steps(spec: Mapping[str, Any], profile: str) -> list[int]:
+def staged_steps(spec: Mapping[str, Any], profile: str | None) -> list[int]:
     """The step counts a staged spec's runs are stored at: its ``staged`` list, or at the smoke profile 1, 2 and 3
     times the smoke profile's steps (a dry run exercises the path, not the science)."""
     if profile == "smoke":
@@ -107,7 +108,7 @@ def staged_steps(spec: Mapping[str, Any], profile: str) -> list[int]:
     return sorted(int(s) for s in spec["staged"])
 
 
-def run_staged(spec: dict[str, Any], profile: str, store_root: str, device: str, deadline_wall: float,
+def run_staged(spec: dict[str, Any], profile: str | None, store_root: str, device: str, deadline_wall: float,
                log_path: str) -> None:
     """Train a staged spec's runs once, in one batched job, evaluating and storing them at each of its ``staged``
     step counts that fits before ``deadline_wall`` (a ``time.time()``; the next stage must look like finishing
@@ -139,8 +140,8 @@ def run_staged(spec: dict[str, Any], profile: str, store_root: str, device: str,
         log(f"staged: {len(records)} runs stored at {steps} steps ({time.time() - start:.0f} s)")
 
 
-def _stage2(specs, profile: str, device: str, store: RunStore, calibration: dict, deadline: float, workers: int,
-            log: Callable[[str], Any], report: dict[str, Any]) -> None:
+def _stage2(specs, profile: str | None, device: str, store: RunStore, calibration: dict, deadline: float,
+            workers: int, log: Callable[[str], Any], report: dict[str, Any]) -> None:
     seconds = max(0.0, deadline - _now())
     staged = [(label, spec) for label, _, spec in specs if spec.get("staged")]
     processes = []
@@ -153,7 +154,7 @@ def _stage2(specs, profile: str, device: str, store: RunStore, calibration: dict
         processes.append((label, process))
         log(f"evidence: {label} (stored at {staged_steps(spec, profile)} steps) trains beside the others until the "
             "deadline")
-    model = CostModel(calibration)
+    model = CostModel(calibration, workers, seconds)
     plan = plan_specs(specs, profile, model, seconds, workers)
     gpu = device.startswith("cuda")
     size = model.group_size if gpu else 1
@@ -182,7 +183,8 @@ def _stage2(specs, profile: str, device: str, store: RunStore, calibration: dict
             log(f"evidence: {line}")
 
 
-def run_evidence(profile: str, device: str, budget: float, out: str | Path, specs_dir: str | Path | None = None,
+def run_evidence(profile: str | None, device: str, budget: float, out: str | Path,
+                 specs_dir: str | Path | None = None,
                  workers: int | None = None, command: str = "",
                  log: Callable[[str], Any] | None = None) -> dict[str, Any]:
     """Stages 1 and 2 and the packing, within ``budget`` seconds; returns the run's report (``bundle``: the bundle's
@@ -249,7 +251,7 @@ def run_evidence(profile: str, device: str, budget: float, out: str | Path, spec
     return {**report, "bundle": bundle, "running": worker is not None and worker.is_alive()}
 
 
-def _spec_configs(spec: dict[str, Any], profile: str, store: RunStore) -> list:
+def _spec_configs(spec: dict[str, Any], profile: str | None, store: RunStore) -> list:
     """The finished runs of a spec in the store (a staged spec's at every step count it reached)."""
     configs = expand_spec(spec, profile)
     if spec.get("staged"):

@@ -70,49 +70,59 @@ class StreamKeys:
         return self.low.shape[0]
 
 
-def uniform_draws(keys: StreamKeys, sub: str, batch: int, n: int) -> torch.Tensor:
+def uniform_draws(keys: StreamKeys, sub: str, batch: int | Sequence[int], n: int) -> torch.Tensor:
     """(K, n) float64 uniforms in (0, 1) of sub-stream ``sub`` (a key of :data:`STREAM_SUBS`) at counter ``batch``
-    (a training step), elements 0 .. n - 1, on the keys' device."""
+    (a training step), elements 0 .. n - 1, on the keys' device; for a sequence of M counters, (K, M, n) (each
+    counter's draws the same as alone)."""
     if sub not in STREAM_SUBS:
         raise ValueError(f"sub={sub!r} is invalid; allowed values: {', '.join(STREAM_SUBS)}")
-    if not 0 <= int(batch) <= MASK32:
+    batches = [batch] if isinstance(batch, int) else list(batch)
+    if not batches or not all(0 <= int(b) <= MASK32 for b in batches):
         raise ValueError(f"batch={batch!r} is invalid; allowed values: 0 .. 2^32 - 1")
+    device = keys.low.device
     base = lowbias32(keys.high ^ lowbias32(keys.low ^ STREAM_SUBS[sub]))  # (K,) per network and sub-stream
-    base = lowbias32(base ^ int(batch))  # (K,) per batch
-    element = torch.arange(n, dtype=torch.int64, device=keys.low.device)  # (n,)
-    bits = lowbias32(lowbias32(element[None] ^ base[:, None]) ^ keys.low[:, None])  # (K, n) in [0, 2^32)
-    return (bits.double() + 0.5) / 2.0**32
+    counters = torch.tensor(batches, dtype=torch.int64, device=device)  # (M,)
+    base = lowbias32(base[:, None] ^ counters[None])  # (K, M) per batch
+    element = torch.arange(n, dtype=torch.int64, device=device)  # (n,)
+    bits = lowbias32(lowbias32(element ^ base[..., None]) ^ keys.low[:, None, None])  # (K, M, n) in [0, 2^32)
+    draws = (bits.double() + 0.5) / 2.0**32
+    return draws[:, 0] if isinstance(batch, int) else draws
 
 
-def _normal_draws(keys: StreamKeys, batch: int, n: int) -> torch.Tensor:
-    """(K, n) float64 standard normals (Box-Muller of two uniform sub-streams)."""
-    radius = torch.sqrt(-2.0 * torch.log(uniform_draws(keys, "turn_radius", batch, n)))
-    return radius * torch.cos((2 * math.pi) * uniform_draws(keys, "turn_angle", batch, n))
+def _normal_draws(keys: StreamKeys, batches: list[int], n: int) -> torch.Tensor:
+    """(K, M, n) float64 standard normals (Box-Muller of two uniform sub-streams)."""
+    radius = torch.sqrt(-2.0 * torch.log(uniform_draws(keys, "turn_radius", batches, n)))
+    return radius * torch.cos((2 * math.pi) * uniform_draws(keys, "turn_angle", batches, n))
 
 
-def counter_walk_noise(task: TaskConfig, keys: StreamKeys, batch: int, n_batch: int, n_steps: int) -> WalkNoise:
+def counter_walk_noise(task: TaskConfig, keys: StreamKeys, batch: int | Sequence[int], n_batch: int,
+                       n_steps: int) -> WalkNoise:
     """The random numbers of ``n_batch`` walks of ``n_steps`` steps (burn-in included) for each of K networks at
-    counter ``batch``, as one :class:`WalkNoise` of K x n_batch walkers (network-major) on the keys' device: the
-    counter-stream twin of :func:`gridbook.task.trajectories.draw_walk_noise`."""
-    n_net = len(keys)
+    counter ``batch`` (or each of M counters), as one :class:`WalkNoise` of K x M x n_batch walkers (network-major,
+    then counter) on the keys' device: the counter-stream twin of
+    :func:`gridbook.task.trajectories.draw_walk_noise`."""
+    batches = [batch] if isinstance(batch, int) else list(batch)
+    n_net, n_counters = len(keys), len(batches)
+    walkers = n_net * n_counters * n_batch
     box = torch.tensor([task.box_width, task.box_height], dtype=torch.float64, device=keys.low.device)
-    start = (uniform_draws(keys, "start", batch, 2 * n_batch).reshape(n_net * n_batch, 2) - 0.5) * box  # (K B, 2) m
-    heading = uniform_draws(keys, "heading", batch, n_batch).reshape(-1) * (2 * math.pi)  # (K B,) rad
+    start = (uniform_draws(keys, "start", batches, 2 * n_batch).reshape(walkers, 2) - 0.5) * box  # (W, 2) m
+    heading = uniform_draws(keys, "heading", batches, n_batch).reshape(-1) * (2 * math.pi)  # (W,) rad
 
-    def per_step(draws: torch.Tensor) -> torch.Tensor:  # (K, S B) -> (S, K B), walker index k B + b
-        return draws.reshape(n_net, n_steps, n_batch).permute(1, 0, 2).reshape(n_steps, n_net * n_batch)
+    def per_step(draws: torch.Tensor) -> torch.Tensor:  # (K, M, S B) -> (S, K M B), walker (k M + m) B + b
+        return draws.reshape(n_net, n_counters, n_steps, n_batch).permute(2, 0, 1, 3).reshape(n_steps, walkers)
 
-    turn_noise = per_step(_normal_draws(keys, batch, n_steps * n_batch)) * task.turn_sigma  # (S, K B) rad/s
-    uniform = uniform_draws(keys, "speed", batch, n_steps * n_batch)
-    speed = per_step(task.speed_scale * torch.sqrt(-2.0 * torch.log1p(-uniform)))  # (S, K B) m/s, Rayleigh
+    turn_noise = per_step(_normal_draws(keys, batches, n_steps * n_batch)) * task.turn_sigma  # (S, W) rad/s
+    uniform = uniform_draws(keys, "speed", batches, n_steps * n_batch)
+    speed = per_step(task.speed_scale * torch.sqrt(-2.0 * torch.log1p(-uniform)))  # (S, W) m/s, Rayleigh
     return WalkNoise(start, heading, turn_noise, speed)
 
 
-def counter_walks(task: TaskConfig, keys: StreamKeys, batch: int, n_batch: int | None = None,
+def counter_walks(task: TaskConfig, keys: StreamKeys, batch: int | Sequence[int], n_batch: int | None = None,
                   seq_len: int | None = None) -> Trajectories:
-    """The walks of K networks at counter ``batch``, simulated on the keys' device in one go: a
-    :class:`Trajectories` whose batch axis holds network k's ``n_batch`` walks at ``k n_batch .. (k + 1) n_batch``
-    (velocity (T, K B, 2), position (T, K B, 2) m...). Network k's walks depend on its seed and ``batch`` only."""
+    """The walks of K networks at counter ``batch`` (or each of M counters: a trainer draws a chunk of steps at once,
+    with the launches of one), simulated on the keys' device in one go: a :class:`Trajectories` whose batch axis
+    holds network k's ``n_batch`` walks of counter m at ``(k M + m) n_batch ..`` (velocity (T, K M B, 2), position
+    (T, K M B, 2) m...). Network k's walks at a counter depend on its seed and that counter only."""
     n_batch = task.batch_size if n_batch is None else n_batch
     seq_len = task.seq_len if seq_len is None else seq_len
     noise = counter_walk_noise(task, keys, batch, n_batch, seq_len + 1)  # + 1: the burn-in step

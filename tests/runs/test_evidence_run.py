@@ -31,7 +31,7 @@ CALIBRATION = {"eval_s_per_network": 0.02, "steps": [
 
 
 def test_the_cost_model_fits_steps_and_sizes_jobs_within_their_limit():
-    model = CostModel(CALIBRATION)
+    model = CostModel(CALIBRATION, workers=2)
     quick = profile_config("gpu")
     assert model.step_seconds(quick, 32) == pytest.approx(0.004)
     assert model.step_seconds(quick, 256) == pytest.approx(0.012)
@@ -47,7 +47,7 @@ def test_the_cost_model_fits_steps_and_sizes_jobs_within_their_limit():
 
 def test_the_plan_fills_the_budget_in_priority_order():
     specs = [(label, path, spec) for label, path, spec in evidence_specs("sweeps/evidence")]
-    model = CostModel(CALIBRATION)
+    model = CostModel(CALIBRATION, workers=2)
     plan = plan_specs(specs, "gpu", model, 60.0, workers=3)
     assert [p["spec"] for p in plan] == ["E1", "E2", "E3"]  # E5 is staged: it trains beside them
     first_short = next(i for i, p in enumerate(plan) if p["planned"] < p["runs"])

@@ -91,3 +91,16 @@ def test_bad_sub_stream_and_batch_are_refused():
         uniform_draws(keys, "nope", 0, 3)
     with pytest.raises(ValueError, match="batch=-1 is invalid"):
         uniform_draws(keys, "start", -1, 3)
+
+
+def test_a_chunk_of_counters_draws_each_counters_walks():
+    task = TaskConfig(batch_size=4, seq_len=3)
+    keys = StreamKeys([2, 7], "trajectories")
+    chunk = counter_walks(task, keys, [5, 6, 7])  # walkers (k M + m) B + b
+    alone = counter_walks(task, keys, 6)  # walkers k B + b
+    for k in range(2):
+        mine = slice((k * 3 + 1) * 4, (k * 3 + 2) * 4)
+        torch.testing.assert_close(chunk.position[:, mine], alone.position[:, k * 4:(k + 1) * 4], rtol=0,
+                                   atol=1e-12)
+    draws = uniform_draws(keys, "speed", [5, 6], 10)  # (K, M, n)
+    torch.testing.assert_close(draws[:, 1], uniform_draws(keys, "speed", 6, 10), rtol=0, atol=0)
