@@ -19,10 +19,12 @@ BUDGET=${BUDGET:-520}
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
 mkdir -p "$OUT"
 rm -rf "$WORK"
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv 2>&1 | tee "$OUT/evidence.log"
-python3 -m gridbook evidence run --device cuda --budget "$BUDGET" --out "$WORK" 2>&1 \
-    | tee -a "$OUT/evidence.log"
-status=${PIPESTATUS[0]}
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv > "$OUT/evidence.log" 2>&1
+# no pipe: worker processes inherit the output, and a pipe would stay open (and the script wait) while any lives
+python3 -m gridbook evidence run --device cuda --budget "$BUDGET" --out "$WORK" >> "$OUT/evidence.log" 2>&1
+status=$?
+pkill -f multiprocessing.spawn 2>/dev/null  # workers of jobs cut at the budget's end
+cat "$OUT/evidence.log"
 cp "$WORK/calibration.json" "$WORK/report.json" "$OUT/" 2>/dev/null
 if [ -f "$WORK/bundle/MANIFEST.json" ]; then
     tar -C "$WORK" -cf - bundle | split -b 15m -d - "$OUT/bundle.tar.part-"

@@ -246,7 +246,9 @@ def run_evidence(profile: str | None, device: str, budget: float, out: str | Pat
     wall["pack"] = _now() - stage
     (out / "report.json").write_text(json.dumps({**report, "wall_s": wall}, indent=1, default=str))
     shown = ", ".join(f"{k} {v}" for k, v in counts.items())
-    log(f"evidence: packed {sum(counts.values())} runs into {bundle} ({shown}); stage times "
+    unique = len({run_id for ids in labelled.values() for run_id in ids})
+    log(f"evidence: packed {unique} runs into {bundle} (finished runs per spec, a run in several counted in each: "
+        f"{shown}); stage times "
         f"{', '.join(f'{k} {v:.0f} s' for k, v in wall.items())}")
     return {**report, "bundle": bundle, "running": worker is not None and worker.is_alive()}
 

@@ -278,6 +278,8 @@ def execute_groups(pending: list[RunConfig], store: RunStore, executor: str = "l
         pool = _InlinePool()
     else:
         pool = _ProcessPool(n_workers, threads)
+    if deadline is not None:  # a job submitted is a job started: none waits in the pool past its start check
+        pool.max_in_flight = min(pool.max_in_flight, n_workers)
     report.start(groups, n_workers)
     queue, running = deque(groups), {}
     submitting: list[RunConfig] = []  # the job being submitted (an inline job runs during its submission)
