@@ -31,6 +31,7 @@ from gridbook.book.kernels import DEFAULT_KERNEL, chapter_kernel_manager, ensure
 from gridbook.book.parameters import notebook_parameters, parameter_cells, read_chapter, rerun_text
 from gridbook.config import DEFAULT_PROFILE, PROFILES
 from gridbook.errors import ChapterError, ConfigError, UserError, check_choice
+from gridbook.runs.options import ExecutionOptions
 from gridbook.runs.progress import clock
 from gridbook.runs.store import STORE_ENV
 from gridbook.runs.sweep import run_sweep
@@ -156,14 +157,13 @@ def build_html(root: Path, quiet: bool = True) -> Path:
 def build_book(profile: str = DEFAULT_PROFILE, chapters: Sequence[str] | None = None,
                params: dict[str, Any] | None = None,
                store: str | Path | None = None, root: str | Path | None = None, kernel: str = DEFAULT_KERNEL,
-               html_output: bool = True, log=print, executor: str = "local", workers: int | None = None,
-               scheduler: str | None = None, device: str | None = None, progress: bool | None = None) -> Path:
+               html_output: bool = True, log=print, options: ExecutionOptions | None = None) -> Path:
     """Execute the chosen chapters (all of the toc when ``chapters`` is None) at ``profile`` with ``params`` and
     build the HTML; returns the path of ``index.html``. ``params`` go to the chapters whose parameters cell names
     them; a name no chosen chapter knows is an error. ``store`` defaults to ``$GRIDBOOK_STORE``, else ``runs/`` in
-    the repository root. ``executor``, ``workers``, ``scheduler``, ``device`` and ``progress``: how the chapters'
-    networks are trained before any chapter executes (as :func:`gridbook.runs.sweep.run_sweep`). Ends with a table
-    of the time each step took."""
+    the repository root. ``options``: where and how the chapters' networks are trained before any chapter executes
+    (:class:`~gridbook.runs.options.ExecutionOptions`, as :func:`gridbook.runs.sweep.run_sweep` takes them). Ends
+    with a table of the time each step took."""
     check_choice("profile", profile, PROFILES)
     root = find_root(root)
     params = dict(params or {})
@@ -195,7 +195,7 @@ def build_book(profile: str = DEFAULT_PROFILE, chapters: Sequence[str] | None = 
     timings: dict[str, float] = {}
     start = time.perf_counter()
     _train_ahead([n for n in chosen if not any(p in defaults[n] for p in params)], profile, store_path, root, log,
-                 executor=executor, workers=workers, scheduler=scheduler, device=device, progress=progress)
+                 options)
     timings["training (all chapters' networks)"] = time.perf_counter() - start
     for name in chosen:
         values = {"profile": profile, "store": str(store_path),
@@ -221,17 +221,16 @@ def timing_table(timings: dict[str, float]) -> str:
 
 
 def _train_ahead(chapters: Sequence[str], profile: str, store: Path, root: Path, log=print,
-                 **execution: Any) -> None:
+                 options: ExecutionOptions | None = None) -> None:
     """Train the runs of these chapters' sweep specs that the store lacks as one sweep before any chapter executes:
     runs shared between chapters train once, and runs of one shape share balanced batched jobs across the cores.
     (Chapters given their own parameters are left out: they train their own runs.) A run that fails here is
-    retried by its chapter, whose error then names it. ``execution``: where and how they train (``executor``,
-    ``workers``, ``scheduler``, ``device``, ``progress`` of :func:`gridbook.runs.sweep.run_sweep`)."""
+    retried by its chapter, whose error then names it. ``options``: where and how they train."""
     specs = [p for p in (sweep_spec(n, profile, root) for n in chapters) if p.is_file()]
     if specs:
         start = time.perf_counter()
         log(f"gridbook book: training ahead the networks of {len(specs)} chapters ({profile} profile)")
         summary = run_sweep([str(p) for p in specs], profile=profile, store=store,
-                            log=lambda line: log(f"gridbook book: {line}"), **execution)
+                            log=lambda line: log(f"gridbook book: {line}"), options=options)
         log(f"gridbook book: {summary.total} runs of {len(specs)} chapters ready ({summary.done} trained now, "
             f"{summary.skipped} reused, {summary.failed} failed) in {time.perf_counter() - start:.1f} s")

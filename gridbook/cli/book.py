@@ -14,7 +14,7 @@ def _run_cli(args) -> int:
     try:
         index = build_book(profile=args.profile, chapters=args.chapter, params=parse_params(args.param),
                            store=args.store, kernel=args.kernel, html_output=not args.no_html,
-                           **execution_options(args))
+                           options=execution_options(args))
     except ChapterError as err:
         raise UserError(str(err)) from None
     print(index)

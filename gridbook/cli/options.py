@@ -6,8 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from gridbook.errors import UserError, check_choice, check_int
-from gridbook.runs.executors import EXECUTORS
+from gridbook.runs.options import EXECUTORS, ExecutionOptions
 
 __all__ = ["add_execution_options", "execution_options"]
 
@@ -20,12 +19,8 @@ def add_execution_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default=None, help="torch device for training (default: cuda if available)")
 
 
-def execution_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The parsed options as keyword arguments of :func:`gridbook.runs.sweep.run_sweep`; one-line errors for an
-    unknown executor, fewer than one worker, or a scheduler without Dask."""
-    check_choice("executor", args.executor, EXECUTORS)
-    if args.workers is not None:
-        check_int("workers", args.workers, 1)
-    if args.scheduler and args.executor != "dask":
-        raise UserError("--scheduler needs --executor dask")
-    return {"executor": args.executor, "scheduler": args.scheduler, "workers": args.workers, "device": args.device}
+def execution_options(args: argparse.Namespace, **more: Any) -> ExecutionOptions:
+    """The parsed options (and ``more`` fields) as :class:`~gridbook.runs.options.ExecutionOptions`; one-line errors
+    for an unknown executor, fewer than one worker, or a scheduler without Dask."""
+    return ExecutionOptions(executor=args.executor, scheduler=args.scheduler, workers=args.workers,
+                            device=args.device, **more)

@@ -39,12 +39,12 @@ def _dry_run(spec: str, profile: str | None, store_root: str | None, group_size:
 
 
 def _command(args: argparse.Namespace) -> int:
-    options = execution_options(args)
+    options = execution_options(args, group_size=args.group_size)
     if args.dry_run:
-        size = job_group_size(args.group_size, options["executor"], options["device"])
+        size = job_group_size(args.group_size, options.executor, options.device)
         return _dry_run(args.spec, args.profile, args.store, size)
-    summary = run_sweep(args.spec, profile=args.profile, store=args.store, group_size=args.group_size,
-                        run_group=args.run_group, verify=args.verify, **options)
+    summary = run_sweep(args.spec, profile=args.profile, store=args.store, options=options,
+                        run_group=args.run_group, verify=args.verify)
     print(summary.table())
     return 1 if summary.failed else 0
 

@@ -26,11 +26,11 @@ from gridbook.config import RunConfig
 from gridbook.errors import RunGroupError, UserError
 from gridbook.runs.claims import ClaimBook
 from gridbook.runs.jobs import train_and_evaluate
+from gridbook.runs.options import ExecutionOptions
 from gridbook.runs.planning import default_group_size, estimated_cpu_minutes, plan_groups
 from gridbook.runs.progress import SweepProgress, job_label
 from gridbook.runs.store import RunStore
 
-EXECUTORS = ("local", "dask")  # where jobs run: processes on this machine, or a Dask cluster
 DASK_CONNECT_TIMEOUT_S = float(os.environ.get("GRIDBOOK_DASK_CONNECT_TIMEOUT", "5"))  # seconds
 
 
@@ -226,13 +226,11 @@ def job_group_size(group_size: int | None, executor: str = "local", device: str 
 
 
 # ---- the loop -----------------------------------------------------------------------------------------------------
-def execute_groups(pending: list[RunConfig], store: RunStore, executor: str = "local", workers: int | None = None,
-                   scheduler: str | None = None, group_size: int | None = None, device: str | None = None,
-                   progress: bool | None = None, run_group: Callable | str | None = None,
-                   wait_for_others: bool = True, log: Callable[[str], Any] | None = None,
-                   deadline: float | None = None, keep_order: bool = False,
-                   job_seconds: Callable[[list[RunConfig]], float] | None = None) -> ExecutionOutcome:
-    """Run every pending config through ``run_group`` in batched jobs and write the results to ``store``.
+def execute_groups(pending: list[RunConfig], store: RunStore, options: ExecutionOptions | None = None,
+                   run_group: Callable | str | None = None, wait_for_others: bool = True,
+                   log: Callable[[str], Any] | None = None) -> ExecutionOutcome:
+    """Run every pending config through ``run_group`` in batched jobs and write the results to ``store``, as
+    ``options`` (:class:`~gridbook.runs.options.ExecutionOptions`) say.
 
     ``group_size``: networks per job (default :func:`~gridbook.runs.planning.default_group_size`: 32 on a GPU, 1 on
     a CPU, where a network steps fastest alone).
@@ -242,12 +240,13 @@ def execute_groups(pending: list[RunConfig], store: RunStore, executor: str = "l
     others hold (``wait_for_others``; else they are reported in ``outcome.held``), and trains any whose claim goes
     stale or is dropped without the run being finished.
 
-    ``deadline``: a ``time.monotonic()`` after which no job starts (a budgeted run); the runs of the jobs left are
-    reported in ``outcome.not_started``, and the jobs in flight finish. ``keep_order``: jobs start in the order of
-    their runs in ``pending`` (priority), not longest first (:func:`~gridbook.runs.planning.plan_groups`).
-    ``job_seconds(job)``: an estimate of a job's wall time; with a deadline, a job that would end after it does not
-    start (later, shorter jobs still may).
+    A budgeted run (``deadline``, ``job_seconds``) reports the runs of the jobs it did not start in
+    ``outcome.not_started``; the jobs in flight finish.
     """
+    options = options or ExecutionOptions()
+    executor, workers, scheduler, device = options.executor, options.workers, options.scheduler, options.device
+    group_size, progress, deadline = options.group_size, options.progress, options.deadline
+    keep_order, job_seconds = options.keep_order, options.job_seconds
     outcome = ExecutionOutcome()
     if not pending:
         return outcome

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gridbook.errors import check_choice, check_int
-from gridbook.runs.executors import EXECUTORS, execute_groups
+from gridbook.runs.executors import execute_groups
 from gridbook.runs.load import write_results_table
+from gridbook.runs.options import ExecutionOptions
 from gridbook.runs.spec import expand_spec
 from gridbook.runs.store import as_store
 
@@ -53,35 +53,30 @@ class SweepSummary:
 
 
 def run_sweep(spec: str | Path | Mapping[str, Any] | list, profile: str | None = None, store: Any = None,
-              executor: str = "local", workers: int | None = None, scheduler: str | None = None,
-              group_size: int | None = None, device: str | None = None, progress: bool | None = None,
-              run_group: Callable | str | None = None, verify: bool = False, wait_for_others: bool = True,
-              log: Callable[[str], Any] | None = None, deadline: float | None = None,
-              keep_order: bool = False, job_seconds: Callable | None = None) -> SweepSummary:
+              options: ExecutionOptions | None = None, run_group: Callable | str | None = None, verify: bool = False,
+              wait_for_others: bool = True, log: Callable[[str], Any] | None = None,
+              **execution: Any) -> SweepSummary:
     """Train and evaluate every run of ``spec`` that the store does not hold yet; returns a :class:`SweepSummary`.
 
     ``spec`` may also be a list of specs: their runs (deduplicated by run id) then train as one sweep, so runs of
     the same shape from different specs share batched jobs.
 
-    ``executor``: "local" (processes on this machine; ``workers`` defaults to min(cores, jobs), 1 on a GPU) or
-    "dask" (``scheduler`` address, or a LocalCluster of ``workers``). ``run_group``: the function (or
-    "module:function" path) that trains and evaluates a list of same-shape configs into RunRecords; default
-    :func:`gridbook.runs.jobs.train_and_evaluate`. ``group_size``: networks per batched job (default 32 on a GPU, 1
-    on a CPU: :func:`gridbook.runs.planning.default_group_size`). ``verify``: checksum every stored file before
-    skipping a run. Runs that raise are recorded in the store (failed.json) and retried by the next sweep.
+    ``options``: where and how the jobs run (:class:`~gridbook.runs.options.ExecutionOptions`: executor "local",
+    processes on this machine, ``workers`` defaulting to min(cores, jobs) and 1 on a GPU, or "dask" with a
+    ``scheduler`` address or a LocalCluster; ``group_size`` networks per batched job, default 32 on a GPU and 1 on a
+    CPU; ``device``; ``progress``; a budgeted run's ``deadline``...). ``execution``: the same fields by name, on top
+    of ``options``. ``run_group``: the function (or "module:function" path) that trains and evaluates a list of
+    same-shape configs into RunRecords; default :func:`gridbook.runs.jobs.train_and_evaluate`. ``verify``: checksum
+    every stored file before skipping a run. Runs that raise are recorded in the store (failed.json) and retried by
+    the next sweep.
 
-    ``progress``: the plan, then a line at least every 30 s (a bar on a terminal; None: a bar on a terminal, lines
-    otherwise; False: silent), written with ``log`` (default: stderr). Runs that another sweep on the same store is
-    training are left to it; this sweep waits for them (``wait_for_others``) and takes over any that stall.
-    ``deadline``: a ``time.monotonic()`` after which no job starts (the evidence run's budget); ``keep_order``: jobs
-    start in the specs' run order (priority) rather than longest first; ``job_seconds(job)``: an estimate of a
-    job's wall time, so that no job starts that would end after the deadline. ``group_size`` may be a function of a
-    run's config (its shape's job size).
+    Progress (``progress``: the plan, then a line at least every 30 s, a bar on a terminal) is written with ``log``
+    (default: stderr). Runs that another sweep on the same store is training are left to it; this sweep waits for
+    them (``wait_for_others``) and takes over any that stall.
     """
+    options = ExecutionOptions.of(options, **execution)
+    progress = options.progress
     start = time.perf_counter()
-    check_choice("executor", executor, EXECUTORS)
-    if workers is not None:
-        check_int("workers", workers, 1)
     specs = spec if isinstance(spec, list) else [spec]
     configs = list({c.run_id(): c for s in specs for c in expand_spec(s, profile)}.values())
     store = as_store(store)
@@ -89,10 +84,7 @@ def run_sweep(spec: str | Path | Mapping[str, Any] | list, profile: str | None =
     log = log or (lambda line: print(line, file=sys.stderr, flush=True))
     if progress is not False:
         log(f"sweep: {len(configs)} runs, {len(configs) - len(pending)} of them already in {store.root}")
-    outcome = execute_groups(pending, store, executor=executor, workers=workers, scheduler=scheduler,
-                             group_size=group_size, device=device, progress=progress, run_group=run_group,
-                             wait_for_others=wait_for_others, log=log, deadline=deadline, keep_order=keep_order,
-                             job_seconds=job_seconds)
+    outcome = execute_groups(pending, store, options, run_group=run_group, wait_for_others=wait_for_others, log=log)
     if outcome.done:
         write_results_table(store)
     return SweepSummary(total=len(configs), done=len(outcome.done), skipped=len(configs) - len(pending),
