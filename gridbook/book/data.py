@@ -97,6 +97,9 @@ class ChapterRuns:
     def unit_maps(self, rows) -> np.ndarray:
         """The rate maps (k, ny, nx) of the units named by ``rows`` (a table with ``run_id`` and ``unit`` columns, e.g.
         from :func:`gridbook.book.chapters.best_units`), in their order; each run is read once. NaN = unvisited."""
+        if getattr(self.store, "is_bundle", False):  # a bundle keeps its runs' best maps
+            maps = [self.store.unit_map(row.run_id, int(row.unit)) for row in rows.itertuples()]
+            return np.stack(maps) if maps else np.empty((0, 0, 0))
         runs: dict[str, np.ndarray] = {}
         maps = []
         for row in rows.itertuples():

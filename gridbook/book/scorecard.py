@@ -10,7 +10,8 @@ definition; :data:`RULES` says each in words (the scorecard chapter prints them)
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
@@ -24,6 +25,7 @@ from gridbook.analysis.periods import (
 )
 from gridbook.analysis.predictivity import simulate_mec_population
 from gridbook.analysis.stats import CI_LEVEL, SeedCI, ci_above, rank_correlation_test, seed_ci
+from gridbook.book.bundles import bundle_runs
 from gridbook.book.chapters import (
     BASELINE_CONDITION,
     grid_unit_periods,
@@ -31,7 +33,7 @@ from gridbook.book.chapters import (
     predictivity_table,
     split_surround_sweep,
 )
-from gridbook.book.data import chapter_runs, search_runs
+from gridbook.book.data import ChapterRuns, chapter_runs, search_runs
 from gridbook.book.evidence import judged_error_cm
 from gridbook.book.evidence import learned as learned_runs
 from gridbook.paper import (
@@ -46,7 +48,8 @@ from gridbook.paper import (
 )
 
 REPRODUCED, PARTLY, NOT_REPRODUCED = "reproduced", "partly", "not reproduced"
-VERDICTS = (REPRODUCED, PARTLY, NOT_REPRODUCED)
+NOT_JUDGED = "not judged"  # no runs to judge (or a bundle without what the rule reads): no verdict either way
+VERDICTS = (REPRODUCED, PARTLY, NOT_REPRODUCED, NOT_JUDGED)
 SPIKE_FACTOR = 2.0  # R3: the value at 12 cm must be at least this many times both neighbours'
 RISE_ALPHA = 0.05  # R4: the one-sided permutation p-value below which the period rises with sigma
 R7_STRONG = 0.5  # R7: Spearman rho at or above this counts as "higher PR, higher predictivity"
@@ -100,17 +103,19 @@ class ScorecardRow:
     runs: int
     verdict: str
     reason: str
+    values: dict = field(default_factory=dict)  # the numbers behind ``ours`` (JSON-ready floats and ints)
 
 
-def _row(result: str, ours: str, profile: str, runs: int, verdict: str, reason: str) -> ScorecardRow:
+def _row(result: str, ours: str, profile: str, runs: int, verdict: str, reason: str,
+         values: dict | None = None) -> ScorecardRow:
     if verdict not in VERDICTS:
         raise ValueError(f"verdict={verdict!r} is invalid; allowed values: {', '.join(VERDICTS)}")
     chapter, paper = RESULTS[result]
-    return ScorecardRow(result, chapter, paper, ours, profile, int(runs), verdict, reason)
+    return ScorecardRow(result, chapter, paper, ours, profile, int(runs), verdict, reason, values or {})
 
 
 def _no_runs(result: str, profile: str) -> ScorecardRow:
-    return _row(result, "no runs", profile, 0, NOT_REPRODUCED, "no runs")
+    return _row(result, "no runs", profile, 0, NOT_JUDGED, "no runs")
 
 
 def _has_grid(results) -> np.ndarray:
@@ -137,7 +142,8 @@ def r1_row(results, profile: str, population: bool = False) -> ScorecardRow:
     if not population:
         reason += (f"; judged on the chapter's hand-picked runs: the store holds no population search "
                    f"(sweeps/searches/population.{profile}.yaml)")
-    return _row("R1", ours, profile, len(results), verdict, reason)
+    return _row("R1", ours, profile, len(results), verdict, reason,
+                {"frac_learned": frac_learned, "frac_grid_of_learned": frac_grid, "population": population})
 
 
 def condition_cis(results, labels) -> dict[str, SeedCI]:
@@ -158,7 +164,7 @@ def _lead_versus(results, result: str, labels, lead: str, others: list[str], pro
     labels = np.asarray(labels, dtype=object)
     if not (labels == lead).any() or not others:
         return _no_runs(result, profile) if len(results) == 0 else _row(
-            result, f"{lead} or the conditions to compare missing", profile, len(results), NOT_REPRODUCED,
+            result, f"{lead} or the conditions to compare missing", profile, len(results), NOT_JUDGED,
             "no comparison")
     compared = np.isin(labels, [lead, *others])
     if results.loc[compared, GRID_LIKE].astype(float).isna().any():
@@ -177,7 +183,9 @@ def _lead_versus(results, result: str, labels, lead: str, others: list[str], pro
         verdict, reason = PARTLY, f"{lead} has the most grid-like units, but " + " and ".join(why)
     else:
         verdict, reason = NOT_REPRODUCED, f"{lead} does not have the most grid-like units"
-    return _row(result, ours, profile, len(results), verdict, reason)
+    values = {"grid_like_percent": {name: {"mean": 100 * ci.mean, "low": 100 * ci.low, "high": 100 * ci.high,
+                                           "seeds": ci.n} for name, ci in cis.items()}}
+    return _row(result, ours, profile, len(results), verdict, reason, values)
 
 
 def r2_row(results, profile: str) -> ScorecardRow:
@@ -199,7 +207,7 @@ def r3_row(results, profile: str) -> ScorecardRow:
     labels = np.array([next((_sigma_label(w) for w in wanted if math.isclose(x, w)), "other") for x in sigma],
                       dtype=object)
     if not all((labels == _sigma_label(w)).any() for w in wanted):
-        return _row("R3", "sigma 11, 12 and 13 cm not all swept", profile, len(results), NOT_REPRODUCED,
+        return _row("R3", "sigma 11, 12 and 13 cm not all swept", profile, len(results), NOT_JUDGED,
                     "no comparison")
     fractions = results[GRID_LIKE].astype(float).to_numpy()
     means = {w: float(np.nanmean(fractions[labels == _sigma_label(w)])) for w in wanted}
@@ -224,7 +232,7 @@ def r4_row(grid_units, profile: str, runs: int) -> ScorecardRow:
     per_run = grid_units.groupby("run_id").agg(sigma=("sigma", "first"), period=("period_m", main_period_mode))
     rank = rank_correlation_test(per_run["sigma"], per_run["period"])
     if rank.n < 3:
-        return _row("R4", f"grid periods in {rank.n} network(s)", profile, runs, NOT_REPRODUCED,
+        return _row("R4", f"grid periods in {rank.n} network(s)", profile, runs, NOT_JUDGED,
                     "fewer than three networks with grid units")
     tests = [module_test(g["period_m"]) for _, g in grid_units.groupby("run_id")]
     testable = [t for t in tests if np.isfinite(t.delta_bic)]
@@ -241,7 +249,10 @@ def r4_row(grid_units, profile: str, runs: int) -> ScorecardRow:
              ("one module per network" if single else "no network has enough grid units to test for modules"
               if not testable else "a network has two modules")]
     verdict = REPRODUCED if rise and single else PARTLY if rise or single else NOT_REPRODUCED
-    return _row("R4", ours, profile, runs, verdict, "; ".join(words))
+    values = {"rho": rank.rho, "p_value": rank.p_value, "networks": rank.n, "testable_for_modules": len(testable),
+              "two_modules": sum(t.n_modules > 1 for t in testable),
+              "mode_ratios": [[r, lo, hi] for r, lo, hi in ratios]}
+    return _row("R4", ours, profile, runs, verdict, "; ".join(words), values)
 
 
 def r5_row(results, profile: str) -> ScorecardRow:
@@ -273,7 +284,7 @@ def r7_row(predictivity, profile: str, runs: int) -> ScorecardRow:
         return _no_runs("R7", profile)
     test = rank_correlation_test(predictivity["participation_ratio"], predictivity["predictivity"])
     if test.n < 3:
-        return _row("R7", f"{test.n} networks", profile, runs, NOT_REPRODUCED, "fewer than 3 networks")
+        return _row("R7", f"{test.n} networks", profile, runs, NOT_JUDGED, "fewer than 3 networks")
     ours = (f"Spearman rho(PR, predictivity) = {test.rho:.2f} over {test.n} networks (one-sided permutation p = "
             f"{test.p_value:.3f})")
     if test.rho >= R7_STRONG and test.p_value < R7_ALPHA:
@@ -282,7 +293,7 @@ def r7_row(predictivity, profile: str, runs: int) -> ScorecardRow:
         verdict, reason = PARTLY, f"rho >= {R7_STRONG}, but p >= {R7_ALPHA}: as likely as a chance ordering"
     else:
         verdict, reason = NOT_REPRODUCED, f"rho < {R7_STRONG}"
-    return _row("R7", ours, profile, runs, verdict, reason)
+    return _row("R7", ours, profile, runs, verdict, reason, {"rho": test.rho, "p_value": test.p_value, "n": test.n})
 
 
 def scorecard_table(rows):
@@ -295,26 +306,69 @@ def scorecard_table(rows):
 SCORECARD_CHAPTERS = tuple(chapter for chapter, _ in RESULTS.values())  # R1-R7's chapters, in order
 
 
-def scorecard_from_store(store, profile: str, seeds=None):
-    """The R1-R7 table from the run store: each chapter's runs (its sweep spec at ``profile``, nothing trained),
-    turned into rows by :func:`r1_row` ... :func:`r7_row`; R1 from the population search where the store holds it.
-    R7 compares predictivity on the simulated MEC population."""
+def scorecard_rows(runs_of: Callable[[str], ChapterRuns], profile: str, population=None,
+                   maps: bool = True) -> list[ScorecardRow]:
+    """R1-R7 from each chapter's runs (``runs_of(chapter)``): :func:`r1_row` ... :func:`r7_row`. R1 from
+    ``population`` (a population search's results) when given and not empty, else from the task-success runs. R7
+    compares predictivity on the simulated MEC population, from every unit's maps: without them (``maps=False``, a
+    bundle) it is not judged."""
     import pandas as pd
 
-    runs = {name: chapter_runs(name, profile, store, seeds=seeds, train=False) for name in SCORECARD_CHAPTERS}
+    runs = {name: runs_of(name) for name in SCORECARD_CHAPTERS}
     res = {name: chapter.results for name, chapter in runs.items()}
     grid_units = grid_unit_periods(runs["modules"].units(), res["modules"])
     pred = res["predictivity"]
-    if len(pred):
-        population = simulate_mec_population(n_bins=int(pred["n_bins"].iloc[0]))
-        pred_table = predictivity_table(runs["predictivity"].store, pred, population.maps)
+    r7 = None
+    if len(pred) and maps:
+        simulated = simulate_mec_population(n_bins=int(pred["n_bins"].iloc[0]))
+        pred_table = predictivity_table(runs["predictivity"].store, pred, simulated.maps)
     else:
         pred_table = pd.DataFrame(columns=["participation_ratio", "predictivity"])
-    population = search_runs("population", profile, store).results  # R1's search, where the store holds it
-    r1 = r1_row(population, profile, population=True) if len(population) else r1_row(res["task_success"], profile)
-    rows = [r1, r2_row(res["target_encoding"], profile),
+        if len(pred):
+            r7 = _row("R7", f"{len(pred)} runs, but not every unit's map", profile, len(pred), NOT_JUDGED,
+                      "a bundle keeps only its runs' best maps; predictivity needs every unit's")
+    has_population = population is not None and len(population)
+    r1 = r1_row(population, profile, population=True) if has_population else r1_row(res["task_success"], profile)
+    return [r1, r2_row(res["target_encoding"], profile),
             r3_row(res["sensitivity"], profile),
             r4_row(grid_units, profile, len(res["modules"])),
             r5_row(res["dos_vs_dog"], profile), r6_row(res["heterogeneity"], profile),
-            r7_row(pred_table, profile, len(pred))]
-    return scorecard_table(rows)
+            r7 or r7_row(pred_table, profile, len(pred))]
+
+
+def scorecard_from_store(store, profile: str, seeds=None):
+    """The R1-R7 table from the run store: each chapter's runs (its sweep spec at ``profile``, nothing trained),
+    turned into rows by :func:`scorecard_rows`; R1 from the population search where the store holds it."""
+    population = search_runs("population", profile, store).results  # R1's search, where the store holds it
+    return scorecard_table(scorecard_rows(lambda name: chapter_runs(name, profile, store, seeds=seeds, train=False),
+                                          profile, population))
+
+
+def scorecard_from_bundle(bundle):
+    """The R1-R7 table from an evidence bundle (:func:`gridbook.book.bundles.bundle_runs`): the chapters'
+    conditions at the bundle's seeds; R1 from its E3 population search where it holds one; R7 not judged (a bundle
+    keeps only its runs' best maps). The ``profile`` column is the profile of the bundle's chapter runs."""
+    runs = {name: bundle_runs(name, bundle) for name in SCORECARD_CHAPTERS}
+    profile = max((r.profile for r in runs.values()), key=[r.profile for r in runs.values()].count)
+    population = bundle.results(spec="E3").drop(columns=["spec"])
+    return scorecard_table(scorecard_rows(runs.__getitem__, profile, population, maps=False))
+
+
+def record_of(here, bundles: dict[str, object]):
+    """The scorecard at a glance: for each result the paper's figure, the verdict re-run here and in each bundle
+    (``bundles``: label -> its scorecard table), and the *verdict of record*, from the source that judged the
+    most runs (a bundle on a tie); ``agree`` says whether every judged source gave it."""
+    import pandas as pd
+
+    rows = []
+    for result in here.index:
+        sources = {"here": here.loc[result], **{label: table.loc[result] for label, table in bundles.items()}}
+        judged = {k: v for k, v in sources.items() if v["verdict"] != NOT_JUDGED}
+        best = max(judged, key=lambda k: (int(judged[k]["runs"]), k != "here")) if judged else "here"
+        row = {"result": result, "paper": here.loc[result, "paper"],
+               **{f"verdict ({k})": v["verdict"] for k, v in sources.items()},
+               **{f"runs ({k})": int(v["runs"]) for k, v in sources.items()},
+               "verdict of record": sources[best]["verdict"], "from": best,
+               "agree": len({v["verdict"] for v in judged.values()}) <= 1}
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("result")

@@ -33,11 +33,11 @@ from gridbook.analysis.pipeline import UNIT_COLUMNS
 from gridbook.config import RunConfig
 from gridbook.errors import UserError
 from gridbook.files import atomic_write_bytes, atomic_write_text, sha256_hex, utc_now
-from gridbook.runs.load import SUMMARY_COLUMNS, load_results, load_run
+from gridbook.runs.load import BUNDLE_ONLY, SUMMARY_COLUMNS, load_results, load_run
 from gridbook.runs.store import RunStore, as_store
 
-__all__ = ["BUNDLE_FILES", "BUNDLE_FORMAT", "MAX_BUNDLE_BYTES", "NULL_QUANTILES", "RUN_EXTRA", "Bundle", "pack_store",
-           "verify_bundle"]
+__all__ = ["BUNDLE_FILES", "BUNDLE_FORMAT", "MANIFEST", "MAX_BUNDLE_BYTES", "NULL_QUANTILES", "RUN_EXTRA", "Bundle",
+           "pack_store", "verify_bundle"]
 
 BUNDLE_FORMAT = 1  # bump when a file's layout changes; readers refuse other versions
 BUNDLE_FILES = ("provenance.json", "runs.parquet", "units.parquet", "maps.npz")  # MANIFEST.json lists these
@@ -45,7 +45,7 @@ MANIFEST = "MANIFEST.json"
 MAX_BUNDLE_BYTES = 64 * 2**20  # a bundle is committed: at most 64 MiB
 MAPS_BYTES = 32 * 2**20  # the maps' share of that, before compression
 TOP_UNITS = 16  # maps kept per run, at most (fewer when the runs are many)
-RUN_EXTRA = ("steps_done", "group_size", "group_train_seconds")  # metrics kept beside SUMMARY_COLUMNS
+RUN_EXTRA = BUNDLE_ONLY[:3]  # metrics kept beside SUMMARY_COLUMNS
 NULL_QUANTILES = (50, 95)  # percentiles of each run's null kept (its 99th is SUMMARY_COLUMNS' null_score_p99)
 TUPLE_FIELDS = tuple(k for k, v in RunConfig().to_flat().items() if k.endswith("_range"))  # tuples in configs
 
@@ -188,32 +188,42 @@ def verify_bundle(path: str | Path) -> dict[str, Any]:
 
 # ---- reading --------------------------------------------------------------------------------------------------------
 class Bundle:
-    """A verified bundle, read-only. ``results()`` and ``units()`` are the tables of
+    """A verified bundle, read-only, that reads as a run store: ``load_results``, ``load_units`` and the book's
+    chapter runs accept it (``is_bundle``). ``results()`` and ``units()`` are the tables of
     :func:`~gridbook.runs.load.load_results` and :func:`~gridbook.runs.load.load_units` (plus the ``spec`` column),
     ``maps(run_id)`` the stored maps of a run's best units, ``provenance`` the provenance dict."""
+
+    is_bundle = True  # read functions duck-type on this (the run-store layer does not import bundles)
 
     def __init__(self, path: str | Path) -> None:
         self.root = Path(path)
         self.manifest = verify_bundle(self.root)
         self.provenance = json.loads((self.root / "provenance.json").read_text())
+        self._results = None
 
     def __repr__(self) -> str:
         return f"Bundle({str(self.root)!r})"
 
     def results(self, run_ids: Sequence[str] | None = None, spec: str | None = None):
         """One row per run (``run_id``, ``spec``, the flat config, SUMMARY_COLUMNS...), as load_results gives them:
-        tuple fields as tuples. ``run_ids`` keeps those runs in that order; ``spec`` those of one evidence spec."""
+        tuple fields as tuples. ``run_ids`` keeps those of them the bundle holds, in that order; ``spec`` those of
+        one evidence spec."""
         import pandas as pd
 
-        table = pd.read_parquet(self.root / "runs.parquet")
-        for name in TUPLE_FIELDS:
-            table[name] = table[name].map(lambda v: tuple(json.loads(v)) if isinstance(v, str) else None)
-        table["diverged"] = table["diverged"].astype(bool)
+        if self._results is None:
+            table = pd.read_parquet(self.root / "runs.parquet")
+            for name in TUPLE_FIELDS:
+                table[name] = table[name].map(lambda v: tuple(json.loads(v)) if isinstance(v, str) else None)
+            table["diverged"] = table["diverged"].astype(bool)
+            self._results = table
+        table = self._results
         if spec is not None:
             table = table[table["spec"] == spec]
         if run_ids is not None:
-            table = table.set_index("run_id").reindex(list(run_ids)).dropna(how="all").reset_index()
-        return table.reset_index(drop=True)
+            order = {run_id: i for i, run_id in enumerate(dict.fromkeys(run_ids))}
+            table = table[table["run_id"].isin(order)]
+            table = table.iloc[np.argsort(table["run_id"].map(order).to_numpy(), kind="stable")]
+        return table.reset_index(drop=True).copy()
 
     def units(self, run_ids: Sequence[str] | None = None):
         """Per-unit table (``run_id``, ``unit``, UNIT_COLUMNS), over ``run_ids`` (default: every run)."""
@@ -233,3 +243,45 @@ class Bundle:
             if not where.size:
                 raise KeyError(f"run {run_id} is not in {self.root}")
             return data["units"][where[0]], data["maps"][where[0]].astype(np.float32)
+
+    def unit_map(self, run_id: str, unit: int) -> np.ndarray:
+        """The (ny, nx) map of one of a run's stored units; KeyError naming what the bundle keeps otherwise."""
+        units, maps = self.maps(run_id)
+        where = np.nonzero(units == int(unit))[0]
+        if not where.size:
+            raise KeyError(f"run {run_id}: unit {unit} is not among the {len(units)} best units whose maps "
+                           f"{self.root} keeps ({', '.join(map(str, units))})")
+        return maps[where[0]]
+
+    # -- the read side of a run store
+    def run_ids(self) -> list[str]:
+        return sorted(self.results()["run_id"])
+
+    def done_run_ids(self) -> list[str]:
+        return self.run_ids()
+
+    def status(self, run_id: str, deep: bool = False) -> str:
+        return "done" if run_id in set(self.results()["run_id"]) else "missing"
+
+    def require_done(self, run_id: str) -> None:
+        if self.status(run_id) != "done":
+            raise FileNotFoundError(f"run {run_id} is not in the bundle {self.root}")
+
+    def read_config(self, run_id: str) -> RunConfig:
+        self.require_done(run_id)
+        row = self.results([run_id]).iloc[0]
+        flat = {k: row[k].item() if hasattr(row[k], "item") else row[k] for k in RunConfig().to_flat()}
+        return RunConfig().replace(**{k: None if k in TUPLE_FIELDS and not isinstance(v, tuple) else v
+                                      for k, v in flat.items()})
+
+    def seeds(self) -> list[int]:
+        """The training seeds of the bundle's runs."""
+        return sorted({int(s) for s in self.results()["seed"]})
+
+    def label(self) -> str:
+        """Its provenance in a few words: device, date, runs and seeds."""
+        env = self.provenance.get("environment") or {}
+        date = str(self.provenance.get("started_at") or self.provenance.get("packed_at") or "?")[:10]
+        seeds = self.seeds()
+        span = f"seeds {seeds[0]}-{seeds[-1]}" if seeds else "no runs"
+        return f"{env.get('device', 'unknown device')}, {date}, {len(self.results())} networks, {span}"

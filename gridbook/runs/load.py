@@ -31,6 +31,9 @@ def load_run(store: RunStore | str | Path | None, run_id: str, checkpoint: bool 
     from gridbook.analysis.null import ShuffleNull
     from gridbook.analysis.ratemaps import RateMaps
 
+    if getattr(store, "is_bundle", False):
+        raise ValueError(f"run {run_id}: {store.root} is a bundle, which keeps no weights and only its runs' best "
+                         "maps; read them with Bundle.maps, its tables with load_results and load_units")
     store = as_store(store)
     store.require_done(run_id)
     run_dir = store.run_dir(run_id)
@@ -71,6 +74,8 @@ def load_network(store: RunStore | str | Path | None, run_id: str, device: Any =
 
 
 # ---- tables -------------------------------------------------------------------------------------------------------
+BUNDLE_ONLY = ("steps_done", "group_size", "group_train_seconds", "null_score_p50", "null_score_p95")  # a bundle's
+# extra columns (gridbook.runs.bundle), left out where a bundle reads as a store
 SUMMARY_COLUMNS = ("decoding_error_cm", "decoder_floor_cm", "decoding_error_fine_cm", "decoder_floor_fine_cm", "loss",
                    "diverged", *NETWORK_SUMMARY, "train_seconds")
 
@@ -97,6 +102,8 @@ def load_results(store: RunStore | str | Path | None = None, run_ids: Iterable[s
     """
     import pandas as pd
 
+    if getattr(store, "is_bundle", False):  # an evidence bundle (gridbook.runs.bundle) reads as a store
+        return store.results(run_ids=run_ids).drop(columns=["spec", *BUNDLE_ONLY], errors="ignore")
     store = as_store(store)
     wanted = store.run_ids() if run_ids is None else list(dict.fromkeys(run_ids))
     rows = []
@@ -132,6 +139,8 @@ def load_units(store: RunStore | str | Path | None = None, run_ids: Iterable[str
     """Per-unit table: ``run_id``, ``unit`` and :data:`UNIT_COLUMNS`, over the given (default: all finished) runs."""
     import pandas as pd
 
+    if getattr(store, "is_bundle", False):
+        return store.units(run_ids)
     store = as_store(store)
     run_ids = store.done_run_ids() if run_ids is None else list(run_ids)
     frames = []

@@ -24,7 +24,7 @@ def test_r1_verdicts():
                           frac_units_grid_like=[0, 0])
     assert sc.r1_row(floor_bound, "quick").verdict == sc.REPRODUCED  # the top-3 floor (8 cm) no longer decides
     empty = sc.r1_row(results(decoding_error_cm=[], frac_units_grid_like=[]), "smoke")
-    assert (empty.verdict, empty.reason, empty.runs) == (sc.NOT_REPRODUCED, "no runs", 0)
+    assert (empty.verdict, empty.reason, empty.runs) == (sc.NOT_JUDGED, "no runs", 0)
 
 
 def test_r1_says_which_runs_it_judged():

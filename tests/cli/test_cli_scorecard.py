@@ -14,11 +14,17 @@ from gridbook.runs.spec import spec_run_ids
 from gridbook.runs.sweep import run_sweep
 
 
-def test_an_empty_store_judges_every_result_not_reproduced(tmp_path, capsys):
-    assert main(["scorecard", "--store", str(tmp_path / "none"), "--profile", "smoke", "--json"]) == 0
-    rows = json.loads(capsys.readouterr().out)
-    assert [r["result"] for r in rows] == list(RULES) and {r["verdict"] for r in rows} == {"not reproduced"}
-    assert all(r["reason"] == "no runs" and r["runs"] == 0 and r["rule"] == RULES[r["result"]] for r in rows)
+def test_a_missing_empty_or_file_store_is_an_error_not_a_verdict(tmp_path, capsys):
+    assert main(["scorecard", "--store", str(tmp_path / "none"), "--profile", "quick", "--json"]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert main(["scorecard", "--store", str(tmp_path / "empty"), "--profile", "quick"]) == 2
+    assert "holds no finished run" in capsys.readouterr().err
+    (tmp_path / "file").write_text("x")
+    assert main(["scorecard", "--store", str(tmp_path / "file"), "--profile", "quick"]) == 2
+    assert capsys.readouterr().err.strip().endswith("train with gridbook sweep or gridbook book)")
+    assert main(["scorecard", "--seeds", "a,b"]) == 2
+    assert "--seeds 'a,b' is invalid" in capsys.readouterr().err
 
 
 def test_rows_are_the_rules_verdicts_on_the_stored_runs(tmp_path, capsys):
@@ -27,12 +33,18 @@ def test_rows_are_the_rules_verdicts_on_the_stored_runs(tmp_path, capsys):
     run_sweep(spec, profile="smoke", store=store, run_group=FAKE, workers=1, progress=False)
     expected = r2_row(load_results(store, spec_run_ids(spec, "smoke")), "smoke")
     assert main(["scorecard", "--store", str(store), "--profile", "smoke", "--json"]) == 0
-    (row,) = [r for r in json.loads(capsys.readouterr().out) if r["result"] == "R2"]
+    rows = json.loads(capsys.readouterr().out)
+    (row,) = [r for r in rows if r["result"] == "R2"]
     assert (row["ours"], row["verdict"], row["reason"], row["runs"]) == (expected.ours, expected.verdict,
                                                                         expected.reason, expected.runs)
+    dos = expected.values["grid_like_percent"]["dos"]
+    assert row["values"]["grid_like_percent"]["dos"]["mean"] == dos["mean"] and "no science" in row["note"]
+    assert row["values"]["grid_like_percent"]["dos"]["low"] is None  # NaN (one seed) is null in JSON
+    assert [r["result"] for r in rows] == list(RULES)
     assert main(["scorecard", "--store", str(store), "--profile", "smoke"]) == 0
     text = capsys.readouterr().out
-    assert f"R2  {expected.verdict.upper()}  ({expected.runs} runs, smoke profile, chapter target_encoding)" in text
+    assert text.startswith("smoke runs carry no science")
+    assert f"R2  NO VERDICT (smoke)  ({expected.runs} runs, smoke profile, chapter target_encoding)" in text
     assert "  rule:   " in text and "  paper:  " in text
 
 
