@@ -5,6 +5,7 @@ the profile box (:mod:`~gridbook.book.profile`), what the chapters compute from 
 
 from gridbook.book import plotting
 from gridbook.book.build import build_book, rerun_hint
+from gridbook.book.bundles import bundle_runs, committed_bundles, evidence_bundles, evidence_runs
 from gridbook.book.chapters import (
     BASELINE_CONDITION,
     CodeSpectrum,
@@ -33,10 +34,12 @@ from gridbook.book.chapters import (
     unit_codes,
     unit_fractions,
 )
+from gridbook.book.compare import chapter_row, record_of, scorecard_from_bundle, side_by_side
 from gridbook.book.data import ChapterRuns, chapter_runs, chapter_spec, search_runs
 from gridbook.book.evidence import chance_sentence, decoder_sentence, fine_decoder_errors, judged_error_cm, learned
 from gridbook.book.profile import deviation_table, profile_box, profile_box_html, table
 from gridbook.book.scorecard import (
+    NOT_JUDGED,
     RULES,
     VERDICTS,
     ScorecardRow,
@@ -52,6 +55,8 @@ from gridbook.book.scorecard import (
 from gridbook.errors import ChapterError
 
 __all__ = [
+    "NOT_JUDGED", "bundle_runs", "chapter_row", "committed_bundles", "evidence_bundles", "evidence_runs", "record_of",
+    "scorecard_from_bundle", "side_by_side",
     "BASELINE_CONDITION", "is_baseline", "ChapterError", "ChapterRuns", "CodeSpectrum", "RULES", "ScorecardRow",
     "UnitCode", "VERDICTS", "best_units", "build_book", "chance_sentence", "decoder_sentence", "fine_decoder_errors",
     "judged_error_cm", "learned", "chapter_runs", "chapter_spec", "search_runs", "deviation_table",

@@ -26,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from gridbook.book.bundles import evidence_bundles
 from gridbook.book.data import find_root, sweep_spec
 from gridbook.book.kernels import DEFAULT_KERNEL, chapter_kernel_manager, ensure_kernel, kernel_environment
 from gridbook.book.parameters import notebook_parameters, parameter_cells, read_chapter, rerun_text
@@ -157,13 +158,15 @@ def build_html(root: Path, quiet: bool = True) -> Path:
 def build_book(profile: str = DEFAULT_PROFILE, chapters: Sequence[str] | None = None,
                params: dict[str, Any] | None = None,
                store: str | Path | None = None, root: str | Path | None = None, kernel: str = DEFAULT_KERNEL,
-               html_output: bool = True, log=print, options: ExecutionOptions | None = None) -> Path:
+               html_output: bool = True, log=print, options: ExecutionOptions | None = None,
+               evidence: str | Path | None = None) -> Path:
     """Execute the chosen chapters (all of the toc when ``chapters`` is None) at ``profile`` with ``params`` and
     build the HTML; returns the path of ``index.html``. ``params`` go to the chapters whose parameters cell names
     them; a name no chosen chapter knows is an error. ``store`` defaults to ``$GRIDBOOK_STORE``, else ``runs/`` in
     the repository root. ``options``: where and how the chapters' networks are trained before any chapter executes
     (:class:`~gridbook.runs.options.ExecutionOptions`, as :func:`gridbook.runs.sweep.run_sweep` takes them). Ends
-    with a table of the time each step took."""
+    with a table of the time each step took. ``evidence``: the bundle the chapters show beside their re-run (a
+    directory, or "none"); None: every bundle committed under ``evidence/``."""
     check_choice("profile", profile, PROFILES)
     root = find_root(root)
     params = dict(params or {})
@@ -179,9 +182,12 @@ def build_book(profile: str = DEFAULT_PROFILE, chapters: Sequence[str] | None = 
     defaults = {name: notebook_parameters(sources[name]) for name in chosen}
     unknown = [p for p in params if not any(p in d for d in defaults.values())]
     if unknown:
-        known = sorted({p for d in defaults.values() for p in d} - {"profile", "store"})
+        known = sorted({p for d in defaults.values() for p in d} - {"profile", "store", "evidence"})
         raise ConfigError(f"parameter {unknown[0]!r} is not a parameter of chapter(s) {', '.join(chosen)}; "
                           f"allowed values: {', '.join(known)}")
+    if evidence is not None:
+        bundles = evidence_bundles(evidence, root)  # checked now: one line, before anything runs
+        evidence = str(bundles[0].root.resolve()) if bundles else "none"
     store = store if store is not None else os.environ.get(STORE_ENV)  # as gridbook.runs.store does
     store_path = Path(store).expanduser().resolve() if store else root / "runs"
     kernel = ensure_kernel(kernel)
@@ -199,6 +205,7 @@ def build_book(profile: str = DEFAULT_PROFILE, chapters: Sequence[str] | None = 
     timings["training (all chapters' networks)"] = time.perf_counter() - start
     for name in chosen:
         values = {"profile": profile, "store": str(store_path),
+                  **({"evidence": evidence} if evidence is not None and "evidence" in defaults[name] else {}),
                   **{k: v for k, v in params.items() if k in defaults[name]}}
         start = time.perf_counter()
         log(f"gridbook book: executing {name} ({', '.join(f'{k}={v}' for k, v in values.items())})")

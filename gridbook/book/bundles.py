@@ -17,7 +17,7 @@ from gridbook.runs.bundle import MANIFEST, Bundle
 from gridbook.runs.load import load_results
 from gridbook.runs.spec import spec_run_ids
 
-__all__ = ["EVIDENCE_DIR", "bundle_runs", "committed_bundles", "evidence_bundles"]
+__all__ = ["EVIDENCE_DIR", "bundle_runs", "committed_bundles", "evidence_bundles", "evidence_runs"]
 
 EVIDENCE_DIR = "evidence"  # committed bundles, one folder each: <device>-<yyyy-mm-dd>
 
@@ -58,3 +58,11 @@ def bundle_runs(chapter: str, bundle: Bundle, root: str | Path | None = None, **
             best, ids = profile, candidate
     return ChapterRuns(chapter=chapter, profile=best, store=bundle, spec=spec, results=load_results(bundle, ids),
                        summary=None)
+
+
+def evidence_runs(chapter: str, evidence: str | Path | None = None, root: str | Path | None = None,
+                  **parameters) -> list[tuple[str, ChapterRuns]]:
+    """(label, runs) of a chapter in each bundle a page shows (:func:`evidence_bundles`), labelled with its
+    provenance (device, date, networks, seeds)."""
+    return [(bundle.label(), bundle_runs(chapter, bundle, root, **parameters))
+            for bundle in evidence_bundles(evidence, root)]

@@ -25,7 +25,6 @@ from gridbook.analysis.periods import (
 )
 from gridbook.analysis.predictivity import simulate_mec_population
 from gridbook.analysis.stats import CI_LEVEL, SeedCI, ci_above, rank_correlation_test, seed_ci
-from gridbook.book.bundles import bundle_runs
 from gridbook.book.chapters import (
     BASELINE_CONDITION,
     grid_unit_periods,
@@ -114,7 +113,7 @@ def _row(result: str, ours: str, profile: str, runs: int, verdict: str, reason: 
     return ScorecardRow(result, chapter, paper, ours, profile, int(runs), verdict, reason, values or {})
 
 
-def _no_runs(result: str, profile: str) -> ScorecardRow:
+def no_runs(result: str, profile: str) -> ScorecardRow:
     return _row(result, "no runs", profile, 0, NOT_JUDGED, "no runs")
 
 
@@ -128,7 +127,7 @@ def r1_row(results, profile: str, population: bool = False) -> ScorecardRow:
     population search (``population=True``, the paper's design: a random search over its axes) or, where the store
     has none, from the task-success chapter's hand-picked runs (then said in the reason)."""
     if len(results) == 0:
-        return _no_runs("R1", profile)
+        return no_runs("R1", profile)
     learned = learned_runs(results)
     frac_learned = float(learned.mean())
     frac_grid = float(_has_grid(results)[learned].mean()) if learned.any() else float("nan")
@@ -163,7 +162,7 @@ def _lead_versus(results, result: str, labels, lead: str, others: list[str], pro
     not reproduced otherwise, or when a run has no null to count grid-like units against."""
     labels = np.asarray(labels, dtype=object)
     if not (labels == lead).any() or not others:
-        return _no_runs(result, profile) if len(results) == 0 else _row(
+        return no_runs(result, profile) if len(results) == 0 else _row(
             result, f"{lead} or the conditions to compare missing", profile, len(results), NOT_JUDGED,
             "no comparison")
     compared = np.isin(labels, [lead, *others])
@@ -200,7 +199,7 @@ def r3_row(results, profile: str) -> ScorecardRow:
     with seed intervals; 12 cm must lie above both neighbours and hold at least :data:`SPIKE_FACTOR` times their
     mean fraction."""
     if len(results) == 0:
-        return _no_runs("R3", profile)
+        return no_runs("R3", profile)
     results = split_surround_sweep(results, surround_scale=SURROUND_SCALE)[0]  # the sigma sweep at s = 2
     wanted = (SPIKE_SIGMA_M, *SPIKE_NEIGHBOURS_M)
     sigma = results["sigma"].astype(float).to_numpy()
@@ -228,7 +227,7 @@ def r4_row(grid_units, profile: str, runs: int) -> ScorecardRow:
     neighbouring sigma against the biological 1.4 with intervals over units (reported, not judged: the sweep's
     spacing in sigma sets them)."""
     if runs == 0:
-        return _no_runs("R4", profile)
+        return no_runs("R4", profile)
     per_run = grid_units.groupby("run_id").agg(sigma=("sigma", "first"), period=("period_m", main_period_mode))
     rank = rank_correlation_test(per_run["sigma"], per_run["period"])
     if rank.n < 3:
@@ -266,7 +265,7 @@ def r6_row(results, profile: str) -> ScorecardRow:
     baseline against each heterogeneous or multi-field condition, which must also learn (median error below
     the paper's bar) for the result to be reproduced."""
     if len(results) == 0:
-        return _no_runs("R6", profile)
+        return no_runs("R6", profile)
     labels = [heterogeneity_condition(r) for r in results.to_dict("records")]
     others = [c for c in dict.fromkeys(labels) if c != BASELINE_CONDITION]
     errors = judged_error_cm(results)  # (R,) cm
@@ -281,7 +280,7 @@ def r7_row(predictivity, profile: str, runs: int) -> ScorecardRow:
     and predictivity (:func:`gridbook.book.chapters.predictivity_table`): Spearman's rho and its one-sided
     permutation p-value (:func:`gridbook.analysis.stats.rank_correlation_test`)."""
     if runs == 0:
-        return _no_runs("R7", profile)
+        return no_runs("R7", profile)
     test = rank_correlation_test(predictivity["participation_ratio"], predictivity["predictivity"])
     if test.n < 3:
         return _row("R7", f"{test.n} networks", profile, runs, NOT_JUDGED, "fewer than 3 networks")
@@ -307,16 +306,15 @@ SCORECARD_CHAPTERS = tuple(chapter for chapter, _ in RESULTS.values())  # R1-R7'
 
 
 def scorecard_rows(runs_of: Callable[[str], ChapterRuns], profile: str, population=None,
-                   maps: bool = True) -> list[ScorecardRow]:
+                   maps: bool = True, only: str | None = None) -> list[ScorecardRow]:
     """R1-R7 from each chapter's runs (``runs_of(chapter)``): :func:`r1_row` ... :func:`r7_row`. R1 from
     ``population`` (a population search's results) when given and not empty, else from the task-success runs. R7
     compares predictivity on the simulated MEC population, from every unit's maps: without them (``maps=False``, a
-    bundle) it is not judged."""
+    bundle) it is not judged. ``only="R7"``: R7's row alone (its chapter's runs only)."""
     import pandas as pd
 
-    runs = {name: runs_of(name) for name in SCORECARD_CHAPTERS}
+    runs = {name: runs_of(name) for name in (SCORECARD_CHAPTERS if only is None else ["predictivity"])}
     res = {name: chapter.results for name, chapter in runs.items()}
-    grid_units = grid_unit_periods(runs["modules"].units(), res["modules"])
     pred = res["predictivity"]
     r7 = None
     if len(pred) and maps:
@@ -327,8 +325,11 @@ def scorecard_rows(runs_of: Callable[[str], ChapterRuns], profile: str, populati
         if len(pred):
             r7 = _row("R7", f"{len(pred)} runs, but not every unit's map", profile, len(pred), NOT_JUDGED,
                       "a bundle keeps only its runs' best maps; predictivity needs every unit's")
+    if only == "R7":
+        return [r7 or r7_row(pred_table, profile, len(pred))]
     has_population = population is not None and len(population)
     r1 = r1_row(population, profile, population=True) if has_population else r1_row(res["task_success"], profile)
+    grid_units = grid_unit_periods(runs["modules"].units(), res["modules"])
     return [r1, r2_row(res["target_encoding"], profile),
             r3_row(res["sensitivity"], profile),
             r4_row(grid_units, profile, len(res["modules"])),
@@ -342,33 +343,3 @@ def scorecard_from_store(store, profile: str, seeds=None):
     population = search_runs("population", profile, store).results  # R1's search, where the store holds it
     return scorecard_table(scorecard_rows(lambda name: chapter_runs(name, profile, store, seeds=seeds, train=False),
                                           profile, population))
-
-
-def scorecard_from_bundle(bundle):
-    """The R1-R7 table from an evidence bundle (:func:`gridbook.book.bundles.bundle_runs`): the chapters'
-    conditions at the bundle's seeds; R1 from its E3 population search where it holds one; R7 not judged (a bundle
-    keeps only its runs' best maps). The ``profile`` column is the profile of the bundle's chapter runs."""
-    runs = {name: bundle_runs(name, bundle) for name in SCORECARD_CHAPTERS}
-    profile = max((r.profile for r in runs.values()), key=[r.profile for r in runs.values()].count)
-    population = bundle.results(spec="E3").drop(columns=["spec"])
-    return scorecard_table(scorecard_rows(runs.__getitem__, profile, population, maps=False))
-
-
-def record_of(here, bundles: dict[str, object]):
-    """The scorecard at a glance: for each result the paper's figure, the verdict re-run here and in each bundle
-    (``bundles``: label -> its scorecard table), and the *verdict of record*, from the source that judged the
-    most runs (a bundle on a tie); ``agree`` says whether every judged source gave it."""
-    import pandas as pd
-
-    rows = []
-    for result in here.index:
-        sources = {"here": here.loc[result], **{label: table.loc[result] for label, table in bundles.items()}}
-        judged = {k: v for k, v in sources.items() if v["verdict"] != NOT_JUDGED}
-        best = max(judged, key=lambda k: (int(judged[k]["runs"]), k != "here")) if judged else "here"
-        row = {"result": result, "paper": here.loc[result, "paper"],
-               **{f"verdict ({k})": v["verdict"] for k, v in sources.items()},
-               **{f"runs ({k})": int(v["runs"]) for k, v in sources.items()},
-               "verdict of record": sources[best]["verdict"], "from": best,
-               "agree": len({v["verdict"] for v in judged.values()}) <= 1}
-        rows.append(row)
-    return pd.DataFrame(rows).set_index("result")

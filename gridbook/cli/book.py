@@ -14,7 +14,7 @@ def _run_cli(args) -> int:
     try:
         index = build_book(profile=args.profile, chapters=args.chapter, params=parse_params(args.param),
                            store=args.store, kernel=args.kernel, html_output=not args.no_html,
-                           options=execution_options(args))
+                           options=execution_options(args), evidence=args.evidence)
     except ChapterError as err:
         raise UserError(str(err)) from None
     print(index)
@@ -34,5 +34,8 @@ def register_cli(subparsers) -> None:
     parser.add_argument("--store", help="run store directory (default: $GRIDBOOK_STORE or runs/ in the repository)")
     parser.add_argument("--kernel", default=DEFAULT_KERNEL, help="Jupyter kernel (default: python3)")
     parser.add_argument("--no-html", action="store_true", help="execute the chapters only, skip jupyter-book")
+    parser.add_argument("--evidence", default=None, metavar="DIR",
+                        help="the evidence bundle the chapters show beside their re-run (default: every bundle "
+                             "committed under evidence/; 'none': none)")
     add_execution_options(parser)  # where the chapters' networks are trained, before any chapter executes
     parser.set_defaults(func=_run_cli)

@@ -54,7 +54,7 @@ def rows_from_store(store: str | None, profile: str, seeds: list[int] | None = N
 def rows_from_bundles(evidence: str) -> list[dict[str, Any]]:
     """The rows of the bundle ``evidence`` (a directory; ``committed`` for every bundle under evidence/)."""
     from gridbook.book.bundles import evidence_bundles
-    from gridbook.book.scorecard import scorecard_from_bundle
+    from gridbook.book.compare import scorecard_from_bundle
 
     bundles = evidence_bundles(None if evidence == "committed" else evidence)
     return [row for bundle in bundles for row in _rows(scorecard_from_bundle(bundle), bundle.label())]

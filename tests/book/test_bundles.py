@@ -8,8 +8,9 @@ import pytest
 from sweep_helpers import CHAPTERS, FAKE
 
 from gridbook.book.bundles import bundle_runs, committed_bundles, evidence_bundles
+from gridbook.book.compare import record_of, side_by_side
 from gridbook.book.data import ChapterRuns, chapter_spec
-from gridbook.book.scorecard import NOT_JUDGED, REPRODUCED, record_of, scorecard_rows, scorecard_table
+from gridbook.book.scorecard import NOT_JUDGED, REPRODUCED, scorecard_rows, scorecard_table
 from gridbook.errors import UserError
 from gridbook.runs.bundle import Bundle, pack_store
 from gridbook.runs.load import load_results
@@ -63,3 +64,22 @@ def test_evidence_paths_are_checked_in_one_line(tmp_path):
         evidence_bundles(tmp_path / "file")
     assert evidence_bundles("none") == []
     assert [b.root.name for b in committed_bundles()] == [b.root.name for b in evidence_bundles()]
+
+
+def test_smoke_verdicts_are_no_evidence_and_disagreement_is_said(packed):
+    store, bundle = packed
+    table_here = pd.DataFrame({"paper": ["p"], "verdict": [REPRODUCED], "runs": [500], "profile": ["smoke"]},
+                              index=["R2"])
+    table_bundle = pd.DataFrame({"paper": ["p"], "verdict": ["partly"], "runs": [10], "profile": ["gpu"]},
+                                index=["R2"])
+    record = record_of(table_here, {"B": table_bundle})
+    assert (record.loc["R2", "from"], record.loc["R2", "agree"]) == ("B", True)  # smoke does not outvote
+    runs = bundle_runs("target_encoding", bundle)
+    dos_only = (runs.results["target"] == "dos").astype(float) * 0.5  # grid-like units in DoS runs alone
+    quick = ChapterRuns(runs.chapter, "quick", store, runs.spec, runs.results.assign(frac_units_grid_like=dos_only),
+                        None)
+    other = ChapterRuns(runs.chapter, "gpu", bundle, runs.spec, runs.results.assign(frac_units_grid_like=0.0), None)
+    table, sentence = side_by_side("R2", quick, [("elsewhere", other)])
+    assert list(table["trained"]) == ["re-run here (quick profile)", "elsewhere"]
+    assert list(table["verdict"]) == [REPRODUCED, "not reproduced"]
+    assert sentence.startswith("**The sources disagree**") and "verdict of record" in sentence
