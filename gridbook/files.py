@@ -38,6 +38,14 @@ def fsync_dir(path: str | Path) -> None:
         os.close(fd)
 
 
+@functools.lru_cache(maxsize=1)
+def current_umask() -> int:
+    """The process's umask (read by setting it and setting it back, once)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: str | Path, write: Callable[[BinaryIO], Any]) -> None:
     """Write ``path`` through ``write(handle)`` so that readers see either the old file or the whole new one, never a
     part: a temporary file in the same directory, flushed and fsynced, renamed over ``path``, then the directory
@@ -45,6 +53,7 @@ def atomic_write(path: str | Path, write: Callable[[BinaryIO], Any]) -> None:
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~current_umask())  # mkstemp makes owner-only files; a shared store follows the umask
         with os.fdopen(fd, "wb") as handle:
             write(handle)
             handle.flush()

@@ -32,3 +32,20 @@ def test_checksums_json_and_provenance():
     assert json.loads(text) == {"a": None, "b": 1.5, "c": [0, 1], "d": [None, 2]}
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", utc_now())
     assert gridbook_version() == "0.1.0"
+
+
+def test_atomic_writes_follow_the_umask(tmp_path):
+    import os
+
+    from gridbook.files import atomic_write_bytes
+
+    old = os.umask(0o027)
+    try:
+        from gridbook.files import current_umask
+
+        current_umask.cache_clear()
+        atomic_write_bytes(tmp_path / "shared.bin", b"x")
+        assert (tmp_path / "shared.bin").stat().st_mode & 0o777 == 0o640
+    finally:
+        os.umask(old)
+        current_umask.cache_clear()

@@ -47,3 +47,14 @@ def test_importing_the_networks_loads_no_pandas_or_book():
             "'gridbook.book' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "[] False", out.stderr[-2000:]
+
+
+def test_the_command_line_starts_without_torch_or_the_book():
+    code = ("import sys, gridbook.cli.main; "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'pandas', 'matplotlib', 'papermill'}), "
+            "'gridbook.book' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "[] False", out.stderr[-2000:]
+    version = subprocess.run([sys.executable, "-m", "gridbook", "--version"], cwd=ROOT, capture_output=True,
+                             text=True, timeout=120)
+    assert version.stdout.startswith("gridbook ") and version.returncode == 0

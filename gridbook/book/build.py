@@ -161,7 +161,8 @@ def build_book(profile: str = DEFAULT_PROFILE, chapters: Sequence[str] | None = 
                html_output: bool = True, log=print, options: ExecutionOptions | None = None,
                evidence: str | Path | None = None) -> Path:
     """Execute the chosen chapters (all of the toc when ``chapters`` is None) at ``profile`` with ``params`` and
-    build the HTML; returns the path of ``index.html``. ``params`` go to the chapters whose parameters cell names
+    build the HTML; returns the path of ``index.html`` (without ``html_output``: the executed notebooks' folder).
+    ``params`` go to the chapters whose parameters cell names
     them; a name no chosen chapter knows is an error. ``store`` defaults to ``$GRIDBOOK_STORE``, else ``runs/`` in
     the repository root. ``options``: where and how the chapters' networks are trained before any chapter executes
     (:class:`~gridbook.runs.options.ExecutionOptions`, as :func:`gridbook.runs.sweep.run_sweep` takes them). Ends
@@ -211,7 +212,7 @@ def build_book(profile: str = DEFAULT_PROFILE, chapters: Sequence[str] | None = 
         log(f"gridbook book: executing {name} ({', '.join(f'{k}={v}' for k, v in values.items())})")
         execute_chapter(name, values, root, kernel)
         timings[f"chapter {name}"] = time.perf_counter() - start
-    index = root / "book" / "_build" / "html" / "index.html"
+    index = root / "book" / "chapters"  # without HTML: where the executed notebooks are
     if html_output:
         start = time.perf_counter()
         index = build_html(root)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from gridbook.book.build import build_book
-from gridbook.book.kernels import DEFAULT_KERNEL
-from gridbook.book.parameters import parse_params
 from gridbook.cli.options import add_execution_options, execution_options
 from gridbook.config import DEFAULT_PROFILE, PROFILES
 from gridbook.errors import ChapterError, UserError
 
+DEFAULT_KERNEL = "python3"  # gridbook.book.kernels' default, without importing the book for --help
+
 
 def _run_cli(args) -> int:
+    from gridbook.book.build import build_book
+    from gridbook.book.parameters import parse_params
+
     try:
         index = build_book(profile=args.profile, chapters=args.chapter, params=parse_params(args.param),
                            store=args.store, kernel=args.kernel, html_output=not args.no_html,

@@ -11,7 +11,8 @@ import argparse
 import sys
 
 from gridbook.cli import book, evidence, scorecard, sweep, train
-from gridbook.errors import ConfigError, UserError
+from gridbook.errors import ConfigError, CorruptRunError, UserError
+from gridbook.files import gridbook_version
 
 # modules that contribute sub-commands, in the order of --help
 COMMAND_MODULES = (train, sweep, book, scorecard, evidence)
@@ -19,6 +20,7 @@ COMMAND_MODULES = (train, sweep, book, scorecard, evidence)
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gridbook", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"gridbook {gridbook_version()}")
     parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
     sub = parser.add_subparsers(dest="command", required=True)
     for module in COMMAND_MODULES:
@@ -31,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (ConfigError, UserError, FileNotFoundError) as err:
+    except (ConfigError, UserError, FileNotFoundError, CorruptRunError) as err:
         if args.debug:
             raise
         print(f"gridbook {args.command}: error: {err}", file=sys.stderr)

@@ -9,13 +9,11 @@ from typing import Any
 
 from gridbook.cli.options import add_execution_options, execution_options
 from gridbook.config import PROFILES
-from gridbook.runs.executors import job_group_size
-from gridbook.runs.planning import plan_groups
-from gridbook.runs.spec import expand_spec, varying_parameters
-from gridbook.runs.sweep import run_sweep
 
 
 def _dry_run(spec: str, profile: str | None, store_root: str | None, group_size: int) -> int:
+    from gridbook.runs.planning import plan_groups
+    from gridbook.runs.spec import expand_spec, varying_parameters
     from gridbook.runs.store import RunStore
 
     configs = expand_spec(spec, profile)
@@ -39,6 +37,9 @@ def _dry_run(spec: str, profile: str | None, store_root: str | None, group_size:
 
 
 def _command(args: argparse.Namespace) -> int:
+    from gridbook.runs.executors import job_group_size
+    from gridbook.runs.sweep import run_sweep
+
     options = execution_options(args, group_size=args.group_size)
     if args.dry_run:
         size = job_group_size(args.group_size, options.executor, options.device)

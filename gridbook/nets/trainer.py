@@ -40,7 +40,7 @@ import numpy as np
 import torch
 
 from gridbook.config import RunConfig
-from gridbook.errors import ConfigError
+from gridbook.errors import ConfigError, CorruptRunError
 from gridbook.nets.checkpoints import TrainResult, load_checkpoint, save_checkpoint
 from gridbook.nets.devices import cpu_speedups, pick_device
 from gridbook.nets.models import BatchedRecurrentNetworks, network_generator
@@ -293,7 +293,11 @@ def train_networks(configs: Sequence[RunConfig], device: str | None = None, prog
     n_steps = configs[0].train.n_steps
     resume = None
     if checkpoint is not None and Path(checkpoint).exists():
-        resume = load_checkpoint(checkpoint, device=dev)
+        try:
+            resume = load_checkpoint(checkpoint, device=dev)
+        except Exception as err:  # torch raises many types for a damaged file
+            raise CorruptRunError(f"checkpoint {checkpoint} does not load ({str(err).splitlines()[0][:160]}); "
+                                  "delete it to train from the start") from None
         for k, (old, new) in enumerate(zip(resume.configs, configs, strict=False)):
             diff = sorted(key for key, value in _comparable(new).items() if _comparable(old)[key] != value)
             if diff:

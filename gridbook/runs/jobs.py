@@ -22,15 +22,16 @@ __all__ = ["train_and_evaluate"]
 # ---- the real train-and-evaluate job ---------------------------------------------------------------------------------
 def train_and_evaluate(configs: Sequence[RunConfig], device: str | None = None,
                        on_progress: Callable[[int, int], Any] | None = None,
-                       checkpoint: str | Path | None = None) -> list[RunRecord]:
+                       checkpoint: str | Path | None = None, quiet: bool = True) -> list[RunRecord]:
     """Train same-shape configs as one batched job, then evaluate every network on fresh trajectories, their rate
     maps streamed batch by batch, and analyse them, all networks of the job together where they share their
     evaluation (:func:`gridbook.analysis.batched.analyse_networks`). The default ``run_group`` of a sweep.
     ``on_progress(step, n_steps)``: the trainer's progress (:func:`gridbook.nets.trainer.train_networks`).
     ``checkpoint``: the trainer's checkpoint file, resumed from when it exists (the evidence run's staged training
-    trains a network on from its last stage)."""
+    trains a network on from its last stage). ``quiet=False`` lets the trainer print its lines (one per 10% of the
+    steps)."""
     started = utc_now()
-    with contextlib.redirect_stdout(io.StringIO()):  # the trainer's per-10% lines; the sweep reports progress
+    with contextlib.redirect_stdout(io.StringIO()) if quiet else contextlib.nullcontext():  # a sweep reports
         result = train_networks(list(configs), device=device, progress=False, on_progress=on_progress,
                                 checkpoint=checkpoint)
     records = []

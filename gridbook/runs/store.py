@@ -241,6 +241,12 @@ class RunStore:
         atomic_write_text(run_dir / DONE, json.dumps(marker, indent=1))
         return run_id
 
+    def invalidate(self, run_id: str) -> None:
+        """Take a run out of the finished ones (its DONE marker goes first, atomically): a sweep then redoes it. For
+        a run that fails its checksums (``gridbook sweep --verify``)."""
+        (self.run_dir(run_id) / DONE).unlink(missing_ok=True)
+        fsync_dir(self.run_dir(run_id))
+
     def write_failure(self, config: RunConfig, error: BaseException | str, traceback: str | None = None) -> str:
         """Record a run that raised: failed.json with the error and traceback, and no DONE (a sweep retries it)."""
         run_id = config.run_id()

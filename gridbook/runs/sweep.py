@@ -80,7 +80,11 @@ def run_sweep(spec: str | Path | Mapping[str, Any] | list, profile: str | None =
     specs = spec if isinstance(spec, list) else [spec]
     configs = list({c.run_id(): c for s in specs for c in expand_spec(s, profile)}.values())
     store = as_store(store)
-    pending = [c for c in configs if store.status(c.run_id(), deep=verify) != "done"]
+    states = {c.run_id(): store.status(c.run_id(), deep=verify) for c in configs}
+    pending = [c for c in configs if states[c.run_id()] != "done"]
+    for config in pending:  # a corrupt run is not finished for anyone: without its marker it is trained again
+        if states[config.run_id()] == "corrupt":
+            store.invalidate(config.run_id())
     log = log or (lambda line: print(line, file=sys.stderr, flush=True))
     if progress is not False:
         log(f"sweep: {len(configs)} runs, {len(configs) - len(pending)} of them already in {store.root}")

@@ -12,6 +12,7 @@ import yaml
 
 from gridbook.book import build as book
 from gridbook.errors import ConfigError
+from gridbook.runs.options import ExecutionOptions
 from gridbook.runs.spec import expand_spec
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -119,7 +120,8 @@ def test_the_book_trains_ahead_on_a_dask_cluster_and_reports_its_times(tmp_path)
     shutil.copytree(ROOT / "sweeps", root / "sweeps")
     lines = []
     book.build_book(profile="smoke", chapters=["task_success"], store=tmp_path / "runs", root=root,
-                    html_output=False, log=lines.append, executor="dask", workers=2, progress=False)
+                    html_output=False, log=lines.append,
+                    options=ExecutionOptions(executor="dask", workers=2, progress=False))
     ready = next(line for line in lines if "runs of 1 chapters ready" in line)
     n_runs = len(expand_spec(root / "sweeps" / "chapters" / "task_success.smoke.yaml"))  # ahead; the chapter adds
     assert f"gridbook book: {n_runs} runs of 1 chapters ready ({n_runs} trained now" in ready  # its smoke search

@@ -18,3 +18,10 @@ def test_cli_collects_repeated_params_and_chapters():
                                       "-p", "sigmas", "[0.1, 0.11]", "-p", "seeds", "[0]"])
     assert (args.profile, args.chapter) == ("smoke", ["intro", "methods"])
     assert book.parse_params(args.param) == {"sigmas": [0.1, 0.11], "seeds": [0]}
+
+
+def test_the_commands_default_kernel_is_the_books():
+    from gridbook.book.kernels import DEFAULT_KERNEL
+    from gridbook.cli import book
+
+    assert book.DEFAULT_KERNEL == DEFAULT_KERNEL

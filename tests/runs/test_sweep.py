@@ -118,3 +118,20 @@ def test_sigkill_then_resume_keeps_finished_runs_and_matches_an_uninterrupted_sw
     uninterrupted = run_sweep(spec, store=tmp_path / "clean", workers=1, progress=False)
     assert uninterrupted.done == 9 and len(resumed) == 9
     pd.testing.assert_frame_equal(resumed, load_results(tmp_path / "clean").drop(columns="train_seconds"))
+
+
+def test_verify_retrains_a_run_whose_checkpoint_was_overwritten_in_place(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRIDBOOK_FAKE_COUNTER", str(tmp_path / "trained.txt"))
+    store = RunStore(tmp_path / "runs")
+    run_sweep(SMALL, store=store, run_group=fake_run_group, workers=1, progress=False)
+    victim = expand_spec(SMALL)[1].run_id()
+    path = store.run_dir(victim) / "checkpoint.pt"
+    data = bytearray(path.read_bytes())
+    data[:200] = bytes(200)  # same size, other bytes
+    path.write_bytes(bytes(data))
+    assert store.status(victim) == "done" and store.status(victim, deep=True) == "corrupt"
+    repaired = run_sweep(SMALL, store=store, run_group=fake_run_group, workers=1, progress=False, verify=True)
+    assert (repaired.done, repaired.by_others) == (1, 0) and counts(tmp_path / "trained.txt")[victim] == 2
+    assert store.status(victim, deep=True) == "done"
+    again = run_sweep(SMALL, store=store, run_group=fake_run_group, workers=1, progress=False, verify=True)
+    assert again.done == 0 and counts(tmp_path / "trained.txt")[victim] == 2
