@@ -29,7 +29,14 @@ import yaml
 from gridbook.book.bundles import evidence_bundles
 from gridbook.book.data import find_root, sweep_spec
 from gridbook.book.kernels import DEFAULT_KERNEL, chapter_kernel_manager, ensure_kernel, kernel_environment
-from gridbook.book.parameters import notebook_parameters, parameter_cells, read_chapter, rerun_text
+from gridbook.book.parameters import (
+    chapter_parameters,
+    check_param,
+    notebook_parameters,
+    parameter_cells,
+    read_chapter,
+    rerun_text,
+)
 from gridbook.config import DEFAULT_PROFILE, PROFILES
 from gridbook.errors import ChapterError, ConfigError, UserError, check_choice
 from gridbook.runs.options import ExecutionOptions
@@ -181,6 +188,10 @@ def build_book(profile: str = DEFAULT_PROFILE, chapters: Sequence[str] | None = 
         if not source.is_file():
             raise FileNotFoundError(f"book/_toc.yml lists chapter {name!r} but {source} does not exist")
     defaults = {name: notebook_parameters(sources[name]) for name in chosen}
+    for name in chosen:  # each value against the chapter's parameters cell, before anything runs
+        for parameter in chapter_parameters(sources[name]):
+            if parameter.name in params:
+                check_param(parameter, params[parameter.name])
     unknown = [p for p in params if not any(p in d for d in defaults.values())]
     if unknown:
         known = sorted({p for d in defaults.values() for p in d} - {"profile", "store", "evidence"})

@@ -19,8 +19,9 @@ from gridbook.errors import ConfigError
 REQUIRED_PARAMETERS = ("profile", "store", "seeds")  # every chapter's parameters cell defines these
 EXAMPLE = re.compile(r"e\.g\. (\[[^\]]*\]|\"[^\"]*\"|[-\w.]+)")  # a comment's example value, after "e.g."
 
-__all__ = ["EXAMPLE", "REQUIRED_PARAMETERS", "ChapterParameter", "chapter_parameters", "notebook_parameters",
-           "parameter_cells", "parse_param_value", "parse_params", "read_chapter", "rerun_command", "rerun_text"]
+__all__ = ["EXAMPLE", "REQUIRED_PARAMETERS", "ChapterParameter", "chapter_parameters", "check_param",
+           "notebook_parameters", "parameter_cells", "parse_param_value", "parse_params", "read_chapter",
+           "rerun_command", "rerun_text"]
 
 
 def parse_param_value(text: str) -> Any:
@@ -89,6 +90,37 @@ def chapter_parameters(path: str | Path) -> list[ChapterParameter]:
             found.append(ChapterParameter(node.targets[0].id, ast.literal_eval(node.value), comment,
                                           _literal(example.group(1)) if example else None))
     return found
+
+
+def _kind(value: Any) -> str:
+    """The shape of a value in words: "a list of numbers", "a number", "true or false", "text"..."""
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, (list, tuple)):
+        inner = {_kind(v) for v in value}
+        return f"a list of {inner.pop().removeprefix('a ').removesuffix('text') or 'texts'}s" if len(inner) == 1 \
+            else "a list"
+    return type(value).__name__
+
+
+def check_param(parameter: ChapterParameter, value: Any) -> None:
+    """A ``-p`` value against the parameter's default and example, before any chapter runs: None (the default) or a
+    value shaped like the example (or like a non-None default). One line naming the parameter otherwise."""
+    like = parameter.example if parameter.example is not None else parameter.default
+    if value is None or like is None:
+        return
+    ok = _kind(value) == _kind(like) or (_kind(like) == "a number" and isinstance(value, (int, float))
+                                         and not isinstance(value, bool))
+    if isinstance(like, (list, tuple)) and isinstance(value, (list, tuple)) and not value:
+        ok = True
+    if not ok:
+        example = f", e.g. {parameter.example!r}" if parameter.example is not None else ""
+        raise ConfigError(f"parameter {parameter.name}={value!r} is invalid; allowed values: {_kind(like)}{example} "
+                          "(or null for the default)")
 
 
 def _literal(text: str) -> Any:

@@ -73,6 +73,15 @@ def test_unknown_chapter_and_parameter_are_rejected(tmp_path):
         book.build_book("smoke", chapters=["intro"], params={"sigmas": [0.1]}, root=root)
 
 
+def test_a_parameter_of_the_wrong_shape_is_refused_before_anything_runs(tmp_path):
+    root = _book_copy(tmp_path)
+    with pytest.raises(ConfigError, match=r"^parameter sigmas='abc' is invalid; allowed values: a list of numbers"):
+        book.build_book("smoke", chapters=["sensitivity"], params={"sigmas": "abc"}, root=root, store=tmp_path / "r")
+    with pytest.raises(ConfigError, match=r"^parameter seeds='abc' is invalid"):
+        book.build_book("smoke", chapters=["sensitivity"], params={"seeds": "abc"}, root=root, store=tmp_path / "r")
+    assert not (tmp_path / "r").exists()  # nothing trained
+
+
 @pytest.mark.slow
 def test_build_intro_at_smoke_profile_then_a_failing_chapter_keeps_the_pages(tmp_path):
     root = _book_copy(tmp_path, extra_chapter="broken")
