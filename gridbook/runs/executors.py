@@ -102,8 +102,22 @@ def run_group_task(configs: list[RunConfig], store_root: str, run_group: Callabl
         raise RunGroupError(f"{type(err).__name__}: {err}", traceback.format_exc()) from None
 
 
-def _init_worker(threads: int | None) -> None:
+PARENT_POLL_SECONDS = 1.0  # how often a worker looks whether the sweep that started it is still alive
+
+
+def _init_worker(threads: int | None, parent: int | None = None) -> None:
     _set_threads(threads)
+    if parent is not None:  # a worker ends when its sweep dies (kill -9 leaves no orphans training on)
+        import threading
+
+        threading.Thread(target=_end_with_parent, args=(parent,), daemon=True, name="gridbook-parent").start()
+
+
+def _end_with_parent(parent: int) -> None:
+    while True:
+        time.sleep(PARENT_POLL_SECONDS)
+        if os.getppid() != parent:
+            os._exit(1)
 
 
 # ---- pools ------------------------------------------------------------------------------------------------------
@@ -140,7 +154,7 @@ class _ProcessPool(_InlinePool):
 
     def _new(self) -> cf.ProcessPoolExecutor:
         return cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                      initializer=_init_worker, initargs=(self.threads,))
+                                      initializer=_init_worker, initargs=(self.threads, os.getpid()))
 
     def submit(self, fn: Callable, *args: Any) -> cf.Future:
         try:

@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -135,3 +136,40 @@ def test_verify_retrains_a_run_whose_checkpoint_was_overwritten_in_place(tmp_pat
     assert store.status(victim, deep=True) == "done"
     again = run_sweep(SMALL, store=store, run_group=fake_run_group, workers=1, progress=False, verify=True)
     assert again.done == 0 and counts(tmp_path / "trained.txt")[victim] == 2
+
+
+def _children(pid: int) -> set[int]:
+    """The processes whose parent is ``pid`` (Linux /proc)."""
+    found = set()
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line)
+        except OSError:
+            continue
+        if fields.get("PPid", "").strip() == str(pid):
+            found.add(int(status.parent.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
+def test_workers_end_when_their_sweep_is_killed(tmp_path):
+    spec = write_spec(tmp_path, {**SMALL, "seeds": [0, 1, 2]})
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "tests" / "runs"), str(REPO)]),
+           "GRIDBOOK_FAKE_COUNTER": str(tmp_path / "trained.txt")}
+    command = [sys.executable, "-m", "gridbook", "sweep", str(spec), "--store", str(tmp_path / "runs"), "--workers",
+               "2", "--group-size", "1", "--run-group", "sweep_helpers:counting_trainer"]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while len(_children(process.pid)) < 2 and time.time() < deadline:  # the workers (and the resource tracker)
+        time.sleep(0.1)
+    workers = _children(process.pid)
+    assert len(workers) >= 2
+    os.kill(process.pid, signal.SIGKILL)  # the sweep alone, not its process group
+    process.wait()
+    deadline = time.time() + 30
+    while any(Path(f"/proc/{w}").exists() and "zombie" not in Path(f"/proc/{w}/status").read_text().lower()
+              for w in workers) and time.time() < deadline:
+        time.sleep(0.2)
+    alive = [w for w in workers if Path(f"/proc/{w}").exists()
+             and "zombie" not in Path(f"/proc/{w}/status").read_text().lower()]
+    assert not alive, f"workers {alive} outlived their sweep"
