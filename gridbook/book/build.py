@@ -215,12 +215,16 @@ def build_book(profile: str = DEFAULT_PROFILE, chapters: Sequence[str] | None = 
     _train_ahead([n for n in chosen if not any(p in defaults[n] for p in params)], profile, store_path, root, log,
                  options)
     timings["training (all chapters' networks)"] = time.perf_counter() - start
-    for name in chosen:
+    chapters_start = time.perf_counter()
+    for number, name in enumerate(chosen, 1):
         values = {"profile": profile, "store": str(store_path),
                   **({"evidence": evidence} if evidence is not None and "evidence" in defaults[name] else {}),
                   **{k: v for k, v in params.items() if k in defaults[name]}}
         start = time.perf_counter()
-        log(f"gridbook book: executing {name} ({', '.join(f'{k}={v}' for k, v in values.items())})")
+        spent = time.perf_counter() - chapters_start
+        left = f", about {clock(spent / (number - 1) * (len(chosen) - number + 1))} left" if number > 1 else ""
+        log(f"gridbook book: executing {name} ({number}/{len(chosen)}{left}; "
+            f"{', '.join(f'{k}={v}' for k, v in values.items())})")
         execute_chapter(name, values, root, kernel)
         timings[f"chapter {name}"] = time.perf_counter() - start
     index = root / "book" / "chapters"  # without HTML: where the executed notebooks are

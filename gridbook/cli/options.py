@@ -4,11 +4,27 @@
 from __future__ import annotations
 
 import argparse
+import os
+from pathlib import Path
 from typing import Any
 
 from gridbook.runs.options import EXECUTORS, ExecutionOptions
 
-__all__ = ["add_execution_options", "execution_options"]
+__all__ = ["add_execution_options", "default_store", "execution_options", "STORE_HELP"]
+
+STORE_HELP = "run store (default: $GRIDBOOK_STORE, else runs/ in the checkout you are in, else ./runs)"
+
+
+def default_store() -> str:
+    """The run store every command uses when given none: ``$GRIDBOOK_STORE``, else ``runs/`` at the root of the
+    checkout the current folder is in (where ``book/_toc.yml`` is), else ``./runs``."""
+    if os.environ.get("GRIDBOOK_STORE"):
+        return os.environ["GRIDBOOK_STORE"]
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / "book" / "_toc.yml").is_file():
+            return str(folder / "runs")
+    return "runs"
 
 
 def add_execution_options(parser: argparse.ArgumentParser) -> None:

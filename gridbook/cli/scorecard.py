@@ -8,6 +8,7 @@ import math
 import textwrap
 from typing import Any
 
+from gridbook.cli.options import STORE_HELP, default_store
 from gridbook.config import DEFAULT_PROFILE, PROFILES
 from gridbook.errors import UserError, check_choice
 
@@ -82,7 +83,8 @@ def _command(args: argparse.Namespace) -> int:
     except ValueError:
         raise UserError(f"--seeds {args.seeds!r} is invalid; allowed values: integers separated by commas, e.g. "
                         "0,1,2") from None
-    rows = rows_from_bundles(args.evidence) if args.evidence else rows_from_store(args.store, args.profile, seeds)
+    store = args.store or default_store()
+    rows = rows_from_bundles(args.evidence) if args.evidence else rows_from_store(store, args.profile, seeds)
     if args.json:
         note = {"note": SMOKE_NOTE} if any(r["profile"] == "smoke" for r in rows) else {}
         print(json.dumps([{**r, **note} for r in rows], indent=1))
@@ -100,7 +102,7 @@ def register_cli(subparsers: Any) -> None:
                     "that the run store holds (nothing is trained), by the rules of gridbook.book.scorecard: the "
                     "paper's figure, ours, the verdict, the reason and the rule. The scorecard chapter shows the "
                     "same table.")
-    parser.add_argument("--store", default=None, help="run store directory (default: $GRIDBOOK_STORE or ./runs)")
+    parser.add_argument("--store", default=None, help=STORE_HELP)
     parser.add_argument("--profile", default=DEFAULT_PROFILE, help=f"{', '.join(PROFILES)} (default {DEFAULT_PROFILE})")
     parser.add_argument("--seeds", default=None, help="the seeds the chapters used, e.g. 0,1,2 (default: each "
                                                       "chapter's spec)")

@@ -7,7 +7,7 @@ import os
 import sys
 from typing import Any
 
-from gridbook.cli.options import add_execution_options, execution_options
+from gridbook.cli.options import STORE_HELP, add_execution_options, default_store, execution_options
 from gridbook.config import PROFILES
 
 
@@ -41,6 +41,7 @@ def _command(args: argparse.Namespace) -> int:
     from gridbook.runs.sweep import run_sweep
 
     options = execution_options(args, group_size=args.group_size)
+    args.store = args.store or default_store()
     if args.dry_run:
         size = job_group_size(args.group_size, options.executor, options.device)
         return _dry_run(args.spec, args.profile, args.store, size)
@@ -57,7 +58,7 @@ def register_cli(subparsers: Any) -> None:
                     "Finished runs are skipped, so an interrupted sweep resumes where it stopped.")
     parser.add_argument("spec", help="sweep spec YAML file (see sweeps/)")
     parser.add_argument("--profile", default=None, help=f"override the spec's profile ({', '.join(PROFILES)})")
-    parser.add_argument("--store", default=None, help="run store directory (default: $GRIDBOOK_STORE or ./runs)")
+    parser.add_argument("--store", default=None, help=STORE_HELP)
     add_execution_options(parser)
     parser.add_argument("--group-size", type=int, default=None,
                         help="networks per batched training job (default: 32 on a GPU, 1 on a CPU)")

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from gridbook.cli.options import STORE_HELP, default_store
 from gridbook.config import DEFAULT_PROFILE, PROFILES
 from gridbook.errors import ConfigError, UserError
 from gridbook.profiles import profile_config
@@ -27,8 +28,8 @@ def register_cli(subparsers: Any) -> None:
                                    "store it in the run store --out (--out/<run id>/, read by gridbook.load_run); "
                                    "an interrupted run resumes from --out/.train/<run id>.pt. Nothing is written "
                                    "before every check passes.")
-    parser.add_argument("--profile", choices=PROFILES, default=DEFAULT_PROFILE,
-                        help=f"preset to start from (default {DEFAULT_PROFILE})")
+    parser.add_argument("--profile", default=DEFAULT_PROFILE,
+                        help=f"preset to start from: {', '.join(PROFILES)} (default {DEFAULT_PROFILE})")
     kinds = {"sigma": float, "surround_scale": float, "lr": float, "weight_decay": float}
     for option in CLI_FIELDS:
         kind = kinds.get(option, int if option in ("n_hidden", "n_place_cells", "steps", "seed", "batch_size",
@@ -38,7 +39,7 @@ def register_cli(subparsers: Any) -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="any flat config field, e.g. --set input_dropout=0.5 (repeatable; applied last)")
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:N, mps (default: best available)")
-    parser.add_argument("--out", default="runs", help="run store to write the run into (default runs)")
+    parser.add_argument("--out", default=None, help="the " + STORE_HELP + " to store the run in")
     parser.set_defaults(func=_cli_train)
 
 
@@ -102,7 +103,14 @@ def _cli_train(args: argparse.Namespace) -> int:
     from gridbook.runs.jobs import train_and_evaluate
     from gridbook.runs.store import RunStore
 
-    config = profile_config(args.profile, **_parse_overrides(args))
+    try:
+        config = profile_config(args.profile, **_parse_overrides(args))
+    except ConfigError as err:  # name the option the user typed, not the config field behind it
+        text = str(err)
+        for option, name in CLI_FIELDS.items():
+            if text.startswith(f"{name}=") and getattr(args, option) is not None:
+                text = f"--{option.replace('_', '-')} " + text.removeprefix(f"{name}=")
+        raise ConfigError(text) from None
     if config.train.n_steps < 1:
         raise UserError(f"--steps {config.train.n_steps} is invalid; allowed values: an integer >= 1 (train trains; "
                         "an untrained network comes from a sweep spec with n_steps: 0)")
@@ -111,7 +119,7 @@ def _cli_train(args: argparse.Namespace) -> int:
     if needed > available:
         raise UserError(f"--n-hidden {config.model.n_hidden}: training needs at least {needed / 2**30:.1f} GiB, "
                         f"{device} has {available / 2**30:.1f} GiB; allowed values: a smaller network")
-    out = Path(args.out)
+    out = Path(args.out or default_store())
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out} is a file; allowed values: a run store directory (created if missing)")
     try:

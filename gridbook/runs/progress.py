@@ -10,6 +10,7 @@ run alone); before the first heartbeat it is the planning estimate.
 
 from __future__ import annotations
 
+import math
 import sys
 import threading
 import time
@@ -23,6 +24,9 @@ from gridbook.runs.planning import estimated_seconds, run_cost
 __all__ = ["LINE_SECONDS", "SweepProgress", "clock", "job_label"]
 
 LINE_SECONDS = 30.0  # off a terminal, a progress line at least this often
+
+
+SMOOTHING = 1 / 3  # how far each new estimate of the time left moves the printed one
 
 
 def clock(seconds: float) -> str:
@@ -104,9 +108,11 @@ class SweepProgress:
             self.running.pop(id(group), None)
             self.done += sum(run_cost(c) for c in group)
             self.networks_done += len(group) if written is None else written
-        self.report(force=not self.use_bar)
+        self.report(force=self.use_bar)  # off a terminal: one line an interval, with counts, not one a job
 
     def close(self) -> None:
+        if self.enabled and self.bar is None and self.thread is not None:
+            self.report(force=True)  # the last counts
         self.stop_event.set()
         if self.thread is not None:
             self.thread.join(timeout=5)
@@ -136,6 +142,17 @@ class SweepProgress:
                     jobs.append(f"{job_label(group)} waiting for a worker")
         return done, jobs, longest
 
+    def smooth(self, left: float) -> float:
+        """The time left, smoothed: the last estimate counted down by the time since, moved a third of the way to
+        the new one (a job finishing or starting makes the raw estimate jump; the printed one should not)."""
+        now = time.perf_counter()
+        previous = getattr(self, "_left", None)
+        if previous is not None and math.isfinite(left):
+            last, then = previous
+            left = max(0.0, last - (now - then)) + SMOOTHING * (left - max(0.0, last - (now - then)))
+        self._left = (left, now)
+        return left
+
     def report(self, force: bool = False) -> None:
         if not self.enabled or not force:
             return
@@ -143,6 +160,7 @@ class SweepProgress:
         elapsed = time.perf_counter() - self.begun
         left = (self.total - done) * elapsed / done if done > 0 else estimated_seconds(self.total, self.workers)
         left = max(left, longest)  # the last jobs run on fewer workers than the sweep's average
+        left = self.smooth(left)
         if self.bar is not None:
             self.bar.n = round(done)
             self.bar.set_postfix_str("; ".join(jobs) or "idle", refresh=True)

@@ -3,6 +3,7 @@ refresh the store's ``results.parquet``."""
 
 from __future__ import annotations
 
+import errno
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -10,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gridbook.errors import UserError
 from gridbook.runs.executors import execute_groups
 from gridbook.runs.load import write_results_table
 from gridbook.runs.options import ExecutionOptions
@@ -88,7 +90,14 @@ def run_sweep(spec: str | Path | Mapping[str, Any] | list, profile: str | None =
     log = log or (lambda line: print(line, file=sys.stderr, flush=True))
     if progress is not False:
         log(f"sweep: {len(configs)} runs, {len(configs) - len(pending)} of them already in {store.root}")
-    outcome = execute_groups(pending, store, options, run_group=run_group, wait_for_others=wait_for_others, log=log)
+    try:
+        outcome = execute_groups(pending, store, options, run_group=run_group, wait_for_others=wait_for_others,
+                                 log=log)
+    except OSError as err:
+        if err.errno != errno.ENOSPC:
+            raise
+        raise UserError(f"no space left on the device of the store {store.root}: the runs finished so far are intact "
+                        "(each is written whole or not at all); free some space and run the sweep again") from None
     if outcome.done:
         write_results_table(store)
     return SweepSummary(total=len(configs), done=len(outcome.done), skipped=len(configs) - len(pending),

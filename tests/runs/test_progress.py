@@ -83,3 +83,20 @@ def test_on_a_terminal_the_progress_is_a_bar(tmp_path, capsys):
     report.close()
     err = capsys.readouterr().err
     assert "training:" in err and "2 dos rnn networks step 5/20" in err
+
+
+def test_off_a_terminal_finished_jobs_print_no_line_each_and_the_time_left_is_smoothed(tmp_path):
+    claims, lines = ClaimBook(tmp_path), []
+    groups = [[profile_config("smoke", seed=s)] for s in range(6)]
+    report = SweepProgress(claims, enabled=True, log=lines.append, interval=60)  # no interval line in this test
+    report.use_bar = False
+    report.start(groups, workers=1)
+    for group in groups[:5]:
+        report.started(group)
+        report.finished(group)
+    assert lines == []  # five networks finished: no line each
+    first = report.smooth(100.0)
+    jumped = report.smooth(10.0)  # the raw estimate falls tenfold at once
+    assert first == 100.0 and 60 < jumped < 100  # the printed one moves a third of the way
+    report.close()
+    assert len(lines) == 1 and lines[0].startswith("sweep: 5/6 networks trained; ")  # the last counts

@@ -173,3 +173,25 @@ def test_workers_end_when_their_sweep_is_killed(tmp_path):
     alive = [w for w in workers if Path(f"/proc/{w}").exists()
              and "zombie" not in Path(f"/proc/{w}/status").read_text().lower()]
     assert not alive, f"workers {alive} outlived their sweep"
+
+
+def test_a_full_disk_is_one_line_and_leaves_finished_runs_intact(tmp_path, monkeypatch):
+    import errno
+
+    from gridbook.errors import UserError
+    from gridbook.runs import store as store_module
+
+    store = RunStore(tmp_path / "runs")
+    first = run_sweep(SMALL, store=store, run_group=fake_run_group, workers=1, progress=False)
+    finished = {r: (store.run_dir(r) / "DONE").read_bytes() for r in store.done_run_ids()}
+    more = {**SMALL, "seeds": [7]}
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(store_module, "atomic_write_bytes", full)  # the runs' files
+    monkeypatch.setattr(store_module, "atomic_write_text", full)  # their markers and failure records
+    with pytest.raises(UserError, match=r"^no space left on the device of the store .*finished so far are intact"):
+        run_sweep(more, store=store, run_group=fake_run_group, workers=1, progress=False)
+    assert first.done == len(finished) and {r: (store.run_dir(r) / "DONE").read_bytes()
+                                             for r in store.done_run_ids()} == finished
