@@ -22,7 +22,7 @@ def test_dry_run_lists_runs_and_trains_nothing(tmp_path, capsys):
     (["--executor", "dask", "--scheduler", "tcp://127.0.0.1:9"], "cannot reach the Dask scheduler at"),
 ])
 def test_cli_errors_are_one_line_without_traceback(tmp_path, capsys, monkeypatch, args, message):
-    monkeypatch.setattr("gridbook.runs.executors.DASK_CONNECT_TIMEOUT_S", 1.0)
+    monkeypatch.setattr("gridbook.runs.pools.DASK_CONNECT_TIMEOUT_S", 1.0)
     monkeypatch.setenv("GRIDBOOK_STORE", str(tmp_path / "default-store"))  # never the checkout's own runs/
     bad = write_spec(tmp_path, {"parameters": {"sigmaa": {"value": 1}}}, "bad.yaml")
     good = write_spec(tmp_path, SMALL)
