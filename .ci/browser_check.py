@@ -65,8 +65,15 @@ async function inspect(url) {
     }
     return {colours: seen.size, white};
   };
+  const toggles = [...doc.querySelectorAll("details.hide, details.toggle-details")];  // "show code" (hide-input)
+  let opens = null;
+  if (toggles.length) {
+    toggles[0].open = true; await sleep(50);
+    const code = toggles[0].querySelector(".cell_input, .highlight, pre");
+    opens = !!code && code.getBoundingClientRect().height > 0 && code.innerText.trim().length > 0;
+  }
   return {
-    url, title: doc.title, stub: doc.body.innerText.includes(%(stub)s),
+    url, title: doc.title, stub: doc.body.innerText.includes(%(stub)s), toggles: toggles.length, toggle_opens: opens,
     images: [...doc.images].map(img => ({src: img.getAttribute("src"), ok: img.complete && img.naturalWidth > 0,
                                          ...look(img)})),
     math: maths.length, typeset: maths.filter(m => m.querySelector("mjx-container")).length,
@@ -163,10 +170,16 @@ def book_pages(html_dir: Path) -> list[str]:
     return [p for p in pages if p not in SKIPPED_PAGES]
 
 
-def problems(reports: list[dict], allow_stubs: bool = False) -> list[str]:
-    """Human-readable failures: figures that did not load or are blank, math left untypeset, stub pages."""
+def problems(reports: list[dict], allow_stubs: bool = False, require_toggles: tuple[str, ...] = ()) -> list[str]:
+    """Human-readable failures: figures that did not load or are blank, math left untypeset, stub pages, and on the
+    pages of ``require_toggles`` no "show code" toggle, or a first toggle that does not open onto code."""
     found = []
     for report in reports:
+        if report["url"].lstrip("/") in require_toggles and not report["stub"]:
+            if not report["toggles"]:
+                found.append(f"{report['url']}: no 'show code' toggle (cells that compute or draw are hide-input)")
+            elif not report["toggle_opens"]:
+                found.append(f"{report['url']}: its first 'show code' toggle does not open onto code")
         broken = [img["src"] for img in report["images"] if not img["ok"]]
         if broken:
             found.append(f"{report['url']}: {len(broken)} figure(s) did not load: {', '.join(broken[:5])}")
@@ -202,12 +215,18 @@ def self_test() -> None:
         (root / "blank.html").write_text(page.format("blank", "fine", '<img src="blank.png">'))
         (root / "missing.html").write_text(page.format("missing", "fine", '<img src="nowhere.png">'))
         (root / "stub.html").write_text(page.format("stub", f"This chapter {STUB_TEXT}.", ""))
-        found = problems(run_check(root, ["good.html", "blank.html", "missing.html", "stub.html"]))
-    expected = ["/blank.html: 1 figure(s) are blank", "/missing.html: 1 figure(s) did not load",
-                "/stub.html: the page says the chapter is not built yet"]
+        code = '<details class="hide above-input"><summary>Show code</summary><pre>x = 1</pre></details>'
+        (root / "code.html").write_text(page.format("code", "fine", code + '<img src="drawn.png">'))
+        (root / "empty.html").write_text(page.format("empty", "fine", code.replace("x = 1", "")))
+        pages = ["good.html", "blank.html", "missing.html", "stub.html", "code.html", "empty.html"]
+        found = problems(run_check(root, pages), require_toggles=("good.html", "code.html", "empty.html"))
+    expected = ["/good.html: no 'show code' toggle", "/blank.html: 1 figure(s) are blank",
+                "/missing.html: 1 figure(s) did not load", "/stub.html: the page says the chapter is not built yet",
+                "/empty.html: its first 'show code' toggle does not open onto code"]
     if len(found) != len(expected) or not all(f.startswith(e) for f, e in zip(found, expected, strict=True)):
         raise SystemExit(f"browser check: the self-test expected {expected}, got {found}")
-    print("browser check: self-test passed (a blank figure, a missing figure and a stub page are caught)")
+    print("browser check: self-test passed (a blank figure, a missing figure, a stub page, a page without a code "
+          "toggle and a toggle onto no code are caught)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -217,6 +236,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--screenshot", type=Path, default=None, help="directory for a PNG of each page")
     parser.add_argument("--allow-stubs", action="store_true", help="pass pages of chapters not built yet")
     parser.add_argument("--self-test", action="store_true", help="first show that the check catches bad pages")
+    parser.add_argument("--require-toggles", action="append", default=None,
+                        help="a page that must have 'show code' toggles (default: every chapter but intro)")
     parser.add_argument("--require-math", action="append", default=None,
                         help="a page that must contain typeset equations (default: chapters/methods.html)")
     args = parser.parse_args(argv)
@@ -226,12 +247,14 @@ def main(argv: list[str] | None = None) -> int:
     html_dir = Path(args.html_dir).resolve()
     pages = args.pages or book_pages(html_dir)
     reports = run_check(html_dir, pages, args.screenshot)
-    found = problems(reports, args.allow_stubs)
+    toggled = args.require_toggles or [p for p in pages if p.startswith("chapters/") and p != "chapters/intro.html"]
+    found = problems(reports, args.allow_stubs, tuple(toggled))
     for report in reports:
         page = report["url"].lstrip("/")
         drawn = sum(i["ok"] and i["colours"] > 1 and not i["white"] for i in report["images"])
         print(f"browser check: {page}: {drawn}/{len(report['images'])} figures loaded and drawn, "
-              f"{report['typeset']}/{report['math']} equations typeset (MathJax {report['mathjax_version']})")
+              f"{report['typeset']}/{report['math']} equations typeset (MathJax {report['mathjax_version']}), "
+              f"{report['toggles']} code toggle(s)" + (" (the first opens)" if report["toggle_opens"] else ""))
         if page in args.require_math and report["typeset"] == 0:
             found.append(f"{report['url']}: no typeset equation; this page is expected to show equations")
     if args.screenshot is not None:

@@ -34,10 +34,10 @@ from gridbook.book.chapters import (
     unit_codes,
     unit_fractions,
 )
-from gridbook.book.compare import chapter_row, record_of, scorecard_from_bundle, side_by_side
+from gridbook.book.compare import chapter_row, record_of, scorecard_from_bundle, side_by_side, verdict_table
 from gridbook.book.data import ChapterRuns, chapter_runs, chapter_spec, search_runs
 from gridbook.book.evidence import chance_sentence, decoder_sentence, fine_decoder_errors, judged_error_cm, learned
-from gridbook.book.profile import deviation_table, profile_box, profile_box_html, table
+from gridbook.book.profile import deviation_table, profile_box, profile_box_html, table, threshold_table
 from gridbook.book.scorecard import (
     NOT_JUDGED,
     RULES,
@@ -50,13 +50,15 @@ from gridbook.book.scorecard import (
     r5_row,
     r6_row,
     r7_row,
+    rules_details,
     scorecard_from_store,
 )
 from gridbook.errors import ChapterError
 
 __all__ = [
-    "NOT_JUDGED", "bundle_runs", "chapter_row", "committed_bundles", "evidence_bundles", "evidence_runs", "record_of",
-    "scorecard_from_bundle", "side_by_side",
+    "NOT_JUDGED", "threshold_table", "bundle_runs", "chapter_row", "committed_bundles", "evidence_bundles",
+    "evidence_runs", "record_of",
+    "scorecard_from_bundle", "side_by_side", "verdict_table", "rules_details",
     "BASELINE_CONDITION", "is_baseline", "ChapterError", "ChapterRuns", "CodeSpectrum", "RULES", "ScorecardRow",
     "UnitCode", "VERDICTS", "best_units", "build_book", "chance_sentence", "decoder_sentence", "fine_decoder_errors",
     "judged_error_cm", "learned", "chapter_runs", "chapter_spec", "search_runs", "deviation_table",

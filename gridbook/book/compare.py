@@ -24,7 +24,11 @@ from gridbook.book.scorecard import (
 from gridbook.errors import check_choice
 from gridbook.paper import RESULTS
 
-__all__ = ["NO_SCIENCE", "chapter_row", "judged", "record_of", "scorecard_from_bundle", "side_by_side"]
+__all__ = ["BADGE_COLOURS", "NO_SCIENCE", "chapter_row", "judged", "record_of", "scorecard_from_bundle",
+           "side_by_side", "verdict_table"]
+
+BADGE_COLOURS = {"reproduced": "#2e7d32", "partly": "#b26a00", "not reproduced": "#c62828",
+                 "not judged": "#757575"}  # verdict -> badge background (white text)
 
 NO_SCIENCE = ("smoke",)  # profiles whose runs only check that the code runs: their verdicts are no evidence
 
@@ -105,3 +109,17 @@ def record_of(here, bundles: dict[str, object]):
                "agree": len({v["verdict"] for v in counted.values()}) <= 1}
         rows.append(row)
     return pd.DataFrame(rows).set_index("result")
+
+
+def verdict_table(frame, precision: int | None = None):
+    """A table whose verdict cells (any column named ``verdict...``) are coloured badges (:data:`BADGE_COLOURS`);
+    the rest as :func:`gridbook.book.profile.table` shows tables."""
+    from gridbook.book.profile import table
+
+    def badge(value) -> str:
+        colour = BADGE_COLOURS.get(str(value))
+        return (f"background-color: {colour}; color: white; font-weight: 600; border-radius: 0.6em; "
+                "text-align: center") if colour else ""
+
+    columns = [c for c in frame.columns if str(c).startswith("verdict")]
+    return table(frame, precision=precision).map(badge, subset=columns)

@@ -9,7 +9,7 @@ from gridbook.config import PROFILES
 from gridbook.errors import check_choice, check_int
 from gridbook.profiles import PROFILE_DEVIATIONS, PROFILE_OVERRIDES
 
-__all__ = ["deviation_table", "profile_box", "profile_box_html", "table"]
+__all__ = ["threshold_table", "deviation_table", "profile_box", "profile_box_html", "table"]
 
 
 def deviation_table(profile: str):
@@ -56,3 +56,18 @@ def table(frame, precision: int | None = None, na_rep: str = "-", index: bool = 
     class ``gridbook-table``); numbers with ``precision`` decimals. Returns a pandas Styler."""
     styler = frame.style.set_table_attributes('class="gridbook-table"').format(precision=precision, na_rep=na_rep)
     return styler if index else styler.hide(axis="index")
+
+
+INDEX_UNITS = {"sigma": ("sigma", 100.0, "cm"), "surround_scale": ("s", 1.0, "")}  # index -> (label, scale, unit)
+
+
+def threshold_table(frame):
+    """A table of :func:`gridbook.book.chapters.threshold_percentages` as a paper prints it: columns "score > 0.3"
+    (mean, min, max %) and "runs", rows by "sigma (cm)" (10, 11, ...) or "s": no "0.300000" heads."""
+    out = frame.copy()
+    out.columns = out.columns.set_levels([f"score > {t:g}" if isinstance(t, float) else str(t)
+                                          for t in out.columns.levels[0]], level=0)
+    label, scale, unit = INDEX_UNITS.get(out.index.name, (out.index.name, 1.0, ""))
+    out.index = [f"{scale * v:g}" for v in out.index]
+    out.index.name = f"{label} ({unit})" if unit else label
+    return out

@@ -90,6 +90,14 @@ RULES: dict[str, str] = {  # each rule in words, with the constants it uses
 }
 
 
+def rules_details() -> str:
+    """The rules in words as a collapsed HTML list (``<details>``), escaped: the scorecard page opens with verdicts."""
+    import html
+
+    items = "".join(f"<li><b>{result}</b>: {html.escape(rule)}</li>" for result, rule in RULES.items())
+    return f"<details><summary>The rules R1-R7 (open to read)</summary><ul>{items}</ul></details>"
+
+
 @dataclass(frozen=True)
 class ScorecardRow:
     """One result's line: the paper's figure, ours (a sentence from computed values), the profile and run count,
