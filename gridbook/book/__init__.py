@@ -52,13 +52,14 @@ from gridbook.book.scorecard import (
     r7_row,
     rules_details,
     scorecard_from_store,
+    verdict_sentence,
 )
 from gridbook.errors import ChapterError
 
 __all__ = [
     "NOT_JUDGED", "threshold_table", "bundle_runs", "chapter_row", "committed_bundles", "evidence_bundles",
     "evidence_runs", "record_of",
-    "scorecard_from_bundle", "side_by_side", "verdict_table", "rules_details",
+    "scorecard_from_bundle", "side_by_side", "verdict_table", "rules_details", "verdict_sentence",
     "BASELINE_CONDITION", "is_baseline", "ChapterError", "ChapterRuns", "CodeSpectrum", "RULES", "ScorecardRow",
     "UnitCode", "VERDICTS", "best_units", "build_book", "chance_sentence", "decoder_sentence", "fine_decoder_errors",
     "judged_error_cm", "learned", "chapter_runs", "chapter_spec", "search_runs", "deviation_table",

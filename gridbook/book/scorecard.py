@@ -113,6 +113,11 @@ class ScorecardRow:
     values: dict = field(default_factory=dict)  # the numbers behind ``ours`` (JSON-ready floats and ints)
 
 
+def verdict_sentence(row: ScorecardRow) -> str:
+    """The sentence every result chapter ends its judgement with: which rule, its verdict and the reason."""
+    return f"The scorecard's rule (`gridbook.book.{row.result.lower()}_row`) says **{row.verdict}**: {row.reason}."
+
+
 def _row(result: str, ours: str, profile: str, runs: int, verdict: str, reason: str,
          values: dict | None = None) -> ScorecardRow:
     if verdict not in VERDICTS:
