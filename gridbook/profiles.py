@@ -21,10 +21,12 @@ from gridbook.errors import check_choice
 EVIDENCE_EVAL_BATCHES = 200  # evaluation batches at the quick and paper profiles: 800k positions, 200 null shifts
 CODE_TABLE_M = 0.005  # m; the quick profile's training codes come from a table of this spacing (TrainConfig.code_table)
 NULL_UNITS = 64  # units whose shifted maps make the quick profile's null (AnalysisConfig.null_units)
-FINE_DECODER = "correlation"  # every profile's AnalysisConfig.fine_decoder (why: benchmarks/RESULTS.md, session 6)
+# every profile's AnalysisConfig.fine_decoder (why: benchmarks/HISTORY.md, "The fine decoder: the best-correlated code",
+# 2026-12-02)
+FINE_DECODER = "correlation"
 N_SHUFFLES = 100  # shuffles of each run's null at the quick and paper profiles (grid-cell physiology: 100-1000)
 # Each profile is a set of flat overrides of the paper defaults. The quick profile's recipe was searched for grid units
-# on a 2-core CPU in minutes; its measurements are in benchmarks/RESULTS.md. Np = 256 learns faster than the
+# on a 2-core CPU in minutes; its measurements are in benchmarks/HISTORY.md. Np = 256 learns faster than the
 # paper's 512 but its top-3 decoder errs by 8.3 cm on the exact DoS code (4.2 cm with 512), which bounds the error.
 PROFILE_OVERRIDES: dict[str, dict[str, Any]] = {
     "paper": {"n_hidden": 1024, "eval_batches": EVIDENCE_EVAL_BATCHES, "n_shuffles": N_SHUFFLES,
@@ -77,11 +79,11 @@ PROFILE_DEVIATIONS: dict[str, list[tuple[str, Any, Any, str]]] = {
         ("n_steps", 200_000, 4000, "a training budget of minutes, not GPU-hours (1/50 of the paper's steps)"),
         ("precision", "float32", "bfloat16", "bf16 matrix products (float32 weights, state, loss, optimizer) halve the "
          "step time on CPUs with bf16 units; 6 seeds at 4,000 steps: error +0.8 cm (sd 1.7), grid fraction -0.4 "
-         "points against float32 (benchmarks/RESULTS.md)"),
+         "points against float32 (benchmarks/HISTORY.md)"),
         ("null_units", "every unit", NULL_UNITS, "the null is pooled over units and shifts: 64 random units x 100 "
          "shifts = 6,400 shuffled maps settle its 99th percentile at a quarter of the cost of all 256 units"),
         ("code_table", "exact", CODE_TABLE_M, "training reads each place-cell code from a table of 5 mm spacing by "
-         "bilinear interpolation, several times cheaper on a CPU than the exact code (benchmarks/RESULTS.md); "
+         "bilinear interpolation, several times cheaper on a CPU than the exact code (benchmarks/HISTORY.md); "
          "evaluation, maps and decoders use the exact code; the methods chapter computes the table's error "
          "(gridbook.table_error)"),
         *_EVIDENCE_DEVIATIONS,

@@ -155,7 +155,7 @@ def execute_groups(pending: list[RunConfig], store: RunStore, options: Execution
                  f"on {n_workers} {'GPU ' if gpu else ''}worker{'s' * (n_workers != 1)}")
         minutes = estimated_cpu_minutes([c for g in groups for c in g], n_workers)
         estimate = f"about {minutes:.0f} min" if minutes >= 1 else "under a minute"
-        estimate = "" if gpu or executor == "dask" else f", {estimate} at the CPU speed in benchmarks/RESULTS.md"
+        estimate = "" if gpu or executor == "dask" else f", {estimate} at the CPU speed in benchmarks/HISTORY.md"
         report.log(f"sweep: training {sum(map(len, groups))} networks in {len(groups)} batched job"
                    f"{'s' * (len(groups) != 1)} {where}{estimate}")
     task_args = (str(store.root.resolve()), run_group, None, device, claims)

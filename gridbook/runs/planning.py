@@ -19,12 +19,12 @@ __all__ = ["ARCH_STEP_COST", "CPU_GROUP_SIZE", "CPU_SECONDS_PER_STEP", "EVAL_BAT
 # Networks per batched job, by default. A GPU wants many networks at once to fill it. A CPU does not: each quick
 # network reads its own ~200 MB code table and its own weights, and per network a step is fastest alone. Measured
 # 2026-12-02 on the project's 2-core CPU, both cores training, quick DoS, bfloat16: 16.5 ms per network-step at K = 1,
-# 18.2 at K = 2, 19.1 at K = 8 (benchmarks/RESULTS.md).
+# 18.2 at K = 2, 19.1 at K = 8 (benchmarks/HISTORY.md).
 GPU_GROUP_SIZE = 32
 CPU_GROUP_SIZE = 1
 # Relative cost of one training step per network, by architecture (CPU, Ng 256). The rnn/srnn recurrence has a
 # hand-written backward pass; the gated cells run through autograd. gru measured 2026-12-02 (a quick DoS GRU step
-# ~6x a quick DoS RNN step, benchmarks/RESULTS.md); ugrnn and lstm scaled from it by their gate counts.
+# ~6x a quick DoS RNN step, benchmarks/HISTORY.md); ugrnn and lstm scaled from it by their gate counts.
 ARCH_STEP_COST = {"rnn": 1.0, "srnn": 1.0, "ugrnn": 4.5, "gru": 6.0, "lstm": 7.5}
 PRECISION_STEP_COST = {"float32": 1.0, "bfloat16": 0.55}  # bf16 matrix products: ~1.8x faster steps (CPU, Ng 256)
 STEP_FIXED_SHARE = 0.35  # share of the reference step that does not scale with the products' size (element-wise work,

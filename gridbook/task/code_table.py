@@ -7,7 +7,7 @@ bilinear interpolation of its four grid neighbours (one fused ``embedding_bag``)
 still a code: non-negative, summing to one, so the cross-entropy keeps its meaning. The table is float32: a float16
 table reads faster, but its rounding is ~1% of the true DoG code's variation across cells (a nearly flat code), and
 one of three true-DoG networks trained on it failed to learn where the float32 table's twin did
-(benchmarks/RESULTS.md).
+(benchmarks/HISTORY.md).
 
 Training reads codes from the table when ``TrainConfig.code_table`` = h > 0 (the quick profile). Evaluation, rate maps
 and decoders always use the exact code. :func:`table_error` measures what the table changes.

@@ -63,7 +63,7 @@ def test_a_sweep_states_its_plan_first(tmp_path):
     assert summary.done == 6
     assert lines[0] == f"sweep: 6 runs, 0 of them already in {tmp_path / 'runs'}"
     assert lines[1].startswith("sweep: training 6 networks in 3 batched jobs on 1 worker, ")
-    assert lines[1].endswith("at the CPU speed in benchmarks/RESULTS.md")
+    assert lines[1].endswith("at the CPU speed in benchmarks/HISTORY.md")
     again = []
     run_sweep(SMALL, store=tmp_path / "runs", run_group=FAKE, workers=1, progress=None, log=again.append)
     assert again == [f"sweep: 6 runs, 6 of them already in {tmp_path / 'runs'}"]
