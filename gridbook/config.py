@@ -21,18 +21,34 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from gridbook.errors import ConfigError, check_choice, check_int, check_positive, check_range
-from gridbook.paper import BOX_M, DECODE_TOP_K, MSE_TARGETS, RATEMAP_BINS, SCORE_FORMS, SIGMA_M, SURROUND_SCALE
+from gridbook.paper import BOX_M, DECODE_TOP_K, RATEMAP_BINS, SCORE_FORMS, SIGMA_M, SURROUND_SCALE
 
-TARGETS = (
-    "cartesian",  # (x, y), MSE
-    "hd_cartesian",  # Np random affine functions of (x, y), MSE
-    "hd_polar",  # half affine in radius, half von Mises in angle, MSE
-    "gaussian",  # softmax(-d2 / 2 sigma^2), cross-entropy
-    "dos",  # difference of softmaxes (Sorscher's "DoG"), cross-entropy
-    "dog",  # true difference of Gaussians, cross-entropy
-    "general_dog",  # a_E exp(..) - a_I exp(..), cross-entropy
-    "sod",  # softmax of differences, cross-entropy
-)
+
+@dataclass(frozen=True)
+class TargetKind:
+    """What the rest of the package needs to know of a supervised target (one entry of :data:`TARGET_KINDS`, the
+    one registry of targets; its encoder class is registered under the same name in :mod:`gridbook.task.targets`)."""
+
+    loss: str  # "cross_entropy" (softmax against a distribution over place cells) or "mse"
+    place_cells: bool  # a code of place cells with centres and widths (else an affine or polar code)
+    surround: bool  # has a surround width from surround_scale (which must then be > 1)
+    code_size: int | None = None  # a fixed output size (the Cartesian code's 2); None: n_place_cells
+    about: str = ""  # the code in words
+
+
+TARGET_KINDS: dict[str, TargetKind] = {  # PAPER.md section 3; the normalised DoG is the response's (Sorscher et al.)
+    "cartesian": TargetKind("mse", False, False, 2, "(x, y)"),
+    "hd_cartesian": TargetKind("mse", False, False, None, "Np random affine functions of (x, y)"),
+    "hd_polar": TargetKind("mse", False, False, None, "half affine in radius, half von Mises in angle"),
+    "gaussian": TargetKind("cross_entropy", True, False, None, "softmax(-d2 / 2 sigma^2)"),
+    "dos": TargetKind("cross_entropy", True, True, None, "difference of softmaxes (Sorscher's 'DoG')"),
+    "dog": TargetKind("cross_entropy", True, True, None, "true difference of Gaussians, a_e = a_i = 1"),
+    "general_dog": TargetKind("cross_entropy", True, True, None, "a_e exp(..) - a_i exp(..)"),
+    "sod": TargetKind("cross_entropy", True, True, None, "softmax of differences"),
+    "normalised_dog": TargetKind("cross_entropy", True, True, None, "difference of normalised Gaussians, each "
+                                 "with its 1 / (2 pi sigma^2)"),
+}
+TARGETS = tuple(TARGET_KINDS)
 SURROUND_CONVENTIONS = ("std_ratio", "variance_ratio")
 DEFAULT_SURROUND_CONVENTION = "variance_ratio"  # Sorscher et al.'s code reads s as a variance ratio (PAPER.md 3)
 FINE_DECODERS = ("nearest", "correlation")  # AnalysisConfig.fine_decoder (gridbook.task.targets.PlaceCellTarget)
@@ -51,9 +67,10 @@ DEFAULTS_VERSION = 1
 
 
 def loss_kind(target: str) -> str:
-    """``"mse"`` for the Cartesian and polar codes (:data:`gridbook.paper.MSE_TARGETS`), else ``"cross_entropy"``
-    (softmax cross-entropy against a place-cell distribution)."""
-    return "mse" if target in MSE_TARGETS else "cross_entropy"
+    """The target's loss (:data:`TARGET_KINDS`): ``"mse"`` for the Cartesian and polar codes, else
+    ``"cross_entropy"`` (softmax cross-entropy against a place-cell distribution)."""
+    check_choice("target", target, TARGETS)
+    return TARGET_KINDS[target].loss
 
 
 @dataclass(frozen=True)
@@ -97,8 +114,10 @@ class TargetConfig:
 
     @property
     def code_size(self) -> int:
-        """The size of the target code (the network's output): 2 for ``cartesian``, else ``n_place_cells``."""
-        return 2 if self.target == "cartesian" else self.n_place_cells
+        """The size of the target code (the network's output): the kind's fixed size (2 for ``cartesian``), else
+        ``n_place_cells``."""
+        kind = TARGET_KINDS.get(self.target)
+        return (kind.code_size if kind else None) or self.n_place_cells
 
 
 @dataclass(frozen=True)
@@ -191,7 +210,7 @@ class RunConfig:
         check_int("n_place_cells", g.n_place_cells, 2 if g.target in ("hd_cartesian", "hd_polar") else 1)
         check_positive("sigma", g.sigma)
         check_choice("surround_convention", g.surround_convention, SURROUND_CONVENTIONS)
-        if g.target in ("dos", "dog", "sod", "general_dog") and not g.surround_scale > 1:
+        if TARGET_KINDS[g.target].surround and not g.surround_scale > 1:
             raise ConfigError(f"surround_scale={g.surround_scale!r} is invalid for target {g.target!r}; "
                               "allowed values: > 1")
         for name in ("a_e", "a_i", "von_mises_kappa"):

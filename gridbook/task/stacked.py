@@ -20,6 +20,7 @@ from gridbook.task.targets import (
     DifferenceOfGaussians,
     DifferenceOfSoftmaxes,
     GaussianPlaceCells,
+    NormalisedDoG,
     PlaceCellTarget,
     SoftmaxOfDifferences,
     correlation_templates,
@@ -31,7 +32,8 @@ __all__ = ["StackedCodes", "StackedDecoders"]
 
 def _group_key(target: object) -> tuple | None:
     """Targets with equal keys stack into one group; None: encoded on its own."""
-    if type(target) not in (GaussianPlaceCells, DifferenceOfSoftmaxes, DifferenceOfGaussians, SoftmaxOfDifferences):
+    if type(target) not in (GaussianPlaceCells, DifferenceOfSoftmaxes, DifferenceOfGaussians, SoftmaxOfDifferences,
+                            NormalisedDoG):
         return None
     assert isinstance(target, PlaceCellTarget)
     return type(target), target.fields.shape, target.periodic, target.box, str(target.device)
@@ -52,6 +54,8 @@ class _Group:
         if self.kind is DifferenceOfGaussians:
             self.a_e = torch.tensor([t.a_e for t in targets], device=first.device)[:, None, None]  # (Kg, 1, 1)
             self.a_i = torch.tensor([t.a_i for t in targets], device=first.device)[:, None, None]  # (Kg, 1, 1)
+        if self.kind is NormalisedDoG:  # amplitudes per cell: 1 / sigma^2, 1 / sigma_s^2
+            self.a_e, self.a_i = 1.0 / self.sigmas.square(), 1.0 / self.surround_sigmas.square()  # (Kg, 1, Np)
 
     def encode(self, pos: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
         """pos (Kg, N, 2) m -> the codes (Kg, N, Np), written into ``out``."""
@@ -60,7 +64,7 @@ class _Group:
             return gaussian_code(d2, self.sigmas, out)
         if self.kind is DifferenceOfSoftmaxes:
             return dos_code(d2, self.sigmas, self.surround_sigmas, out)
-        if self.kind is DifferenceOfGaussians:
+        if self.kind in (DifferenceOfGaussians, NormalisedDoG):
             return dog_code(d2, self.sigmas, self.surround_sigmas, self.a_e, self.a_i, out)
         return sod_code(d2, self.sigmas, self.surround_sigmas, out)
 

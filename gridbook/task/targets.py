@@ -33,7 +33,8 @@ from gridbook.task.lookup import ScreenedSearch
 from gridbook.task.place_codes import dog_code, dos_code, field_squared_distances, gaussian_code, sod_code
 
 __all__ = ["CartesianTarget", "DifferenceOfGaussians", "DifferenceOfSoftmaxes", "GaussianPlaceCells",
-           "HighDimCartesianTarget", "HighDimPolarTarget", "PlaceCellTarget", "SoftmaxOfDifferences", "TargetEncoder",
+           "HighDimCartesianTarget", "HighDimPolarTarget", "NormalisedDoG", "PLACE_CELL_CLASSES", "PlaceCellTarget",
+           "SoftmaxOfDifferences", "TargetEncoder",
            "correlation_templates", "lookup_grid", "make_target", "surround_sigma"]
 
 LOOKUP_SPACING = 0.02  # m; grid spacing of the code lookup table used by lookup decoding
@@ -312,6 +313,31 @@ class DifferenceOfGaussians(PlaceCellTarget):
         return dog_code(d2, self.sigmas, self.surround_sigmas, self.a_e, self.a_i, out)
 
 
+class NormalisedDoG(DifferenceOfGaussians):
+    """The response's DoG (Sorscher et al. 2022): each Gaussian with its normalising prefactor,
+    ``exp(-d2 / 2 sigma^2) / (2 pi sigma^2) - exp(-d2 / 2 sigma_s^2) / (2 pi sigma_s^2)``, shifted by |min| over
+    cells and divided by the sum: a general DoG with a_e / a_i = (sigma_s / sigma)^2 per cell (= s in the variance-
+    ratio convention), so a cell's code peaks at its own field (the true DoG, a_e = a_i, does not)."""
+
+    name, has_surround = "normalised_dog", True
+
+    def __init__(self, n_place_cells: int, sigma: float, generator: torch.Generator, **options: Any) -> None:
+        super().__init__(n_place_cells, sigma, generator, **options)
+        self.name = "normalised_dog"
+
+    def _peaks_at_field(self) -> bool:
+        return True
+
+    def amplitudes(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(a_e, a_i) per cell (Np,): 1 / sigma^2 and 1 / sigma_s^2 (the common 1 / 2 pi cancels in the
+        normalisation)."""
+        return 1.0 / self.sigmas.square(), 1.0 / self.surround_sigmas.square()
+
+    def _code(self, d2: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+        a_e, a_i = self.amplitudes()
+        return dog_code(d2, self.sigmas, self.surround_sigmas, a_e, a_i, out)
+
+
 class SoftmaxOfDifferences(PlaceCellTarget):
     """SoD: ``softmax(-d2 / 2 sigma^2 + d2 / 2 sigma_s^2)`` over cells; sigma_s from :func:`surround_sigma`."""
 
@@ -321,12 +347,13 @@ class SoftmaxOfDifferences(PlaceCellTarget):
         return sod_code(d2, self.sigmas, self.surround_sigmas, out)
 
 
-PLACE_CELL_CLASSES: dict[str, type[PlaceCellTarget]] = {
+PLACE_CELL_CLASSES: dict[str, type[PlaceCellTarget]] = {  # the encoders of TARGET_KINDS' place-cell entries
     "gaussian": GaussianPlaceCells,
     "dos": DifferenceOfSoftmaxes,
     "dog": DifferenceOfGaussians,
     "general_dog": DifferenceOfGaussians,
     "sod": SoftmaxOfDifferences,
+    "normalised_dog": NormalisedDoG,
 }
 
 

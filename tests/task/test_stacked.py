@@ -16,7 +16,7 @@ def target(seed: int, periodic: bool = False, **fields):
     return make_target(config, TaskConfig(periodic=periodic), torch.Generator().manual_seed(seed))
 
 
-KINDS = [dict(target="dos"), dict(target="gaussian", sigma=0.2), dict(target="dog"),
+KINDS = [dict(target="dos"), dict(target="gaussian", sigma=0.2), dict(target="dog"), dict(target="normalised_dog"),
          dict(target="general_dog", a_e=2.0, a_i=0.5), dict(target="sod"), dict(target="dos", sigma=0.1),
          dict(target="gaussian", sigma_range=(0.06, 0.18)), dict(target="dos", fields_lambda=2.0),
          dict(target="dog", surround_range=(1.5, 2.5), surround_convention="std_ratio")]

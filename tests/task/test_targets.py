@@ -13,6 +13,7 @@ from gridbook.task.targets import (
     GaussianPlaceCells,
     HighDimCartesianTarget,
     HighDimPolarTarget,
+    NormalisedDoG,
     SoftmaxOfDifferences,
     make_target,
     surround_sigma,
@@ -281,7 +282,7 @@ def test_ideal_output_minimises_the_loss():
 # ---- construction -----------------------------------------------------------------------------------------------
 CLASSES = {"cartesian": CartesianTarget, "hd_cartesian": HighDimCartesianTarget, "hd_polar": HighDimPolarTarget,
            "gaussian": GaussianPlaceCells, "dos": DifferenceOfSoftmaxes, "dog": DifferenceOfGaussians,
-           "general_dog": DifferenceOfGaussians, "sod": SoftmaxOfDifferences}
+           "general_dog": DifferenceOfGaussians, "sod": SoftmaxOfDifferences, "normalised_dog": NormalisedDoG}
 
 
 @pytest.mark.parametrize("name", TARGETS)
@@ -353,3 +354,36 @@ def test_bad_values_raise_naming_field_and_allowed_values(factory, match):
 def test_bad_position_shape_raises():
     with pytest.raises(ValueError, match=r"pos must have shape \(\.\.\., 2\)"):
         build(target="dos").encode(torch.zeros(4, 3))
+
+
+def test_the_registry_names_every_target_once_and_each_has_its_encoder():
+    from gridbook.config import TARGET_KINDS, TARGETS, TargetConfig, TaskConfig, loss_kind
+    from gridbook.paper import MSE_TARGETS
+    from gridbook.task.targets import PLACE_CELL_CLASSES, make_target
+
+    assert TARGETS == tuple(TARGET_KINDS)
+    assert {t for t, k in TARGET_KINDS.items() if k.loss == "mse"} == set(MSE_TARGETS)  # the paper's list
+    assert {t for t, k in TARGET_KINDS.items() if k.place_cells} == set(PLACE_CELL_CLASSES)
+    for name, kind in TARGET_KINDS.items():
+        encoder = make_target(TargetConfig(target=name, n_place_cells=8), TaskConfig(), torch.Generator())
+        assert encoder.name == name and encoder.loss_kind == kind.loss == loss_kind(name)
+        assert encoder.n_outputs == (kind.code_size or 8)
+        if kind.place_cells:
+            assert type(encoder).has_surround == kind.surround
+
+
+def test_the_normalised_dog_peaks_at_each_cells_own_field_as_the_true_dog_does_not():
+    from gridbook.config import TargetConfig, TaskConfig
+    from gridbook.task.targets import make_target
+
+    def code_at_centres(name):
+        target = make_target(TargetConfig(target=name, n_place_cells=64), TaskConfig(),
+                             torch.Generator().manual_seed(3))
+        return target, target.encode(target.centres)  # (Np, Np): row i = the code at cell i's centre
+
+    normalised, code = code_at_centres("normalised_dog")
+    assert (code.argmax(-1) == torch.arange(64)).float().mean() > 0.95 and normalised.decode_method == "top_k"
+    true, code = code_at_centres("dog")
+    assert (code.argmax(-1) == torch.arange(64)).float().mean() < 0.5 and true.decode_method == "lookup"
+    a_e, a_i = normalised.amplitudes()
+    torch.testing.assert_close(a_e / a_i, torch.full((64,), 2.0))  # s = 2 as a variance ratio
