@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["CI_LEVEL", "N_BOOTSTRAP", "N_PERMUTATIONS", "RankTest", "SeedCI", "ci_above", "rank_correlation_test",
-           "seed_ci"]
+__all__ = ["AUC", "CI_LEVEL", "N_BOOTSTRAP", "N_PERMUTATIONS", "DifferenceTest", "RankTest", "SeedCI", "ci_above",
+           "difference_test", "rank_correlation_test", "roc_auc", "seed_ci"]
 
 CI_LEVEL = 0.95  # two-sided confidence level of every interval in the book
 N_BOOTSTRAP = 10_000  # bootstrap resamples of the seeds
@@ -96,3 +96,73 @@ def rank_correlation_test(x, y, seed: int = 0) -> RankTest:
     result = stats.permutation_test((ry,), rho, vectorized=True, permutation_type="pairings", alternative="greater",
                                     n_resamples=np.inf if exact else N_PERMUTATIONS, rng=np.random.default_rng(seed))
     return RankTest(float(result.statistic), float(result.pvalue), int(x.size))
+
+
+@dataclass(frozen=True)
+class DifferenceTest:
+    """Whether one set of per-seed values exceeds another: the difference of their means (``effect``) with its
+    bootstrap interval (seeds resampled within each set), and the one-sided permutation p-value of a difference at
+    least as large when the seeds' labels are shuffled."""
+
+    effect: float
+    low: float
+    high: float
+    p_value: float
+    n: tuple[int, int]
+
+
+def difference_test(a, b, seed: int = 0, level: float = CI_LEVEL) -> DifferenceTest:
+    """``a`` (per-seed values of one condition) against ``b`` (another's): :class:`DifferenceTest`, NaN where either
+    has fewer than 2 finite values."""
+    from scipy import stats
+
+    a, b = (np.asarray(v, dtype=float).ravel() for v in (a, b))
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    if a.size < 2 or b.size < 2:
+        nan = float("nan")
+        return DifferenceTest(nan, nan, nan, nan, (int(a.size), int(b.size)))
+    rng = np.random.default_rng(seed)
+    draws = (a[rng.integers(0, a.size, size=(N_BOOTSTRAP, a.size))].mean(1)
+             - b[rng.integers(0, b.size, size=(N_BOOTSTRAP, b.size))].mean(1))  # (N_BOOTSTRAP,)
+    low, high = np.percentile(draws, [50 * (1 - level), 50 * (1 + level)])
+    result = stats.permutation_test((a, b), lambda x, y, axis=-1: x.mean(axis=axis) - y.mean(axis=axis),
+                                    vectorized=True, alternative="greater", n_resamples=N_PERMUTATIONS,
+                                    rng=np.random.default_rng(seed))
+    return DifferenceTest(float(a.mean() - b.mean()), float(low), float(high), float(result.pvalue),
+                          (int(a.size), int(b.size)))
+
+
+@dataclass(frozen=True)
+class AUC:
+    """The area under the ROC curve of a score predicting a yes/no outcome, with its bootstrap interval over runs."""
+
+    auc: float
+    low: float
+    high: float
+    positives: int
+    negatives: int
+
+
+def roc_auc(scores, outcomes, seed: int = 0, level: float = CI_LEVEL, n_resamples: int = 2_000) -> AUC:
+    """How well ``scores`` rank the runs with ``outcomes`` True above those without: the probability that a random
+    positive scores above a random negative (ties count one half; the Mann-Whitney form of the AUC), and its
+    percentile-bootstrap interval (runs resampled). NaN without both outcomes."""
+    s, y = np.asarray(scores, dtype=float).ravel(), np.asarray(outcomes, dtype=bool).ravel()
+    keep = np.isfinite(s)
+    s, y = s[keep], y[keep]
+
+    def auc(s, y) -> float:
+        pos, neg = s[y], s[~y]
+        if not pos.size or not neg.size:
+            return float("nan")
+        greater = (pos[:, None] > neg[None, :]).mean()
+        ties = (pos[:, None] == neg[None, :]).mean()
+        return float(greater + 0.5 * ties)
+
+    value = auc(s, y)
+    if not np.isfinite(value):
+        return AUC(value, value, value, int(y.sum()), int((~y).sum()))
+    rng = np.random.default_rng(seed)
+    draws = [auc(s[i], y[i]) for i in rng.integers(0, s.size, size=(n_resamples, s.size))]
+    low, high = np.nanpercentile(draws, [50 * (1 - level), 50 * (1 + level)])
+    return AUC(value, float(low), float(high), int(y.sum()), int((~y).sum()))

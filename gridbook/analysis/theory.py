@@ -28,7 +28,8 @@ import torch
 
 from gridbook.paper import BOX_M, RATEMAP_BINS
 
-__all__ = ["FourierPower", "NonnegativePattern", "PlaceCellCovariance", "dog_fourier_1d", "dog_fourier_2d",
+__all__ = ["FourierPower", "NonnegativePattern", "PlaceCellCovariance", "annulus_strength", "dog_fourier_1d",
+           "dog_fourier_2d",
            "dog_interaction", "fourier_power", "grid_positions", "grid_wavenumber", "nonnegative_pattern",
            "optimal_wavenumber", "pattern_forms", "peak_wavenumber", "place_cell_covariance",
            "place_cell_peak_wavenumber", "predicted_grid_period", "radial_average"]
@@ -297,6 +298,14 @@ def place_cell_peak_wavenumber(cov: PlaceCellCovariance, pad_factor: int = 4) ->
     """Peak (rad/m) of the radial profile of the Fourier transform of a place code's correlation kernel."""
     k, profile = radial_average(fourier_power(cov.kernel, cov.bin_size_m, pad_factor))
     return peak_wavenumber(k, profile)
+
+
+def annulus_strength(cov: PlaceCellCovariance, pad_factor: int = 4) -> float:
+    """How far a place code's correlation spectrum is a ring (Sorscher et al.'s condition for grids): the largest
+    value of its radial Fourier profile over the profile at the smallest nonzero wavenumber. 1 for a spectrum that
+    falls from the centre outwards (a Gaussian's); above 1 when it peaks on a ring away from the centre (the DoS's)."""
+    _, profile = radial_average(fourier_power(cov.kernel, cov.bin_size_m, pad_factor))
+    return float(np.nanmax(profile[1:]) / profile[1]) if profile.size > 2 and profile[1] > 0 else float("nan")
 
 
 # ---- Sorscher's pattern formation ----------------------------------------------------------------------------------

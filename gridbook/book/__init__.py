@@ -36,6 +36,17 @@ from gridbook.book.chapters import (
 )
 from gridbook.book.compare import chapter_row, record_of, scorecard_from_bundle, side_by_side, verdict_table
 from gridbook.book.data import ChapterRuns, chapter_runs, chapter_spec, search_runs
+from gridbook.book.debate import (
+    DEBATE_RULES,
+    annulus_strengths,
+    debate_record,
+    debate_rows,
+    debate_table,
+    false_positive_sentence,
+    rescore_protocols,
+    standard_runs,
+    underpowered_sentence,
+)
 from gridbook.book.evidence import chance_sentence, decoder_sentence, fine_decoder_errors, judged_error_cm, learned
 from gridbook.book.profile import deviation_table, profile_box, profile_box_html, table, threshold_table
 from gridbook.book.scorecard import (
@@ -57,6 +68,8 @@ from gridbook.book.scorecard import (
 from gridbook.errors import ChapterError
 
 __all__ = [
+    "DEBATE_RULES", "annulus_strengths", "debate_record", "debate_rows", "debate_table", "false_positive_sentence",
+    "rescore_protocols", "standard_runs", "underpowered_sentence",
     "NOT_JUDGED", "threshold_table", "bundle_runs", "chapter_row", "committed_bundles", "evidence_bundles",
     "evidence_runs", "record_of",
     "scorecard_from_bundle", "side_by_side", "verdict_table", "rules_details", "verdict_sentence",

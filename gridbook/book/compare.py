@@ -28,7 +28,8 @@ __all__ = ["BADGE_COLOURS", "NO_SCIENCE", "chapter_row", "judged", "record_of", 
            "side_by_side", "verdict_table"]
 
 BADGE_COLOURS = {"reproduced": "#2e7d32", "partly": "#b26a00", "not reproduced": "#c62828",
-                 "not judged": "#757575"}  # verdict -> badge background (white text)
+                 "not judged": "#757575", "supported": "#2e7d32", "undecided": "#b26a00",
+                 "not supported": "#c62828"}  # verdict (of a result or a debate claim) -> badge background
 
 NO_SCIENCE = ("smoke",)  # profiles whose runs only check that the code runs: their verdicts are no evidence
 

@@ -49,7 +49,7 @@ def test_the_plan_fills_the_budget_in_priority_order():
     specs = [(label, path, spec) for label, path, spec in evidence_specs("sweeps/evidence")]
     model = CostModel(CALIBRATION, workers=2)
     plan = plan_specs(specs, "gpu", model, 60.0, workers=3)
-    assert [p["spec"] for p in plan] == ["E1", "E2", "E3"]  # E5 is staged: it trains beside them
+    assert [p["spec"] for p in plan] == ["E1", "E2", "E3", "E4"]  # E5 is staged: it trains beside them
     first_short = next(i for i, p in enumerate(plan) if p["planned"] < p["runs"])
     assert all(p["planned"] == 0 for p in plan[first_short + 1:])
     assert sum(p["estimated_s"] for p in plan) <= 60.0
@@ -58,7 +58,7 @@ def test_the_plan_fills_the_budget_in_priority_order():
 
 def test_evidence_specs_expand_to_the_counts_they_state():
     counts = {label: len(expand_spec(spec)) for label, _, spec in evidence_specs("sweeps/evidence")}
-    assert counts == {"E1": 260, "E2": 340, "E3": 1000, "E5": 9}
+    assert counts == {"E1": 260, "E2": 340, "E3": 1000, "E4": 200, "E5": 9}
     assert staged_steps(evidence_specs("sweeps/evidence")[-1][2], "smoke") == [20, 40, 60]
 
 
