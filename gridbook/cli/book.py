@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gridbook.cli.options import STORE_HELP, add_execution_options, default_store, execution_options
+from gridbook.cli.options import STORE_HELP, add_execution_options, checked_store, default_store, execution_options
 from gridbook.config import DEFAULT_PROFILE, PROFILES
 from gridbook.errors import ChapterError, UserError
 
@@ -13,10 +13,11 @@ def _run_cli(args) -> int:
     from gridbook.book.build import build_book
     from gridbook.book.parameters import parse_params
 
+    store = checked_store(args.store or default_store())
     try:
-        index = build_book(profile=args.profile, chapters=args.chapter, params=parse_params(args.param),
-                           store=args.store or default_store(), kernel=args.kernel, html_output=not args.no_html,
-                           options=execution_options(args), evidence=args.evidence)
+        index = build_book(profile=args.profile, chapters=args.chapter, params=parse_params(args.param), store=store,
+                           kernel=args.kernel, html_output=not args.no_html, options=execution_options(args),
+                           evidence=args.evidence)
     except ChapterError as err:
         raise UserError(str(err)) from None
     print(index)

@@ -10,7 +10,7 @@ from typing import Any
 
 from gridbook.runs.options import EXECUTORS, ExecutionOptions
 
-__all__ = ["add_execution_options", "default_store", "execution_options", "STORE_HELP"]
+__all__ = ["STORE_HELP", "add_execution_options", "checked_store", "default_store", "execution_options"]
 
 STORE_HELP = "run store (default: $GRIDBOOK_STORE, else runs/ in the checkout you are in, else ./runs)"
 
@@ -33,6 +33,23 @@ def add_execution_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scheduler", default=None, help="Dask scheduler address (default: a LocalCluster)")
     parser.add_argument("--workers", type=int, default=None, help="worker processes (default: min(cores, jobs))")
     parser.add_argument("--device", default=None, help="torch device for training (default: cuda if available)")
+
+
+def checked_store(path: str, option: str = "--store") -> str:
+    """A run store a command will write to, checked before anything runs: one line for a file, a folder that cannot
+    be made, or a read-only one."""
+    from gridbook.errors import UserError
+
+    store = Path(path)
+    if store.exists() and not store.is_dir():
+        raise UserError(f"{option} {store} is a file; allowed values: a run store directory (created if missing)")
+    try:
+        store.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise UserError(f"{option} {store}: cannot create the run store ({err.strerror})") from None
+    if not os.access(store, os.W_OK):
+        raise UserError(f"{option} {store} is read-only; allowed values: a writable run store directory")
+    return str(store)
 
 
 def execution_options(args: argparse.Namespace, **more: Any) -> ExecutionOptions:

@@ -7,7 +7,7 @@ import os
 import sys
 from typing import Any
 
-from gridbook.cli.options import STORE_HELP, add_execution_options, default_store, execution_options
+from gridbook.cli.options import STORE_HELP, add_execution_options, checked_store, default_store, execution_options
 from gridbook.config import PROFILES
 
 
@@ -42,6 +42,8 @@ def _command(args: argparse.Namespace) -> int:
 
     options = execution_options(args, group_size=args.group_size)
     args.store = args.store or default_store()
+    if not args.dry_run:
+        checked_store(args.store)
     if args.dry_run:
         size = job_group_size(args.group_size, options.executor, options.device)
         return _dry_run(args.spec, args.profile, args.store, size)

@@ -1,7 +1,7 @@
 """The gridbook sweep command: dry runs and one-line errors."""
 
 import pytest
-from sweep_helpers import FAKE, SMALL, write_spec
+from sweep_helpers import FAKE, REPO, SMALL, write_spec
 
 from gridbook.cli.main import main
 from gridbook.errors import ConfigError
@@ -47,3 +47,12 @@ def test_cli_spec_errors(tmp_path, capsys, spec, message):
     assert err.count("\n") == 1 and message in err and "Traceback" not in err
     with pytest.raises((ConfigError, FileNotFoundError)):  # --debug shows the traceback instead
         main(["--debug", "sweep", str(path), "--dry-run"])
+
+
+def test_a_store_that_is_a_file_is_one_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(REPO)  # the spec's path
+    (tmp_path / "file").write_text("x")
+    for command in (["sweep", "sweeps/chapters/debate.smoke.yaml"], ["book", "--chapter", "intro"]):
+        assert main([*command, "--store", str(tmp_path / "file")]) == 2
+        err = capsys.readouterr().err
+        assert "is a file; allowed values: a run store directory" in err and err.count("\n") == 1
