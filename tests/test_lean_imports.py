@@ -41,20 +41,22 @@ def test_a_smoke_sweep_runs_with_the_book_and_cluster_packages_blocked(tmp_path)
     assert out.stdout.strip() == "ok []"
 
 
-def test_importing_the_networks_loads_no_pandas_or_book():
-    code = ("import sys, gridbook.nets.trainer; "
-            "print(sorted({m.split('.')[0] for m in sys.modules} & {'pandas', 'matplotlib', 'dask', 'scipy'}), "
+def loaded_after(module: str, watched: set[str]) -> str:
+    """(the packages of ``watched`` that importing ``module`` loads, whether it loads the book layer), in a fresh
+    interpreter."""
+    code = (f"import sys, {module}; print(sorted({{m.split('.')[0] for m in sys.modules}} & {sorted(watched)!r}), "
             "'gridbook.book' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert out.stdout.strip() == "[] False", out.stderr[-2000:]
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout.strip()
+
+
+def test_importing_the_networks_loads_no_pandas_or_book():
+    assert loaded_after("gridbook.nets.trainer", {"pandas", "matplotlib", "dask", "scipy"}) == "[] False"
 
 
 def test_the_command_line_starts_without_torch_or_the_book():
-    code = ("import sys, gridbook.cli.main; "
-            "print(sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'pandas', 'matplotlib', 'papermill'}), "
-            "'gridbook.book' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert out.stdout.strip() == "[] False", out.stderr[-2000:]
+    assert loaded_after("gridbook.cli.main", {"torch", "pandas", "matplotlib", "papermill"}) == "[] False"
     version = subprocess.run([sys.executable, "-m", "gridbook", "--version"], cwd=ROOT, capture_output=True,
                              text=True, timeout=120)
     assert version.stdout.startswith("gridbook ") and version.returncode == 0
