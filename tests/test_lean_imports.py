@@ -44,7 +44,7 @@ def test_a_smoke_sweep_runs_with_the_book_and_cluster_packages_blocked(tmp_path)
 def loaded_after(module: str, watched: set[str]) -> str:
     """(the packages of ``watched`` that importing ``module`` loads, whether it loads the book layer), in a fresh
     interpreter."""
-    code = (f"import sys, {module}; print(sorted({{m.split('.')[0] for m in sys.modules}} & {sorted(watched)!r}), "
+    code = (f"import sys, {module}; print(sorted({{m.split('.')[0] for m in sys.modules}} & set({sorted(watched)!r})), "
             "'gridbook.book' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
