@@ -57,6 +57,7 @@ class SweepProgress:
         self.interval = (2.0 if self.use_bar else LINE_SECONDS) if interval is None else interval
         self.lock = threading.Lock()
         self.running: dict[int, tuple[list[RunConfig], float]] = {}  # id(group) -> (group, start time)
+        self.first_seen: dict[int, tuple[float, float]] = {}  # id(group) -> (fraction, time) at its first step seen
         self.total = self.done = 0.0
         self.networks = self.networks_done = 0
         self.workers = 1
@@ -106,6 +107,7 @@ class SweepProgress:
         way (runs of a failed job that are queued again come back through :meth:`add`)."""
         with self.lock:
             self.running.pop(id(group), None)
+            self.first_seen.pop(id(group), None)
             self.done += sum(run_cost(c) for c in group)
             self.networks_done += len(group) if written is None else written
         self.report(force=self.use_bar)  # off a terminal: one line an interval, with counts, not one a job
@@ -126,18 +128,23 @@ class SweepProgress:
 
     def snapshot(self) -> tuple[float, list[str], float]:
         """(cost trained so far, a description of each running job: label and step, the longest time any running
-        job still needs at its own pace so far)."""
+        job still needs at its own pace so far).
+
+        A job's pace is measured from the first time a step of it was seen, not from its submission: a job may
+        wait in a pool's queue for a worker long after it was submitted, and its claim says step 0 until then."""
         now = time.perf_counter()
         with self.lock:
             done, jobs, longest = self.done, [], 0.0
-            for group, started in self.running.values():
+            for key, (group, _) in self.running.items():
                 claim = self.claims.read(group[0].run_id())
                 if claim is not None and claim.n_steps:
                     fraction = claim.step / claim.n_steps
                     done += fraction * sum(run_cost(c) for c in group)
                     jobs.append(f"{job_label(group)} step {claim.step}/{claim.n_steps}")
                     if fraction > 0:
-                        longest = max(longest, (now - started) * (1 - fraction) / fraction)
+                        fraction0, seen = self.first_seen.setdefault(key, (fraction, now))
+                        if fraction > fraction0:
+                            longest = max(longest, (now - seen) * (1 - fraction) / (fraction - fraction0))
                 else:
                     jobs.append(f"{job_label(group)} waiting for a worker")
         return done, jobs, longest

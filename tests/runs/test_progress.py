@@ -48,12 +48,28 @@ def test_the_time_left_is_at_least_what_the_slowest_running_job_needs(tmp_path):
     report.use_bar = False
     report.start([group], workers=2)
     report.started(group)
-    report.running[id(group)] = (group, time.perf_counter() - 100.0)  # began 100 s ago; the sweep just now
+    report.first_seen[id(group)] = (0.0, time.perf_counter() - 100.0)  # at step 0 100 s ago; the sweep just now
     claims.acquire([group[0].run_id()])
     claims.heartbeat([group[0].run_id()], 1, 4, job_label(group))
     report.report(force=True)
     report.close()
     assert lines[-1].endswith("about 5:00 left"), lines[-1]  # 3 more quarters at 100 s each, not the sweep's pace
+
+
+def test_a_job_that_waited_in_the_queue_is_paced_from_its_first_step_not_its_submission(tmp_path):
+    claims, lines = ClaimBook(tmp_path), []
+    group = [profile_config("smoke", seed=4)]
+    report = SweepProgress(claims, enabled=True, log=lines.append, interval=60)
+    report.use_bar = False
+    report.start([group], workers=2)
+    report.started(group)
+    report.running[id(group)] = (group, time.perf_counter() - 3000.0)  # submitted 50 min ago, queued since
+    claims.acquire([group[0].run_id()])
+    claims.heartbeat([group[0].run_id()], 1, 4000, job_label(group))  # its worker has just begun
+    report.report(force=True)
+    report.close()
+    left = lines[-1].split("about ")[1]
+    assert left.count(":") == 1, lines[-1]  # minutes, not the 833 h that 3000 s for its first step implies
 
 
 def test_a_sweep_states_its_plan_first(tmp_path):
